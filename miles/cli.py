@@ -1,0 +1,222 @@
+"""The ``miles`` command: a thin layer, each subcommand calls one library function.
+
+    miles demo --store demo-store
+    miles ingest videos.csv --store my-store --map views=playCount
+    miles sql "SELECT count(*) FROM videos" --store my-store
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Callable, Sequence
+
+from miles import __version__
+
+log = logging.getLogger("miles")
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {}
+
+
+def command(name: str):
+    def wrap(fn: Callable[[argparse.Namespace], int]):
+        COMMANDS[name] = fn
+        return fn
+
+    return wrap
+
+
+def _store_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--store", default=None, help="store directory (default: $MILES_STORE or ./miles-store)")
+
+
+def _sub(subs, name: str, help: str, example: str) -> argparse.ArgumentParser:
+    p = subs.add_parser(name, help=help, description=help, epilog=f"example:\n  {example}",
+                        formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.set_defaults(command=name)
+    return p
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="miles",
+        description="Miles: how likely a short video is to break out, why, and which similar videos did.",
+        epilog="example:\n  miles demo --store demo-store",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"miles {__version__}")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv for debug)")
+    parser.add_argument("-q", "--quiet", action="store_true", help="warnings only, no progress bars")
+    subs = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    p = _sub(subs, "demo", "Generate the synthetic demo set and run every stage on it.",
+             "miles demo --store demo-store --videos 2000")
+    _store_arg(p)
+    p.add_argument("--videos", type=int, default=2000, help="number of synthetic videos (default 2000)")
+    p.add_argument("--seed", type=int, default=0, help="random seed of the generator (default 0)")
+
+    p = _sub(subs, "ingest", "Read CSV / Parquet / JSONL / yt-dlp / SMP-Video sources into the store; bad rows go to `rejects`.",
+             "miles ingest shorts.csv --store my-store --map video_id=videoId --observed-at 2026-01-01T00:00:00Z")
+    p.add_argument("paths", nargs="+", help="input files or folders")
+    _store_arg(p)
+    p.add_argument("--format", default="auto", choices=["auto", "csv", "parquet", "jsonl", "ytdlp", "smp"])
+    p.add_argument("--map", action="append", default=[], metavar="CANONICAL=SOURCE",
+                   help="feed a canonical column from a source column (repeatable)")
+    p.add_argument("--observed-at", default=None, metavar="ISO",
+                   help="observation time for rows that carry none (ISO 8601, unix seconds)")
+    p.add_argument("--thumbnails", default=None, metavar="DIR", help="folder of <video_id>.<ext> images")
+    p.add_argument("--platform", default=None, help="platform name for rows that carry none")
+    p.add_argument("--batch-size", type=int, default=2000, help="rows per write (default 2000)")
+
+    p = _sub(subs, "store", "Inspect the store.", "miles store info --store my-store")
+    store_subs = p.add_subparsers(title="store commands", metavar="ACTION")
+    pi = store_subs.add_parser("info", help="tables, row counts, Lance versions, size on disk",
+                               description="Tables, row counts, Lance versions and size on disk.",
+                               epilog="example:\n  miles store info --store my-store",
+                               formatter_class=argparse.RawDescriptionHelpFormatter)
+    pi.set_defaults(command="store info")
+    _store_arg(pi)
+    pi.add_argument("--json", action="store_true", help="print JSON")
+
+    p = _sub(subs, "sql", "Run read-only DuckDB SQL over the store tables.",
+             'miles sql "SELECT platform, count(*) AS n FROM videos GROUP BY 1" --store my-store')
+    p.add_argument("query", help="one SELECT statement")
+    _store_arg(p)
+    p.add_argument("--format", default="table", choices=["table", "csv", "json"], help="output format")
+    p.add_argument("--limit", type=int, default=None, help="print at most this many rows (table format)")
+    return parser
+
+
+def _setup_logging(verbose: int, quiet: bool) -> None:
+    level = logging.WARNING if quiet else (logging.DEBUG if verbose > 1 else logging.INFO)
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%H:%M:%S")
+
+
+@command("ingest")
+def _ingest(args: argparse.Namespace) -> int:
+    from miles.sources import ingest
+    from miles.store import Store
+
+    store = Store.open(args.store)
+    summary = ingest(args.paths, store, fmt=args.format, mapping=args.map, observed_at=args.observed_at,
+                     thumbnails=args.thumbnails, platform=args.platform, batch_size=args.batch_size,
+                     progress=not args.quiet)
+    print(summary.line())
+    return 0
+
+
+@command("store info")
+def _store_info(args: argparse.Namespace) -> int:
+    from miles.store import Store
+
+    store = Store.open(args.store, must_exist=True)
+    rows = store.info()
+    if args.json:
+        print(json.dumps({"store": str(store.path), "tables": rows}, indent=2))
+    else:
+        print(f"store {store.path}")
+        print(format_table(rows, {"bytes": human_bytes}))
+    return 0
+
+
+@command("sql")
+def _sql(args: argparse.Namespace) -> int:
+    from miles.queries import sql
+
+    table = sql(args.store, args.query)
+    print_arrow(table, args.format, args.limit)
+    return 0
+
+
+@command("demo")
+def _demo(args: argparse.Namespace) -> int:
+    from miles.pipeline import run_demo
+
+    run_demo(args.store or "demo-store", videos=args.videos, seed=args.seed, progress=not args.quiet)
+    return 0
+
+
+def human_bytes(n: int) -> str:
+    size = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if size < 1024 or unit == "GiB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return str(n)
+
+
+def format_table(rows: list[dict], formatters: dict[str, Callable] | None = None) -> str:
+    if not rows:
+        return "(no rows)"
+    formatters = formatters or {}
+    cols = list(rows[0])
+    cells = [[str(formatters.get(c, _cell)(r.get(c))) for c in cols] for r in rows]
+    widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(cols)]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(cols, widths, strict=False)), "  ".join("-" * w for w in widths)]
+    lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths, strict=False)) for row in cells]
+    return "\n".join(lines)
+
+
+def _cell(v) -> str:
+    if v is None:
+        return "NULL"
+    if isinstance(v, float):
+        return f"{v:.6g}"
+    if isinstance(v, (bytes, bytearray)):
+        return f"<{len(v)} bytes>"
+    text = str(v)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _jsonable(v):
+    if isinstance(v, (bytes, bytearray)):
+        return f"<{len(v)} bytes>"
+    if hasattr(v, "isoformat"):
+        return v.isoformat()
+    return v
+
+
+def print_arrow(table, fmt: str = "table", limit: int | None = None, out=None) -> None:
+    out = out or sys.stdout
+    if fmt == "csv":
+        import pyarrow.csv as pacsv
+
+        safe = table.select([c for c in table.column_names if not _is_nested(table.schema.field(c).type)])
+        buf = __import__("io").BytesIO()
+        pacsv.write_csv(safe, buf)
+        out.write(buf.getvalue().decode())
+        return
+    rows = table.to_pylist()
+    if fmt == "json":
+        out.write(json.dumps([{k: _jsonable(v) for k, v in r.items()} for r in rows], ensure_ascii=False,
+                             default=str) + "\n")
+        return
+    shown = rows if limit is None else rows[:limit]
+    out.write(format_table(shown) + "\n")
+    out.write(f"({table.num_rows} row{'s' if table.num_rows != 1 else ''})\n")
+
+
+def _is_nested(t) -> bool:
+    import pyarrow as pa
+
+    return pa.types.is_list(t) or pa.types.is_fixed_size_list(t) or pa.types.is_struct(t) or pa.types.is_large_list(t)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return 2
+    _setup_logging(args.verbose, args.quiet)
+    try:
+        return COMMANDS[args.command](args)
+    except (ValueError, FileNotFoundError, KeyError) as err:
+        msg = err.args[0] if isinstance(err, KeyError) and err.args else err
+        print(f"miles {args.command}: error: {msg}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Evaluation: splits, metrics with intervals, ablations, SHAP, the report."""

@@ -1,0 +1,248 @@
+"""SYNTHETIC demo data: a deterministic, offline shorts dataset with a known generative story.
+
+Nothing here is real. The generator exists so that ``miles demo`` runs everywhere with no download and
+so that tests can check that a model recovers a signal we planted. The story:
+
+1. **Creators** (about one per 16 videos) each have a niche (cooking, gaming, fitness, ...), a follower
+   count drawn log-normally (median ~20k, heavy right tail) that grows slowly over the months, a hidden
+   *skill* that nothing in the data states (so only a creator's own history reveals it), and a favourite
+   hour to post.
+2. **Videos** are published over six months. Each gets a title in the niche's words, with or without a
+   *hook* ("Wait for it…", "POV:", "I tried … for 30 days", "Nobody talks about this"), hashtags and
+   emoji; a duration of 7–60 s; and a thumbnail drawn as a real JPEG: a niche palette, brighter or
+   duller, more or less contrast, sometimes a face, sometimes a bold text overlay.
+3. **Outcome**: log10(views at 7 days) = 0.85·log10(followers) + skill (the creator prior, by far the
+   largest part) + a content effect (hook strength, thumbnail brightness, face and text, contrast: the
+   part an encoder can see) + timing (evening posts and short videos do a little better) + heavy-tailed
+   noise (Student t, 3 d.f.).
+4. **Snapshots** at about 1 h, 6 h, 24 h and 7 days after publishing follow a saturating curve
+   views(t) = V·(1 − exp(−t/τ)) with a per-video τ; a snapshot exists only if its time is before the
+   collection date. Likes, comments and shares scale with views, a little more for better content.
+
+So an honest model sees what real data shows: the creator prior carries most of the skill, content adds
+some, and a model that reads titles and thumbnails beats metadata alone.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+START = datetime(2026, 3, 2, tzinfo=timezone.utc)
+DAYS = 180
+COLLECTED = START + timedelta(days=DAYS + 2)  # the moment the (synthetic) crawler stopped
+SNAPSHOT_HOURS = (1.0, 6.0, 24.0, 168.0)
+SIZE = (288, 512)  # portrait 9:16, as shorts covers are
+
+NICHES: dict[str, dict] = {
+    "cooking": {"things": ["garlic butter pasta", "3-ingredient pancakes", "crispy tofu", "ramen hack", "street tacos",
+                           "air fryer wings", "sourdough", "mango sticky rice"],
+                "tags": ["cooking", "recipe", "foodtok", "easyrecipe", "homecooking"], "hue": (230, 120, 40),
+                "shape": "circle", "emoji": ["🍝", "🔥", "😋"]},
+    "gaming": {"things": ["speedrun", "boss fight", "ranked climb", "hidden easter egg", "1v5 clutch",
+                          "minecraft build", "retro console", "no-hit run"],
+               "tags": ["gaming", "gamer", "minecraft", "speedrun", "clutch"], "hue": (90, 40, 200),
+               "shape": "rect", "emoji": ["🎮", "💀", "🏆"]},
+    "fitness": {"things": ["10-minute ab workout", "pull-up progression", "leg day", "morning stretch",
+                           "kettlebell flow", "home HIIT", "posture fix", "first marathon"],
+                "tags": ["fitness", "gym", "workout", "health", "fitnesstips"], "hue": (30, 160, 90),
+                "shape": "bar", "emoji": ["💪", "🏋️", "⚡"]},
+    "comedy": {"things": ["office prank", "roommate", "mom's reaction", "group chat", "first date",
+                          "customer service call", "dog vs cat", "grandpa tries slang"],
+               "tags": ["comedy", "funny", "skit", "relatable", "lol"], "hue": (240, 200, 40),
+               "shape": "circle", "emoji": ["😂", "🤣", "💀"]},
+    "tech": {"things": ["phone camera trick", "budget gaming PC", "AI tool", "keyboard mod", "hidden iPhone setting",
+                        "desk setup", "cable management", "laptop teardown"],
+             "tags": ["tech", "gadgets", "techtok", "setup", "ai"], "hue": (40, 140, 230),
+             "shape": "rect", "emoji": ["💻", "📱", "🤖"]},
+    "beauty": {"things": ["5-minute makeup", "skincare routine", "glass skin", "winged liner", "curly hair routine",
+                          "drugstore dupes", "nail art", "sunscreen test"],
+               "tags": ["beauty", "makeup", "skincare", "grwm", "hair"], "hue": (235, 120, 170),
+               "shape": "circle", "emoji": ["💄", "✨", "💅"]},
+    "travel": {"things": ["Tokyo on $50", "hidden beach", "overnight train", "street food market", "Lisbon",
+                          "mountain hut", "airport hack", "Iceland road trip"],
+               "tags": ["travel", "wanderlust", "traveltok", "backpacking", "vacation"], "hue": (40, 190, 210),
+               "shape": "bar", "emoji": ["✈️", "🌍", "🏝️"]},
+    "pets": {"things": ["golden retriever", "rescue kitten", "parrot talking", "dog's first snow", "cat zoomies",
+                        "hamster maze", "corgi bath", "puppy training"],
+             "tags": ["pets", "dog", "cat", "cute", "dogsoftiktok"], "hue": (200, 150, 90),
+             "shape": "circle", "emoji": ["🐶", "🐱", "❤️"]},
+    "finance": {"things": ["budget", "index funds", "side hustle", "credit score", "saving $10k", "taxes",
+                           "first paycheck", "rent vs buy"],
+                "tags": ["money", "finance", "investing", "personalfinance", "budgeting"], "hue": (50, 170, 60),
+                "shape": "bar", "emoji": ["💰", "📈", "💸"]},
+    "diy": {"things": ["epoxy table", "shelf from pallets", "plant stand", "room makeover", "thrift flip",
+                       "tiny house build", "LED sign", "garden bed"],
+            "tags": ["diy", "woodworking", "homedecor", "crafts", "build"], "hue": (170, 110, 60),
+            "shape": "rect", "emoji": ["🔨", "🪵", "🛠️"]},
+}
+
+# (template, hook strength). {x} is the niche's thing. Strength is log10 views added.
+HOOKS: list[tuple[str, float]] = [
+    ("Wait for it... {x}", 0.30),
+    ("POV: you finally tried {x}", 0.25),
+    ("I tried {x} for 30 days and this happened", 0.35),
+    ("Nobody talks about this {x} secret", 0.30),
+    ("You won't believe this {x}", 0.25),
+    ("3 {x} mistakes you're making", 0.20),
+    ("Watch till the end: {x}", 0.20),
+    ("Stop doing {x} like this", 0.25),
+]
+PLAIN: list[tuple[str, float]] = [
+    ("My {x} today", 0.0),
+    ("{x} vlog", -0.05),
+    ("{x} update", -0.05),
+    ("Trying {x}", 0.0),
+    ("{x}", -0.05),
+    ("Some {x} footage", -0.10),
+    ("Day 12 of {x}", 0.0),
+]
+OVERLAY_WORDS = ["WOW", "NO WAY", "30 DAYS", "SECRET", "DON'T", "EASY", "TRY THIS", "OMG"]
+
+
+@dataclass
+class DemoFiles:
+    csv: Path
+    thumbnails: Path
+    videos: int
+    rows: int
+
+
+def _thumbnail(rng: np.random.Generator, niche: dict, bright: float, contrast: float, face: bool,
+               text: str | None) -> bytes:
+    from PIL import Image, ImageDraw, ImageEnhance, ImageFont
+
+    w, h = SIZE
+    base = np.array(niche["hue"], dtype=np.float32) * (0.35 + 0.75 * bright)
+    # (h, 1, 3) vertical gradient from the niche colour to a darker shade, stretched to (h, w, 3)
+    grad = np.linspace(1.0, 0.45 + 0.3 * rng.random(), h, dtype=np.float32)[:, None, None]
+    col = np.clip(base[None, None, :] * grad, 0, 255).astype(np.uint8)
+    im = Image.fromarray(col, "RGB").resize((w, h), Image.Resampling.NEAREST)
+    d = ImageDraw.Draw(im)
+    for _ in range(int(rng.integers(2, 6))):
+        colour = tuple(int(c) for c in rng.integers(0, 255, 3))
+        x, y, s = int(rng.integers(0, w)), int(rng.integers(0, h)), int(rng.integers(20, 90))
+        if niche["shape"] == "circle":
+            d.ellipse([x - s, y - s, x + s, y + s], fill=colour)
+        elif niche["shape"] == "rect":
+            d.rectangle([x - s, y - s // 2, x + s, y + s // 2], fill=colour)
+        else:
+            d.rectangle([x - 8, y - s, x + 8, y + s], fill=colour)
+    if face:
+        cx, cy, r = w // 2 + int(rng.integers(-30, 30)), int(h * 0.42), int(rng.integers(55, 80))
+        skin = (int(rng.integers(140, 240)), int(rng.integers(100, 190)), int(rng.integers(80, 160)))
+        d.ellipse([cx - r, cy - int(r * 1.25), cx + r, cy + int(r * 1.25)], fill=skin)
+        for ex in (cx - r // 2.5, cx + r // 2.5):
+            d.ellipse([ex - 9, cy - 20, ex + 9, cy - 4], fill=(255, 255, 255))
+            d.ellipse([ex - 4, cy - 15, ex + 4, cy - 7], fill=(20, 20, 20))
+        d.chord([cx - r // 2, cy + 10, cx + r // 2, cy + r // 1.3], 0, 180, fill=(120, 20, 30))
+    if text:
+        font = ImageFont.load_default(size=44)
+        box = d.textbbox((0, 0), text, font=font)
+        tw = box[2] - box[0]
+        y = int(h * 0.75)
+        d.rectangle([(w - tw) // 2 - 10, y - 8, (w + tw) // 2 + 10, y + 56], fill=(255, 230, 0))
+        d.text(((w - tw) // 2, y), text, fill=(0, 0, 0), font=font)
+    im = ImageEnhance.Contrast(im).enhance(0.55 + contrast)
+    buf = io.BytesIO()
+    im.save(buf, format="JPEG", quality=85)
+    return buf.getvalue()
+
+
+def generate(out_dir: str | Path, n_videos: int = 2000, seed: int = 0, progress: bool = False) -> DemoFiles:
+    """Write ``videos.csv`` (one row per observation) and ``thumbnails/`` under ``out_dir``."""
+    from tqdm.auto import tqdm
+
+    if n_videos < 1:
+        raise ValueError(f"n_videos must be at least 1, got {n_videos}")
+    out = Path(out_dir)
+    thumbs = out / "thumbnails"
+    thumbs.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    niche_names = list(NICHES)
+    n_creators = max(8, n_videos // 16)
+    creators = []
+    for c in range(n_creators):
+        creators.append({
+            "id": f"creator_{c:04d}",
+            "niche": niche_names[int(rng.integers(len(niche_names)))],
+            "log_followers": float(np.clip(rng.normal(4.3, 0.8), 2.0, 7.3)),
+            "growth": float(rng.normal(0.002, 0.001)),  # per day, in natural-log followers
+            "skill": float(rng.normal(0.0, 0.3)),
+            "hour": int(rng.integers(0, 24)),
+            "face_rate": float(rng.uniform(0.1, 0.9)),
+            "hook_rate": float(rng.uniform(0.2, 0.8)),
+        })
+    # Some creators post much more than others.
+    activity = rng.lognormal(0.0, 0.8, n_creators)
+    activity /= activity.sum()
+    rows = []
+    for i in tqdm(range(n_videos), desc="demo data", unit="video", disable=None if progress else True, leave=False):
+        cr = creators[int(rng.choice(n_creators, p=activity))]
+        niche = NICHES[cr["niche"]]
+        day = float(rng.uniform(0, DAYS))
+        hour = (cr["hour"] + int(rng.normal(0, 2.5))) % 24
+        published = START + timedelta(days=math.floor(day), hours=hour, seconds=int(rng.integers(0, 3600)))
+        thing = niche["things"][int(rng.integers(len(niche["things"])))]
+        template, hook = _pick_title(rng, cr["hook_rate"])
+        title = template.format(x=thing)
+        title = title[0].upper() + title[1:]
+        if rng.random() < 0.6:
+            title += " " + "".join(rng.choice(niche["emoji"], size=int(rng.integers(1, 3))))
+        tags = list(rng.choice(niche["tags"], size=int(rng.integers(0, 5)), replace=False))
+        if rng.random() < 0.3:
+            tags.append("fyp")
+        bright = float(rng.beta(2, 2))
+        contrast = float(rng.beta(2, 2))
+        face = bool(rng.random() < cr["face_rate"])
+        text = OVERLAY_WORDS[int(rng.integers(len(OVERLAY_WORDS)))] if rng.random() < 0.45 else None
+        duration = float(np.round(rng.uniform(7, 60), 1))
+        content = hook + 0.35 * (bright - 0.5) + 0.15 * face + 0.10 * (text is not None) + 0.15 * (contrast - 0.5)
+        timing = 0.08 * (17 <= hour <= 21) - 0.002 * (duration - 30)
+        log_f0 = cr["log_followers"] + cr["growth"] * day / math.log(10)
+        log_v7d = 0.85 * log_f0 - 0.4 + cr["skill"] + content + timing + 0.22 * float(rng.standard_t(3))
+        tau = float(np.exp(rng.normal(math.log(18), 0.5)))  # hours to ~63% of final views
+        v_inf = 10 ** log_v7d / (1 - math.exp(-168 / tau))
+        like_rate = float(np.clip(rng.normal(0.045 + 0.04 * content, 0.01), 0.005, 0.3))
+        vid = f"demo_{i:06d}"
+        thumb_name = ""
+        if rng.random() >= 0.02:  # 2% of videos have no thumbnail file, as in real crawls
+            thumb_name = f"thumbnails/{vid}.jpg"
+            (out / thumb_name).write_bytes(_thumbnail(rng, niche, bright, contrast, face, text))
+        for hrs in SNAPSHOT_HOURS:
+            observed = published + timedelta(hours=hrs, seconds=int(rng.integers(-240, 240)))
+            if observed > COLLECTED:
+                break
+            t = (observed - published).total_seconds() / 3600
+            views = int(v_inf * (1 - math.exp(-t / tau)))
+            followers = int(10 ** (cr["log_followers"] + cr["growth"] * (day + t / 24) / math.log(10)))
+            rows.append({
+                "video_id": vid, "platform": "demo", "creator_id": cr["id"], "title": title,
+                "description": f"{thing} | {cr['niche']} | SYNTHETIC demo video",
+                "hashtags": " ".join(f"#{t}" for t in tags), "language": "en", "duration_s": duration,
+                "published_at": published.isoformat(), "thumbnail": thumb_name,
+                "observed_at": observed.isoformat(), "views": views,
+                "likes": int(views * like_rate), "comments": int(views * like_rate * 0.06),
+                "shares": int(views * like_rate * 0.12), "creator_followers": followers,
+            })
+    csv_path = out / "videos.csv"
+    with open(csv_path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    log.info("demo data: %d videos, %d creators, %d observation rows in %s", n_videos, n_creators, len(rows), out)
+    return DemoFiles(csv=csv_path, thumbnails=thumbs, videos=n_videos, rows=len(rows))
+
+
+def _pick_title(rng: np.random.Generator, hook_rate: float) -> tuple[str, float]:
+    pool = HOOKS if rng.random() < hook_rate else PLAIN
+    return pool[int(rng.integers(len(pool)))]

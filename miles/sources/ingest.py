@@ -1,0 +1,182 @@
+"""``miles ingest``: stream sources into the store in batches, every bad row kept as a reject.
+
+    summary = ingest(["videos.csv"], store, observed_at=None, thumbnails="thumbs/")
+    print(summary.line())
+
+Rows flow reader → ``normalize`` → batch → ``Store.upsert``; memory holds one batch plus the set of
+keys seen in this run (to reject duplicates within one input).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from miles.sources.columns import parse_map
+from miles.sources.normalize import Canonical, Options, RawRow, normalize, raw_json
+from miles.sources.parse import parse_time
+from miles.sources.readers import IMAGE_EXTS, read
+from miles.store import Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class IngestSummary:
+    read: int = 0
+    stored: int = 0  # rows accepted: new + updated + unchanged videos, or extra observations
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    snapshots_added: int = 0
+    snapshots_skipped: int = 0
+    rejected: Counter = field(default_factory=Counter)  # reason kind -> rows
+    warnings: Counter = field(default_factory=Counter)  # stored with a field dropped
+
+    @property
+    def n_rejected(self) -> int:
+        return sum(self.rejected.values())
+
+    def line(self) -> str:
+        def by(c: Counter) -> str:
+            return ", ".join(f"{k}: {v}" for k, v in c.most_common()) if c else ""
+
+        parts = [
+            f"read {self.read}",
+            f"stored {self.stored}",
+            f"videos new {self.new}, updated {self.updated}, unchanged {self.unchanged}",
+            f"snapshots +{self.snapshots_added}",
+            f"rejected {self.n_rejected}" + (f" ({by(self.rejected)})" if self.rejected else ""),
+        ]
+        if self.snapshots_skipped:
+            parts.append(f"snapshots skipped {self.snapshots_skipped} (no observation time: pass --observed-at)")
+        if self.warnings:
+            parts.append(f"stored with problems {sum(self.warnings.values())} ({by(self.warnings)})")
+        return " · ".join(parts)
+
+
+def _reason_kind(reason: str) -> str:
+    """The short kind of a reason for the summary: 'bad views', 'missing video_id', ..."""
+    words = reason.split()
+    if words[:1] == ["stored"]:
+        return "bad thumbnail"
+    if words[:1] in (["bad"], ["missing"], ["duplicate"]) and len(words) > 1:
+        return f"{words[0]} {words[1]}"
+    return reason.split(":")[0][:40]
+
+
+def thumbnail_index(folder: str | Path | None) -> dict[str, Path] | None:
+    if folder is None:
+        return None
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise ValueError(f"--thumbnails {folder}: not a folder")
+    index: dict[str, Path] = {}
+    for p in sorted(folder.iterdir()):
+        if p.suffix.lower() in IMAGE_EXTS:
+            index.setdefault(p.stem, p)
+    return index
+
+
+def ingest(
+    paths: Iterable[str | Path],
+    store: Store,
+    *,
+    fmt: str = "auto",
+    mapping: dict[str, str] | list[str] | None = None,
+    observed_at: str | datetime | None = None,
+    thumbnails: str | Path | None = None,
+    platform: str | None = None,
+    batch_size: int = 2000,
+    progress: bool = True,
+) -> IngestSummary:
+    """Ingest each path into ``store``; returns the counts. Bad rows become ``rejects`` rows."""
+    from tqdm.auto import tqdm
+
+    user_map = mapping if isinstance(mapping, dict) else parse_map(mapping)
+    opts = Options(observed_at=parse_time(observed_at), thumbnails=thumbnail_index(thumbnails), platform=platform)
+    summary = IngestSummary()
+    now = datetime.now(timezone.utc)
+    for path in map(Path, paths):
+        if not path.exists():
+            raise FileNotFoundError(f"no such input: {path}")
+        seen: dict[tuple, tuple[str, int]] = {}
+        batch = _Batch(store, summary, now)
+        bar = tqdm(desc=f"ingest {path.name}", unit="row", disable=None if progress else True, leave=False)
+        for raw in read(path, fmt, user_map):
+            summary.read += 1
+            bar.update()
+            result = normalize(raw, opts)
+            if result.reject is None and result.video is not None:
+                key = (result.video["video_id"], result.snapshot["observed_at"] if result.snapshot else None)
+                first = seen.get(key)
+                if first is not None:
+                    result = Canonical(
+                        reject=f"duplicate video_id {key[0]!r} in one input (first at {first[0]} row {first[1]})"
+                    )
+                else:
+                    seen[key] = (raw.source, raw.row)
+            batch.add(raw, result)
+            if len(batch) >= batch_size:
+                batch.flush()
+        batch.flush()
+        bar.close()
+    return summary
+
+
+class _Batch:
+    def __init__(self, store: Store, summary: IngestSummary, now: datetime):
+        self.store, self.summary, self.now = store, summary, now
+        self.videos: dict[str, dict] = {}
+        self.snapshots: list[dict] = []
+        self.rejects: list[dict] = []
+
+    def __len__(self) -> int:
+        return len(self.videos) + len(self.snapshots) + len(self.rejects)
+
+    def add(self, raw: RawRow, result: Canonical) -> None:
+        s = self.summary
+        if result.reject is not None:
+            s.rejected[_reason_kind(result.reject)] += 1
+            self._reject(raw, result.video["video_id"] if result.video else _guess_id(raw), result.reject)
+            return
+        assert result.video is not None
+        s.stored += 1
+        vid = result.video["video_id"]
+        # Several observations of one video in one input: the last row's metadata wins.
+        self.videos[vid] = result.video
+        if result.snapshot is not None:
+            self.snapshots.append(result.snapshot)
+        if result.snapshot_skipped:
+            s.snapshots_skipped += 1
+        if result.notes:
+            for note in result.notes:
+                s.warnings[_reason_kind(note)] += 1
+            self._reject(raw, vid, "; ".join(result.notes))
+
+    def _reject(self, raw: RawRow, vid: str | None, reason: str) -> None:
+        self.rejects.append({"source": raw.source, "row": raw.row, "video_id": vid, "reason": reason,
+                             "raw": raw_json(raw.data), "ingested_at": self.now})
+
+    def flush(self) -> None:
+        s = self.summary
+        if self.videos:
+            res = self.store.upsert("videos", list(self.videos.values()))
+            s.new += res.inserted
+            s.updated += res.updated
+            s.unchanged += res.unchanged
+        if self.snapshots:
+            s.snapshots_added += self.store.upsert("snapshots", self.snapshots, update=False).inserted
+        if self.rejects:
+            self.store.upsert("rejects", self.rejects, update=False)
+        self.videos, self.snapshots, self.rejects = {}, [], []
+
+
+def _guess_id(raw: RawRow) -> str | None:
+    col = raw.columns.get("video_id")
+    value = raw.data.get(col) if col else None
+    return str(value)[:200] if value not in (None, "") else None

@@ -1,0 +1,133 @@
+"""Parsers for the loose values real sources hold: times, counts, durations, hashtags.
+
+Each raises ``ValueError`` with a message that names what it got; the caller adds the column name.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+_YYYYMMDD = re.compile(r"^(19|20|21)\d{2}(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])$")
+_NUMBER = re.compile(r"^[+-]?\d+(\.\d+)?([eE][+-]?\d+)?$")
+_SUFFIX = {"k": 1e3, "m": 1e6, "b": 1e9}
+_HASHTAG = re.compile(r"#([^\s#.,!?;:()\[\]{}\"']+)")
+
+
+def is_missing(value: Any) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, float) and math.isnan(value):
+        return True
+    return isinstance(value, str) and value.strip() in ("", "NA", "N/A", "NaN", "nan", "null", "None")
+
+
+def parse_time(value: Any) -> datetime | None:
+    """Unix seconds (or milliseconds), ISO 8601 (naive means UTC) or YouTube's ``YYYYMMDD`` → aware UTC."""
+    if is_missing(value):
+        return None
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+    if isinstance(value, bool):
+        raise ValueError(f"expected a time, got the boolean {value!r}")
+    text = str(value).strip()
+    if _YYYYMMDD.match(text):
+        return datetime.strptime(text, "%Y%m%d").replace(tzinfo=timezone.utc)
+    if isinstance(value, (int, float)) or _NUMBER.match(text):
+        seconds = float(text)
+        if not math.isfinite(seconds):
+            raise ValueError(f"expected a time, got {text!r}")
+        if seconds > 1e11:  # milliseconds since the epoch
+            seconds /= 1000.0
+        if not 0 < seconds < 4.1e9:
+            raise ValueError(f"unix time {text!r} is outside 1970..2100")
+        return datetime.fromtimestamp(seconds, tz=timezone.utc)
+    try:
+        dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(f"expected ISO 8601, unix seconds or YYYYMMDD, got {text[:60]!r}") from None
+    if not 1970 <= dt.year <= 2100:
+        raise ValueError(f"time {text!r} is outside 1970..2100")
+    return dt.replace(tzinfo=timezone.utc) if dt.tzinfo is None else dt.astimezone(timezone.utc)
+
+
+def parse_count(value: Any) -> int | None:
+    """A non-negative whole count: ``1234``, ``"1,234"``, ``1234.0``, ``"1.2K"``, ``"3M"``."""
+    if is_missing(value):
+        return None
+    if isinstance(value, bool):
+        raise ValueError(f"expected a count, got the boolean {value!r}")
+    if isinstance(value, int):
+        number = float(value) if abs(value) > 2**62 else value
+    else:
+        text = str(value).strip().replace(",", "").replace("_", "")
+        scale = 1.0
+        if text and text[-1].lower() in _SUFFIX:
+            scale, text = _SUFFIX[text[-1].lower()], text[:-1]
+        if not _NUMBER.match(text):
+            raise ValueError(f"expected a count, got {str(value)[:60]!r}")
+        number = float(text) * scale
+        if not math.isfinite(number):
+            raise ValueError(f"expected a finite count, got {str(value)[:60]!r}")
+        if scale == 1.0 and number != int(number):
+            raise ValueError(f"expected a whole count, got {str(value)[:60]!r}")
+    if number < 0:
+        raise ValueError(f"negative count {value!r}")
+    if number >= 2**63:
+        raise ValueError(f"count {value!r} is too large")
+    return int(round(number))
+
+
+def parse_seconds(value: Any) -> float | None:
+    """A duration in seconds: a number, or ``MM:SS`` / ``HH:MM:SS``."""
+    if is_missing(value):
+        return None
+    if isinstance(value, bool):
+        raise ValueError(f"expected a duration, got the boolean {value!r}")
+    text = str(value).strip()
+    if ":" in text:
+        parts = text.split(":")
+        if len(parts) > 3 or not all(p.strip().replace(".", "", 1).isdigit() for p in parts):
+            raise ValueError(f"expected a duration like 1:05, got {text[:60]!r}")
+        seconds = 0.0
+        for p in parts:
+            seconds = seconds * 60 + float(p)
+    elif _NUMBER.match(text):
+        seconds = float(text)
+    else:
+        raise ValueError(f"expected a duration in seconds, got {text[:60]!r}")
+    if not math.isfinite(seconds) or seconds < 0:
+        raise ValueError(f"duration must be a non-negative number of seconds, got {text[:60]!r}")
+    return seconds
+
+
+def parse_age(value: Any) -> timedelta | None:
+    seconds = parse_seconds(value)
+    return None if seconds is None else timedelta(seconds=seconds)
+
+
+def parse_hashtags(value: Any) -> list[str]:
+    """A list, a JSON-ish list string, ``"#a #b"``, or ``"a,b"`` → tags without ``#``, in order, unique."""
+    if is_missing(value):
+        return []
+    if isinstance(value, (list, tuple)):
+        items = [str(v) for v in value if not is_missing(v)]
+    else:
+        text = str(value).strip().strip("[]")
+        if "#" in text:
+            items = _HASHTAG.findall(text)
+        else:
+            items = re.split(r"[,;|]", text)
+    out: list[str] = []
+    for item in items:
+        tag = item.strip().strip("'\"").lstrip("#").strip()
+        if tag and tag not in out:
+            out.append(tag)
+    return out
+
+
+def hashtags_in(text: str | None) -> list[str]:
+    """The ``#tags`` written inside a title or description."""
+    return list(dict.fromkeys(_HASHTAG.findall(text))) if text else []

@@ -1,0 +1,209 @@
+"""Readers: each turns one input into a stream of ``RawRow`` (never the whole file in memory).
+
+- ``csv`` / ``parquet`` / ``jsonl``: one row per line or record, columns matched by ``columns.py``.
+- ``ytdlp``: a folder of ``*.info.json`` files as ``yt-dlp --write-info-json --write-thumbnail`` writes
+  them, each thumbnail beside its info file.
+- ``smp``: the SMP-Video JSONL layout (posts, videos, users, popularity files joined on pid / uid).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, Literal
+
+from miles.sources.columns import resolve_columns
+from miles.sources.normalize import RawRow
+
+Format = Literal["auto", "csv", "parquet", "jsonl", "ytdlp", "smp"]
+FORMATS = ("auto", "csv", "parquet", "jsonl", "ytdlp", "smp")
+IMAGE_EXTS = (".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp")
+
+csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+
+
+def detect_format(path: Path) -> str:
+    if path.is_dir():
+        if any(path.glob("*posts*.jsonl")) and any(path.glob("*popularity*.jsonl")):
+            return "smp"
+        if any(path.rglob("*.info.json")):
+            return "ytdlp"
+        raise ValueError(f"{path}: a folder must hold yt-dlp *.info.json files or the SMP-Video jsonl files")
+    name = path.name.lower()
+    if name.endswith(".info.json"):
+        return "ytdlp"
+    for ext, fmt in ((".csv", "csv"), (".tsv", "csv"), (".parquet", "parquet"), (".jsonl", "jsonl"),
+                     (".ndjson", "jsonl"), (".json", "jsonl")):
+        if name.endswith(ext):
+            return fmt
+    raise ValueError(f"{path}: cannot tell the format from the name; pass --format {{csv,parquet,jsonl,ytdlp,smp}}")
+
+
+def read(path: Path, fmt: str, user_map: dict[str, str]) -> Iterator[RawRow]:
+    if fmt == "auto":
+        fmt = detect_format(path)
+    readers = {"csv": read_csv, "parquet": read_parquet, "jsonl": read_jsonl, "ytdlp": read_ytdlp, "smp": read_smp}
+    if fmt not in readers:
+        raise ValueError(f"unknown format {fmt!r}; valid: {', '.join(FORMATS)}")
+    return readers[fmt](path, user_map)
+
+
+def _check_map(path: Path, columns: list[str], user_map: dict[str, str]) -> None:
+    missing = {k: v for k, v in user_map.items() if v not in columns}
+    if missing:
+        raise ValueError(
+            f"{path}: --map names columns that are not there: "
+            + ", ".join(f"{k}={v}" for k, v in missing.items())
+            + f"; its columns are {columns}"
+        )
+
+
+def read_csv(path: Path, user_map: dict[str, str]) -> Iterator[RawRow]:
+    delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
+    with open(path, newline="", encoding="utf-8-sig", errors="replace") as f:
+        reader = csv.reader(f, delimiter=delimiter)
+        try:
+            header = next(reader)
+        except StopIteration:
+            return
+        _check_map(path, header, user_map)
+        columns = resolve_columns(header, user_map)
+        for i, values in enumerate(reader, start=1):
+            if not any(v.strip() for v in values):
+                continue
+            data = dict(zip(header, values, strict=False))
+            error = None
+            if len(values) != len(header):
+                error = f"row has {len(values)} fields, the header has {len(header)}"
+            yield RawRow(str(path), i, data, columns, path.parent, error=error)
+
+
+def read_parquet(path: Path, user_map: dict[str, str]) -> Iterator[RawRow]:
+    import pyarrow.parquet as pq
+
+    pf = pq.ParquetFile(path)
+    names = pf.schema_arrow.names
+    _check_map(path, names, user_map)
+    columns = resolve_columns(names, user_map)
+    i = 0
+    for batch in pf.iter_batches(batch_size=4096):
+        for data in batch.to_pylist():
+            i += 1
+            yield RawRow(str(path), i, data, columns, path.parent)
+
+
+def _flatten(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in data.items():
+        key = f"{prefix}{k}"
+        if isinstance(v, dict):
+            out.update(_flatten(v, key + "."))
+        else:
+            out[key] = v
+    return out
+
+
+def read_jsonl(path: Path, user_map: dict[str, str]) -> Iterator[RawRow]:
+    cache: dict[frozenset[str], dict[str, str]] = {}
+    with open(path, encoding="utf-8", errors="replace") as f:
+        for i, line in enumerate(f, start=1):
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line, parse_constant=lambda c: math.nan)
+            except json.JSONDecodeError as err:
+                yield RawRow(str(path), i, {"line": line[:2000]}, error=f"line is not valid JSON ({err.msg})")
+                continue
+            if not isinstance(obj, dict):
+                yield RawRow(str(path), i, {"line": line[:2000]}, error="line is JSON but not an object")
+                continue
+            data = _flatten(obj)
+            keys = frozenset(data)
+            if keys not in cache:
+                cache[keys] = resolve_columns(data, user_map)
+            yield RawRow(str(path), i, data, cache[keys], path.parent)
+
+
+def _ytdlp_thumbnail(info_path: Path) -> Path | None:
+    stem = info_path.name[: -len(".info.json")]
+    for ext in IMAGE_EXTS:
+        candidate = info_path.with_name(stem + ext)
+        if candidate.exists():
+            return candidate
+    return None
+
+
+def read_ytdlp(path: Path, user_map: dict[str, str]) -> Iterator[RawRow]:
+    files = [path] if path.is_file() else sorted(path.rglob("*.info.json"))
+    for _i, info in enumerate(files, start=1):
+        source = str(info)
+        try:
+            obj = json.loads(info.read_text(encoding="utf-8", errors="replace"))
+        except (OSError, json.JSONDecodeError) as err:
+            yield RawRow(source, 1, {"file": str(info)}, error=f"cannot read yt-dlp info file: {err}")
+            continue
+        if not isinstance(obj, dict):
+            yield RawRow(source, 1, {"file": str(info)}, error="yt-dlp info file is not a JSON object")
+            continue
+        if obj.get("_type") == "playlist":
+            continue
+        # Keep the scalar fields; formats, thumbnails lists and subtitles are large and not needed.
+        data = {k: v for k, v in obj.items() if not isinstance(v, (dict, list)) or k in ("tags",)}
+        columns = resolve_columns(data, user_map)
+        yield RawRow(source, 1, data, columns, info.parent, thumbnail_path=_ytdlp_thumbnail(info),
+                     platform=str(obj.get("extractor_key") or obj.get("extractor") or "youtube").lower())
+
+
+def _smp_file(folder: Path, kind: str) -> Path:
+    matches = sorted(folder.glob(f"*{kind}*.jsonl"))
+    if not matches:
+        raise ValueError(f"{folder}: no *{kind}*.jsonl file; the SMP-Video layout has posts, videos, users, popularity")
+    return matches[0]
+
+
+def _load_jsonl_by(path: Path, key: str) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            if line.strip():
+                try:
+                    obj = json.loads(line)
+                except json.JSONDecodeError:
+                    continue  # the posts file is the one whose rows are reported; side tables are lookups
+                if isinstance(obj, dict) and key in obj:
+                    out.setdefault(str(obj[key]), obj)
+    return out
+
+
+def read_smp(path: Path, user_map: dict[str, str]) -> Iterator[RawRow]:
+    """SMP-Video: posts joined to videos and popularity on ``pid`` and to users on ``uid``.
+
+    ``popularity`` is a log-scaled view count whose base and observation time the set does not state. It
+    is read as log2(views + 1), the SMP image track's convention; ranks (AUROC, Spearman within the set)
+    do not depend on that choice. With no observation time in the files, the counts become a snapshot
+    only when ``--observed-at`` is given; otherwise the summary counts them as skipped."""
+    folder = path if path.is_dir() else path.parent
+    videos = _load_jsonl_by(_smp_file(folder, "videos"), "pid")
+    users = _load_jsonl_by(_smp_file(folder, "users"), "uid")
+    popularity = _load_jsonl_by(_smp_file(folder, "popularity"), "pid")
+    smp_map = {"video_id": "pid", "creator_id": "uid", "title": "post_text", "hashtags": "post_content",
+               "description": "post_suggested_words", "language": "post_text_language",
+               "duration_s": "video_duration", "published_at": "post_time",
+               "creator_followers": "user_follower_count", "views": "smp_views", **user_map}
+    for raw in read_jsonl(_smp_file(folder, "posts"), smp_map):
+        if raw.error is None:
+            d = raw.data
+            d.update({k: v for k, v in videos.get(str(d.get("pid")), {}).items() if k not in d})
+            d.update({k: v for k, v in users.get(str(d.get("uid")), {}).items() if k not in d})
+            pop = popularity.get(str(d.get("pid")), {}).get("popularity")
+            d["smp_views"] = round(2.0 ** float(pop) - 1) if isinstance(pop, (int, float)) else None
+            d["post_text"] = " ".join(f"#{t}" for t in str(d.get("post_content") or "").split(",") if t.strip())
+            if isinstance(d.get("post_suggested_words"), list):
+                d["post_suggested_words"] = ", ".join(map(str, d["post_suggested_words"]))
+            raw.columns = resolve_columns(d, smp_map)
+            raw.platform = "tiktok"
+        yield raw

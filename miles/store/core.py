@@ -1,0 +1,166 @@
+"""The on-disk store: one directory of LanceDB tables.
+
+>>> store = Store.open("miles-store")
+>>> store.upsert("videos", rows)          # idempotent, keyed on video_id
+>>> store.read("snapshots", columns=["video_id", "views"])
+
+Every write is an idempotent upsert on the table's key (``schema.KEYS``); a write that changes nothing
+makes no new Lance version. Heavy readers (DuckDB, training) get a pinned ``lance`` dataset.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("LANCE_LOG", "error")  # lance logs "creating new dataset" warnings at WARN level
+
+import pyarrow as pa  # noqa: E402
+import pyarrow.compute as pc  # noqa: E402
+
+from miles.store.schema import KEYS, SCHEMAS  # noqa: E402
+
+log = logging.getLogger(__name__)
+
+DEFAULT_STORE = "miles-store"
+
+
+def resolve_store_path(path: str | os.PathLike[str] | None = None) -> Path:
+    """``path`` if given, else ``$MILES_STORE``, else ``./miles-store``."""
+    return Path(path or os.environ.get("MILES_STORE") or DEFAULT_STORE)
+
+
+@dataclass(frozen=True)
+class UpsertResult:
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+
+class Store:
+    """A Miles store directory. Tables are created on first write with their canonical schema."""
+
+    def __init__(self, path: str | os.PathLike[str]):
+        import lancedb
+
+        self.path = Path(path)
+        self.path.mkdir(parents=True, exist_ok=True)
+        self.db = lancedb.connect(str(self.path))
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str] | None = None, *, must_exist: bool = False) -> Store:
+        p = resolve_store_path(path)
+        if must_exist and not p.is_dir():
+            raise FileNotFoundError(
+                f"no Miles store at {p}: create one with `miles ingest PATH --store {p}` or `miles demo --store {p}`"
+            )
+        return cls(p)
+
+    # ---- tables -------------------------------------------------------------------------------
+    def table_names(self) -> list[str]:
+        return sorted(p.name[: -len(".lance")] for p in self.path.glob("*.lance") if p.is_dir())
+
+    def has(self, name: str) -> bool:
+        return (self.path / f"{name}.lance").is_dir()
+
+    def table(self, name: str):
+        if not self.has(name):
+            raise KeyError(f"store {self.path} has no table {name!r}; it has {self.table_names()}")
+        return self.db.open_table(name)
+
+    def create(self, name: str, schema: pa.Schema, *, exist_ok: bool = True):
+        if self.has(name):
+            if not exist_ok:
+                raise FileExistsError(f"table {name!r} already exists in {self.path}")
+            return self.db.open_table(name)
+        return self.db.create_table(name, schema=schema)
+
+    def dataset(self, name: str, version: int | None = None):
+        """The table as a ``lance.LanceDataset`` (pinned to ``version`` when given)."""
+        import lance
+
+        return lance.dataset(str(self.path / f"{name}.lance"), version=version)
+
+    def version(self, name: str) -> int:
+        return self.table(name).version
+
+    def count(self, name: str) -> int:
+        return self.table(name).count_rows() if self.has(name) else 0
+
+    def read(
+        self,
+        name: str,
+        columns: list[str] | None = None,
+        filter: pc.Expression | str | None = None,
+        version: int | None = None,
+    ) -> pa.Table:
+        """Read a table (or some columns and rows of it); an absent canonical table reads as empty."""
+        if not self.has(name):
+            schema = SCHEMAS.get(name)
+            if schema is None:
+                raise KeyError(f"store {self.path} has no table {name!r}; it has {self.table_names()}")
+            return schema.empty_table().select(columns) if columns else schema.empty_table()
+        return self.dataset(name, version).to_table(columns=columns, filter=filter)
+
+    # ---- writes -------------------------------------------------------------------------------
+    def upsert(self, name: str, rows: pa.Table | list[dict[str, Any]], *, update: bool = True) -> UpsertResult:
+        """Insert rows whose key is new; with ``update``, replace rows whose key exists but whose values
+        differ. Rows equal to what is stored are left alone, so a repeated write makes no new version."""
+        schema = SCHEMAS[name]
+        table = rows if isinstance(rows, pa.Table) else pa.Table.from_pylist(rows, schema=schema)
+        table = table.select(schema.names).cast(schema)
+        if table.num_rows == 0:
+            return UpsertResult()
+        keys = KEYS[name]
+        existing = self._existing(name, table, keys)
+        new_mask, changed_mask = _diff(table, existing, keys, schema)
+        n_new = int(sum(new_mask))
+        n_changed = int(sum(changed_mask)) if update else 0
+        to_write = table.filter(pa.array([n or (c and update) for n, c in zip(new_mask, changed_mask, strict=False)]))
+        if to_write.num_rows:
+            tbl = self.create(name, schema)
+            merge = tbl.merge_insert(keys if len(keys) > 1 else keys[0])
+            if update:
+                merge = merge.when_matched_update_all()
+            merge.when_not_matched_insert_all().execute(to_write)
+        return UpsertResult(inserted=n_new, updated=n_changed, unchanged=table.num_rows - n_new - n_changed)
+
+    def _existing(self, name: str, table: pa.Table, keys: list[str]) -> pa.Table | None:
+        if not self.has(name):
+            return None
+        first = keys[0]
+        ids = pc.unique(table[first])
+        return self.dataset(name).to_table(filter=pc.field(first).isin(ids))
+
+    # ---- info ---------------------------------------------------------------------------------
+    def info(self) -> list[dict[str, Any]]:
+        """One dict per table: name, rows, Lance version, bytes on disk."""
+        out = []
+        for name in self.table_names():
+            tbl = self.db.open_table(name)
+            size = sum(f.stat().st_size for f in (self.path / f"{name}.lance").rglob("*") if f.is_file())
+            out.append({"table": name, "rows": tbl.count_rows(), "version": tbl.version, "bytes": size})
+        return out
+
+
+def _row_key(row: dict[str, Any], keys: list[str]) -> tuple:
+    return tuple(row[k] for k in keys)
+
+
+def _diff(table: pa.Table, existing: pa.Table | None, keys: list[str], schema: pa.Schema):
+    """Per row of ``table``: is its key new, and if not, do any of its values differ from the stored row."""
+    rows = table.to_pylist()
+    if existing is None or existing.num_rows == 0:
+        return [True] * len(rows), [False] * len(rows)
+    # The thumbnail is covered by content_hash: compare the hash, not the bytes.
+    compare = [n for n in schema.names if n not in keys and n != "thumbnail" and n != "ingested_at"]
+    stored = {_row_key(r, keys): r for r in existing.select(keys + compare).to_pylist()}
+    new_mask, changed_mask = [], []
+    for r in rows:
+        old = stored.get(_row_key(r, keys))
+        new_mask.append(old is None)
+        changed_mask.append(old is not None and any(r[c] != old[c] for c in compare))
+    return new_mask, changed_mask

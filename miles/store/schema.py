@@ -1,0 +1,58 @@
+"""Canonical Arrow schemas of the store tables.
+
+Sources produce rows of these schemas; every later stage reads them by these column names.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+UTC_TS = pa.timestamp("us", tz="UTC")
+
+VIDEOS = pa.schema(
+    [
+        pa.field("video_id", pa.string(), nullable=False),
+        pa.field("platform", pa.string()),
+        pa.field("creator_id", pa.string()),
+        pa.field("title", pa.string()),
+        pa.field("description", pa.string()),
+        pa.field("hashtags", pa.list_(pa.string())),
+        pa.field("language", pa.string()),
+        pa.field("duration_s", pa.float64()),
+        pa.field("published_at", UTC_TS),
+        pa.field("thumbnail", pa.binary()),
+        pa.field("content_hash", pa.string()),
+    ]
+)
+
+SNAPSHOTS = pa.schema(
+    [
+        pa.field("video_id", pa.string(), nullable=False),
+        pa.field("observed_at", UTC_TS, nullable=False),
+        pa.field("views", pa.int64()),
+        pa.field("likes", pa.int64()),
+        pa.field("comments", pa.int64()),
+        pa.field("shares", pa.int64()),
+        pa.field("creator_followers", pa.int64()),
+    ]
+)
+
+REJECTS = pa.schema(
+    [
+        pa.field("source", pa.string(), nullable=False),
+        pa.field("row", pa.int64(), nullable=False),
+        pa.field("video_id", pa.string()),
+        pa.field("reason", pa.string(), nullable=False),
+        pa.field("raw", pa.string()),
+        pa.field("ingested_at", UTC_TS),
+    ]
+)
+
+SCHEMAS: dict[str, pa.Schema] = {"videos": VIDEOS, "snapshots": SNAPSHOTS, "rejects": REJECTS}
+
+# Keys for idempotent upserts.
+KEYS: dict[str, list[str]] = {
+    "videos": ["video_id"],
+    "snapshots": ["video_id", "observed_at"],
+    "rejects": ["source", "row"],
+}

@@ -1,0 +1,98 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from miles.heads import MOMENTS, LabelSpec, available, compute_outcomes, moment_hours
+
+T0 = pd.Timestamp("2024-01-01", tz="UTC")
+
+
+def frames(specs):
+    """specs: (video_id, creator, published offset h, [(age h, views), ...])"""
+    videos = pd.DataFrame([{"video_id": v, "creator_id": c, "platform": "p", "published_at": T0 + pd.Timedelta(hours=h)}
+                           for v, c, h, _ in specs])
+    snaps = pd.DataFrame([{"video_id": v, "observed_at": T0 + pd.Timedelta(hours=h + a), "views": n}
+                          for v, _, h, obs in specs for a, n in obs])
+    return videos, snaps
+
+
+def test_velocity_interpolates_at_fixed_age():
+    v, s = frames([("a", "c", 0, [(12, 1200), (36, 3600)])])
+    out = compute_outcomes(v, s, LabelSpec(age_hours=24))
+    assert out.loc[0, "velocity"] == pytest.approx(np.log10((2400 + 1) / 24))
+    assert out.loc[0, "outcome_known_at"] == T0 + pd.Timedelta(hours=36)
+
+
+def test_velocity_single_snapshot_uses_observation_age():
+    v, s = frames([("a", "c", 0, [(10, 999)])])
+    out = compute_outcomes(v, s, LabelSpec(age_hours=24))
+    assert out.loc[0, "velocity"] == pytest.approx(np.log10(1000 / 10))
+    assert out.loc[0, "age_hours"] == 10
+
+
+def test_creator_prior_is_point_in_time():
+    # b is published before a's outcome (at 24 h) is known: b has no history; c, after, sees a.
+    v, s = frames([("a", "c1", 0, [(24, 2400)]), ("b", "c1", 10, [(24, 24)]), ("c", "c1", 30, [(24, 240)])])
+    out = compute_outcomes(v, s, LabelSpec(age_hours=24)).set_index("video_id")
+    assert np.isnan(out.loc["b", "creator_prior"]) and out.loc["b", "n_prior"] == 0
+    assert out.loc["c", "creator_prior"] == pytest.approx(np.log10(2401 / 24)) and out.loc["c", "n_prior"] == 1
+
+
+def test_viral_threshold_fit_on_training_rows_only():
+    rng = np.random.default_rng(0)
+    specs = [(f"v{i}", f"c{i % 7}", i * 5.0, [(24, int(rng.lognormal(6, 1)))]) for i in range(200)]
+    v, s = frames(specs)
+    out = compute_outcomes(v, s, LabelSpec(age_hours=24, cohort="platform"))
+    train, test = out.iloc[:100], out.iloc[100:]
+    fitted = LabelSpec(age_hours=24, cohort="platform").fit(train)
+    q = train["velocity"].quantile(0.8)
+    assert fitted.platform_thresholds["p"] == pytest.approx(q)
+    labels = fitted.transform(test)
+    assert (labels["viral"].to_numpy() == (test["velocity"].to_numpy() >= q)).all()
+    # Changing only the test rows changes nothing about the thresholds.
+    shifted = out.copy()
+    shifted.loc[100:, "velocity"] += 5
+    assert LabelSpec(age_hours=24, cohort="platform").fit(shifted.iloc[:100]).platform_thresholds == fitted.platform_thresholds
+
+
+def test_unseen_cohort_falls_back_to_platform_threshold():
+    v, s = frames([(f"v{i}", "c", i * 24.0 * 7, [(24, 100 * (i + 1))]) for i in range(6)])
+    out = compute_outcomes(v, s, LabelSpec())
+    fitted = LabelSpec().fit(out.iloc[:3])
+    th = fitted.thresholds(out.iloc[3:])
+    assert np.allclose(th, fitted.platform_thresholds["p"])
+
+
+def test_breakout_label():
+    v, s = frames([("a", "c", 0, [(24, 240)]), ("b", "c", 48, [(24, 2400)]), ("d", "c", 96, [(24, 250)])])
+    out = compute_outcomes(v, s, LabelSpec())
+    labels = LabelSpec().fit(out).transform(out)
+    assert np.isnan(labels.loc[0, "breakout"])
+    assert labels.loc[1, "breakout"] == 1.0 and labels.loc[2, "breakout"] == 0.0
+
+
+def test_bad_specs():
+    with pytest.raises(ValueError, match="viral_fraction"):
+        LabelSpec(viral_fraction=1.5)
+    with pytest.raises(ValueError, match="cohort"):
+        LabelSpec(cohort="month")
+
+
+def test_feature_registry_moments():
+    assert moment_hours("early_6h") == 6.0
+    with pytest.raises(ValueError, match="unknown moment"):
+        moment_hours("later")
+    pre = {f.name for f in available("pre_upload")}
+    assert "log_views_1h" not in pre and "creator_prior" in pre
+    assert "log_views_1h" in {f.name for f in available("early_1h")}
+    assert "log_views_6h" not in {f.name for f in available("early_1h")}
+    for m in MOMENTS:
+        assert all(f.hours <= moment_hours(m) for f in available(m))
+
+
+def test_demo_labels_have_planted_fraction(demo_store):
+    v = demo_store.read("videos", columns=["video_id", "creator_id", "platform", "published_at"]).to_pandas()
+    s = demo_store.read("snapshots").to_pandas()
+    out = compute_outcomes(v, s, LabelSpec(cohort="platform"))
+    assert len(out) == 300
+    assert LabelSpec(cohort="platform").fit(out).transform(out)["viral"].mean() == pytest.approx(0.2, abs=0.01)
