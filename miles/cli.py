@@ -69,6 +69,31 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--platform", default=None, help="platform name for rows that carry none")
     p.add_argument("--batch-size", type=int, default=2000, help="rows per write (default 2000)")
 
+    p = _sub(subs, "embed", "Encode every video's title and thumbnail once into embedding tables (resumable).",
+             "miles embed --store my-store --preset offline --batch-size 64")
+    _store_arg(p)
+    p.add_argument("--preset", default="offline", choices=["offline", "paper"],
+                   help="offline: packaged minilm + efficientnet_lite0; paper: bert-base-uncased + resnet50")
+    p.add_argument("--text-encoder", default=None, metavar="NAME", help="override the preset's text encoder "
+                   "(a registry name or a local Hugging Face model folder)")
+    p.add_argument("--image-encoder", default=None, metavar="NAME", help="override the preset's image encoder")
+    p.add_argument("--modality", choices=["text", "image", "both"], default="both", help="what to encode")
+    p.add_argument("--device", default="auto", help="auto, cpu or cuda (default auto)")
+    p.add_argument("--batch-size", type=int, default=64, help="videos per forward pass (default 64)")
+    p.add_argument("--commit-every", type=int, default=4, help="batches per commit (default 4)")
+    p.add_argument("--limit", type=int, default=None, help="encode at most N videos per modality")
+    p.add_argument("--shard", default=None, metavar="I/N", help="encode only shard I of N (split work over N workers)")
+    p.add_argument("--workers", type=int, default=None, help="image decode threads (default 1 on CPU, 4 on CUDA)")
+    p.add_argument("--with-description", action="store_true", help="append the description to the text")
+
+    p = _sub(subs, "index", "Build a FAISS index per embedding table (exact up to 1M vectors, IVF above).",
+             "miles index --store my-store")
+    _store_arg(p)
+    p.add_argument("--table", action="append", default=None, metavar="NAME", help="only this table (repeatable)")
+    p.add_argument("--force", action="store_true", help="rebuild even when the index is up to date")
+
+    p = _sub(subs, "encoders", "List the encoders Miles can build by name.", "miles encoders")
+
     p = _sub(subs, "store", "Inspect the store.", "miles store info --store my-store")
     store_subs = p.add_subparsers(title="store commands", metavar="ACTION")
     pi = store_subs.add_parser("info", help="tables, row counts, Lance versions, size on disk",
@@ -91,6 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _setup_logging(verbose: int, quiet: bool) -> None:
     level = logging.WARNING if quiet else (logging.DEBUG if verbose > 1 else logging.INFO)
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%H:%M:%S")
+    logging.getLogger("faiss.loader").setLevel(logging.WARNING)  # it logs each instruction set it tries
 
 
 @command("ingest")
@@ -126,6 +152,41 @@ def _sql(args: argparse.Namespace) -> int:
 
     table = sql(args.store, args.query)
     print_arrow(table, args.format, args.limit)
+    return 0
+
+
+@command("embed")
+def _embed(args: argparse.Namespace) -> int:
+    from miles.embed.job import EmbedConfig, embed
+    from miles.store import Store
+
+    modalities = ("text", "image") if args.modality == "both" else (args.modality,)
+    config = EmbedConfig(preset=args.preset, text_encoder=args.text_encoder, image_encoder=args.image_encoder,
+                         modalities=modalities, device=args.device, batch_size=args.batch_size,
+                         commit_every=args.commit_every, limit=args.limit, shard=args.shard, workers=args.workers,
+                         include_description=args.with_description, progress=not args.quiet)
+    for report in embed(Store.open(args.store, must_exist=True), config).values():
+        print(report.line())
+    return 0
+
+
+@command("index")
+def _index(args: argparse.Namespace) -> int:
+    from miles.store import Store
+    from miles.store.index import build_indexes
+
+    rows = build_indexes(Store.open(args.store, must_exist=True), args.table, force=args.force)
+    cols = ("table", "kind", "n", "dim", "lance_version", "recall_at_10", "build_seconds", "up_to_date")
+    print(format_table([{c: r.get(c) for c in cols} for r in rows]))
+    return 0
+
+
+@command("encoders")
+def _encoders(args: argparse.Namespace) -> int:
+    from miles.embed.base import PRESETS, describe_encoders
+
+    print(format_table([{"name": n, "what": d} for n, d in describe_encoders().items()]))
+    print("\npresets: " + "; ".join(f"{p}: {v['text']} + {v['image']}" for p, v in PRESETS.items()))
     return 0
 
 
@@ -212,7 +273,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     _setup_logging(args.verbose, args.quiet)
     try:
         return COMMANDS[args.command](args)
-    except (ValueError, FileNotFoundError, KeyError) as err:
+    except (ValueError, FileNotFoundError, KeyError) as err:  # WeightsNotFound is a FileNotFoundError
         msg = err.args[0] if isinstance(err, KeyError) and err.args else err
         print(f"miles {args.command}: error: {msg}", file=sys.stderr)
         return 2

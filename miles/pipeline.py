@@ -1,4 +1,4 @@
-"""The whole job on the built-in SYNTHETIC demo data: generate → ingest → every later stage → summary.
+"""The whole job on the built-in SYNTHETIC demo data: generate → ingest → embed → index → summary.
 
 ``miles demo`` calls ``run_demo``. Each stage logs its wall time.
 """
@@ -31,6 +31,19 @@ def run_demo(store_dir: str | Path = "demo-store", videos: int = 2000, seed: int
     summary = ingest([files.csv], store, progress=progress)
     timings.append(("ingest", time.perf_counter() - t))
     print(f"ingest: {summary.line()}")
+
+    from miles.embed.job import EmbedConfig, embed
+    from miles.store.index import build_indexes
+
+    t = time.perf_counter()
+    for report in embed(store, EmbedConfig(preset="offline", progress=progress)).values():
+        print(f"embed: {report.line()}")
+    timings.append(("embed", time.perf_counter() - t))
+
+    t = time.perf_counter()
+    for meta in build_indexes(store):
+        print(f"index: {meta['table']}: {meta['kind']} over {meta['n']} vectors")
+    timings.append(("index", time.perf_counter() - t))
 
     for stage, seconds in timings:
         log.info("stage %-9s %6.1f s", stage, seconds)

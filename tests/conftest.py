@@ -44,6 +44,18 @@ def demo_store(tmp_path_factory):
     return run_demo(tmp_path_factory.mktemp("demo") / "store", videos=300, seed=1, progress=False)
 
 
+def ingested_store(folder: Path, videos: int, seed: int = 2):
+    """A store with demo videos ingested but nothing embedded."""
+    from miles.sources import ingest
+    from miles.sources.demo import generate
+    from miles.store import Store
+
+    files = generate(folder / "src", n_videos=videos, seed=seed)
+    store = Store.open(folder / "store")
+    ingest([files.csv], store, progress=False)
+    return store
+
+
 def shared(name: str) -> Path:
     path = SHARED_DATA / name
     if not path.exists():

@@ -33,3 +33,20 @@ def test_bilibili_covers(store):
     assert s.read == 946 and s.stored + s.n_rejected == s.read
     v = store.read("videos", columns=["thumbnail", "published_at"]).to_pandas()
     assert v["thumbnail"].notna().mean() > 0.95 and v["published_at"].notna().all()
+
+
+@pytest.mark.slow
+def test_korean_titles_and_bilibili_covers_embed(tmp_path):
+    """All 20,639 Korean titles and the bilibili covers embed without errors."""
+    from miles.embed.job import EmbedConfig, embed
+    from miles.store import Store
+
+    store = Store.open(tmp_path / "real")
+    kr = shared("yt-shorts-kr-20k") / "youtube_shorts_data_CLEAN.csv"
+    ingest([kr], store, observed_at="2026-01-01T00:00:00Z", platform="youtube", progress=False)
+    folder = shared("bilibili-covers-dev")
+    ingest([folder / "videos.csv"], store, thumbnails=folder / "covers", observed_at="2025-06-20T00:00:00Z",
+           platform="bilibili", progress=False)
+    reps = embed(store, EmbedConfig(progress=False, batch_size=128))
+    assert reps["text"].encoded == 20639 + 946 and not reps["text"].failed
+    assert reps["image"].encoded == reps["image"].todo >= 900 and not reps["image"].failed

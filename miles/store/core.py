@@ -135,6 +135,19 @@ class Store:
         ids = pc.unique(table[first])
         return self.dataset(name).to_table(filter=pc.field(first).isin(ids))
 
+    def merge(self, name: str, table: pa.Table, keys: list[str]) -> None:
+        """Upsert ``table`` into an existing table on ``keys`` without comparing values first (for writers
+        that already know every row is new or changed, such as the embedding job)."""
+        if table.num_rows:
+            tbl = self.table(name)
+            tbl.merge_insert(keys if len(keys) > 1 else keys[0]).when_matched_update_all() \
+                .when_not_matched_insert_all().execute(table)
+
+    def metadata(self, name: str) -> dict[str, str]:
+        """The table's schema metadata (for embedding tables: the encoder fingerprint)."""
+        meta = self.dataset(name).schema.metadata or {}
+        return {k.decode(): v.decode() for k, v in meta.items()}
+
     # ---- info ---------------------------------------------------------------------------------
     def info(self) -> list[dict[str, Any]]:
         """One dict per table: name, rows, Lance version, bytes on disk."""

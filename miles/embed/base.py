@@ -1,0 +1,203 @@
+"""The encoder interface, fingerprints, and the registry that builds encoders by name.
+
+    >>> enc = create_encoder("minilm")            # or "efficientnet_lite0", "bert-base-uncased", "resnet50"
+    >>> enc.encode_texts(["Wait for it..."])      # (1, 384) float32, L2-normalised
+    >>> list_encoders()
+
+Every encoder carries a ``Fingerprint``: what made its vectors. A store table records it, and opening a
+table with an encoder whose fingerprint differs is an error that names both.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import re
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+Modality = Literal["text", "image"]
+
+# Never reach for a model hub at run time: a missing file must fail at once, not hang.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+
+class WeightsNotFound(FileNotFoundError):
+    """The weights of an encoder are not on this machine; the message says where to put them."""
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    name: str
+    modality: Modality
+    dim: int
+    weights_sha256: str
+    preprocessing: dict[str, Any]
+    pooling: str
+    normalisation: str = "l2"
+    versions: dict[str, str] = field(default_factory=dict)
+
+    # What must match for two sets of vectors to be comparable; versions may drift (a warning).
+    def identity(self) -> tuple:
+        return (self.name, self.modality, self.dim, self.weights_sha256, json.dumps(self.preprocessing, sort_keys=True),
+                self.pooling, self.normalisation)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> Fingerprint:
+        return cls(**json.loads(text))
+
+    def describe(self) -> str:
+        return f"{self.name} ({self.modality}, {self.dim}-d, weights {self.weights_sha256[:12]})"
+
+
+class Encoder:
+    """Base class: subclasses set ``fingerprint`` and implement ``encode_texts`` or ``encode_images``."""
+
+    fingerprint: Fingerprint
+    device: str = "cpu"
+
+    @property
+    def name(self) -> str:
+        return self.fingerprint.name
+
+    @property
+    def modality(self) -> Modality:
+        return self.fingerprint.modality
+
+    @property
+    def dim(self) -> int:
+        return self.fingerprint.dim
+
+    def to(self, device: str) -> Encoder:
+        raise NotImplementedError
+
+    def encode_texts(self, texts: list[str]) -> np.ndarray:
+        raise TypeError(f"{self.name} is an image encoder; it has no encode_texts")
+
+    def encode_images(self, images) -> np.ndarray:
+        raise TypeError(f"{self.name} is a text encoder; it has no encode_images")
+
+
+_SHA_CACHE: dict[tuple[str, int, int], str] = {}
+
+
+def sha256_file(path: str | Path) -> str:
+    p = Path(path)
+    st = p.stat()
+    key = (str(p.resolve()), st.st_size, st.st_mtime_ns)
+    if key not in _SHA_CACHE:
+        h = hashlib.sha256()
+        with open(p, "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                h.update(chunk)
+        _SHA_CACHE[key] = h.hexdigest()
+    return _SHA_CACHE[key]
+
+
+def verify_checksum(path: Path, expected: str, what: str) -> str:
+    got = sha256_file(path)
+    if got != expected:
+        raise ValueError(f"{what}: {path} has sha256 {got}, expected {expected}; reinstall the package that ships it")
+    return got
+
+
+def library_versions(*names: str) -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {}
+    for n in names:
+        try:
+            out[n] = version(n)
+        except PackageNotFoundError:
+            pass
+    return out
+
+
+def resolve_device(device: str = "auto") -> str:
+    if device not in ("auto", "cpu", "cuda") and not device.startswith("cuda:"):
+        raise ValueError(f"device must be auto, cpu or cuda, got {device!r}")
+    import torch
+
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise ValueError("--device cuda was asked for, but torch sees no CUDA device; use --device cpu")
+    return device
+
+
+# ---- registry -------------------------------------------------------------------------------------
+_REGISTRY: dict[str, tuple[Modality, Callable[..., Encoder], str]] = {}
+
+PRESETS: dict[str, dict[Modality, str]] = {
+    "offline": {"text": "minilm", "image": "efficientnet_lite0"},
+    "paper": {"text": "bert-base-uncased", "image": "resnet50"},
+}
+
+
+def register_encoder(name: str, modality: Modality, description: str):
+    def wrap(factory: Callable[..., Encoder]):
+        _REGISTRY[name] = (modality, factory, description)
+        return factory
+
+    return wrap
+
+
+def _load_builtins() -> None:
+    from miles.embed import image, text  # noqa: F401  (registers the built-in encoders)
+
+
+def list_encoders(modality: Modality | None = None) -> list[str]:
+    _load_builtins()
+    return sorted(n for n, (m, _, _) in _REGISTRY.items() if modality is None or m == modality)
+
+
+def describe_encoders() -> dict[str, str]:
+    _load_builtins()
+    return {n: f"{m}: {d}" for n, (m, _, d) in sorted(_REGISTRY.items())}
+
+
+def create_encoder(name: str, device: str = "cpu", **kwargs: Any) -> Encoder:
+    """Build an encoder by registry name, or a text encoder from a local Hugging Face model folder."""
+    _load_builtins()
+    if name in _REGISTRY:
+        enc = _REGISTRY[name][1](**kwargs)
+    elif Path(name).is_dir() and (Path(name) / "config.json").exists():
+        from miles.embed.text import HFTextEncoder
+
+        enc = HFTextEncoder(Path(name), name=table_safe(Path(name).name), **kwargs)
+    else:
+        raise ValueError(
+            f"unknown encoder {name!r}; valid: {', '.join(list_encoders())}, or a local Hugging Face model folder"
+        )
+    return enc.to(resolve_device(device))
+
+
+def preset_encoders(preset: str) -> dict[Modality, str]:
+    if preset not in PRESETS:
+        raise ValueError(f"unknown preset {preset!r}; valid: {', '.join(PRESETS)}")
+    return dict(PRESETS[preset])
+
+
+def table_safe(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
+
+
+def table_name(modality: Modality, encoder_name: str) -> str:
+    return f"emb_{modality}_{table_safe(encoder_name)}"
+
+
+def l2_normalise(x: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(x, axis=1, keepdims=True)
+    return (x / np.maximum(norms, 1e-12)).astype(np.float32)

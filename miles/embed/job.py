@@ -1,0 +1,217 @@
+"""``miles embed``: encode every video once into ``emb_text_<encoder>`` / ``emb_image_<encoder>``.
+
+    report = embed(store, EmbedConfig(preset="offline"))
+
+reader → encoder → writer: loader workers read and decode thumbnails while the model runs; a writer
+thread commits every ``commit_every`` batches, so a job killed at any moment loses at most the group in
+flight, and a rerun encodes only what has no vector for its current content.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyarrow as pa
+
+from miles.embed.base import Encoder, Modality, create_encoder, preset_encoders, resolve_device, table_name
+from miles.embed.reader import compose_text, fetch, parse_shard, plan, thumbnail_batches
+from miles.store import Store
+from miles.store.embeddings import open_embedding_table
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class EmbedConfig:
+    preset: str = "offline"
+    text_encoder: str | None = None  # overrides the preset's
+    image_encoder: str | None = None
+    modalities: tuple[Modality, ...] = ("text", "image")
+    device: str = "auto"
+    batch_size: int = 64
+    commit_every: int = 4  # batches per commit
+    limit: int | None = None
+    shard: str | None = None  # "i/n"
+    workers: int | None = None  # image decode threads; None: 1 on CPU, 4 on CUDA
+    include_description: bool = False
+    progress: bool = True
+
+
+@dataclass
+class StageReport:
+    table: str
+    encoder: str
+    total: int = 0  # videos this modality applies to
+    already: int = 0  # had a vector for their current content
+    todo: int = 0
+    encoded: int = 0
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    empty_text: int = 0
+    seconds: dict[str, float] = field(default_factory=lambda: {"read": 0.0, "decode": 0.0, "encode": 0.0,
+                                                               "write": 0.0, "total": 0.0})
+
+    @property
+    def rate(self) -> float:
+        return self.encoded / self.seconds["total"] if self.seconds["total"] else 0.0
+
+    def line(self) -> str:
+        s = self.seconds
+        parts = [f"{self.table}: encoded {self.encoded}/{self.todo} ({self.already} already current, "
+                 f"{self.total} in all) in {s['total']:.1f} s, {self.rate:.0f}/s",
+                 f"read {s['read']:.1f} s · decode {s['decode']:.1f} s · encode {s['encode']:.1f} s · "
+                 f"write {s['write']:.1f} s"]
+        if self.failed:
+            parts.append(f"{len(self.failed)} failed to decode (first: {self.failed[0][0]}: {self.failed[0][1]})")
+        if self.empty_text:
+            parts.append(f"{self.empty_text} with empty text (flagged)")
+        return " · ".join(parts)
+
+
+class _Writer:
+    """Commits groups of vectors on a background thread; ``close`` waits and re-raises its error."""
+
+    def __init__(self, store: Store, table: str, report: StageReport):
+        self.store, self.table, self.report = store, table, report
+        self.q: queue.Queue = queue.Queue(maxsize=2)
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, name=f"writer-{table}", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while (item := self.q.get()) is not None:
+            if self.error is None:
+                t = time.perf_counter()
+                try:
+                    self.store.merge(self.table, item, ["video_id"])
+                except BaseException as err:  # surfaced in close()
+                    self.error = err
+                self.report.seconds["write"] += time.perf_counter() - t
+
+    def put(self, table: pa.Table) -> None:
+        if self.error is not None:
+            raise RuntimeError(f"writing {self.table} failed") from self.error
+        self.q.put(table)
+
+    def close(self) -> None:
+        self.q.put(None)
+        self.thread.join()
+        if self.error is not None:
+            raise RuntimeError(f"writing {self.table} failed") from self.error
+
+
+def _vectors(ids: list[str], hashes: list[str], vecs: np.ndarray, dim: int, empty: list[bool] | None) -> pa.Table:
+    vec = pa.FixedSizeListArray.from_arrays(pa.array(vecs.astype(np.float32).reshape(-1)), dim)
+    cols = {"video_id": pa.array(ids, pa.string()), "content_hash": pa.array(hashes, pa.string()), "vector": vec}
+    if empty is not None:
+        cols["empty_text"] = pa.array(empty, pa.bool_())
+    return pa.table(cols)
+
+
+def embed(store: Store, config: EmbedConfig | None = None,
+          encoders: dict[Modality, Encoder] | None = None) -> dict[Modality, StageReport]:
+    """Encode what is missing for each modality; returns a report per modality."""
+    config = config or EmbedConfig()
+    shard = parse_shard(config.shard)
+    names = preset_encoders(config.preset)
+    if config.text_encoder:
+        names["text"] = config.text_encoder
+    if config.image_encoder:
+        names["image"] = config.image_encoder
+    if store.count("videos") == 0:
+        raise ValueError(f"store {store.path} has no videos: run `miles ingest` (or `miles demo`) first")
+    device = resolve_device(config.device)
+    reports = {}
+    for modality in config.modalities:
+        enc = (encoders or {}).get(modality) or create_encoder(names[modality], device=device)
+        reports[modality] = (_embed_text if modality == "text" else _embed_images)(store, enc, config, shard)
+        log.info(reports[modality].line())
+    return reports
+
+
+def _progress(total: int, desc: str, enabled: bool):
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=desc, unit="video", disable=None if enabled else True, leave=False)
+
+
+def _embed_text(store: Store, enc: Encoder, cfg: EmbedConfig, shard) -> StageReport:
+    name = table_name("text", enc.name)
+    open_embedding_table(store, name, enc.fingerprint.to_json(), with_empty_flag=True)
+    rep = StageReport(name, enc.fingerprint.describe())
+    t0 = time.perf_counter()
+    p = plan(store, name, "text", shard, cfg.limit)
+    rep.total, rep.already, rep.todo = p.total_videos, p.already, len(p.video_ids)
+    group = cfg.batch_size * cfg.commit_every
+    writer = _Writer(store, name, rep)
+    bar = _progress(rep.todo, name, cfg.progress)
+    try:
+        for start in range(0, rep.todo, group):
+            t = time.perf_counter()
+            rows = fetch(store, p.video_ids[start:start + group], ["content_hash", "title", "hashtags", "description"])
+            texts = [compose_text(ti, ht, de if cfg.include_description else None) for ti, ht, de in zip(
+                rows["title"].to_pylist(), rows["hashtags"].to_pylist(), rows["description"].to_pylist())]
+            rep.seconds["read"] += time.perf_counter() - t
+            # Sort by length so each batch pads to similar lengths: (n,) → batches of near-equal cost.
+            order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+            vecs = np.zeros((len(texts), enc.dim), dtype=np.float32)
+            t = time.perf_counter()
+            for b in range(0, len(order), cfg.batch_size):
+                idx = order[b:b + cfg.batch_size]
+                vecs[idx] = enc.encode_texts([texts[i] for i in idx])
+                bar.update(len(idx))
+            rep.seconds["encode"] += time.perf_counter() - t
+            empty = [not s.strip() for s in texts]
+            rep.empty_text += sum(empty)
+            writer.put(_vectors(rows["video_id"].to_pylist(), rows["content_hash"].to_pylist(), vecs, enc.dim, empty))
+            rep.encoded += len(texts)
+    finally:
+        writer.close()
+        bar.close()
+    rep.seconds["total"] = time.perf_counter() - t0
+    return rep
+
+
+def _embed_images(store: Store, enc: Encoder, cfg: EmbedConfig, shard) -> StageReport:
+    name = table_name("image", enc.name)
+    open_embedding_table(store, name, enc.fingerprint.to_json())
+    rep = StageReport(name, enc.fingerprint.describe())
+    t0 = time.perf_counter()
+    p = plan(store, name, "image", shard, cfg.limit)
+    rep.total, rep.already, rep.todo = p.total_videos, p.already, len(p.video_ids)
+    if not rep.todo:
+        rep.seconds["total"] = time.perf_counter() - t0
+        return rep
+    cuda = enc.device.startswith("cuda")
+    workers = cfg.workers if cfg.workers is not None else (4 if cuda else 1)
+    batches = thumbnail_batches(store, p.video_ids, enc.preprocess, cfg.batch_size, workers, pin_memory=cuda)
+    writer = _Writer(store, name, rep)
+    bar = _progress(rep.todo, name, cfg.progress)
+    pending: list[pa.Table] = []
+    try:
+        for batch in batches:
+            rep.seconds["read"] += batch["read_s"]
+            rep.seconds["decode"] += batch["decode_s"]
+            rep.failed += batch["failed"]
+            t = time.perf_counter()
+            vecs = enc.encode_images(batch["pixels"])
+            rep.seconds["encode"] += time.perf_counter() - t
+            pending.append(_vectors(batch["video_id"], batch["content_hash"], vecs, enc.dim, None))
+            rep.encoded += len(batch["video_id"])
+            bar.update(len(batch["video_id"]) + len(batch["failed"]))
+            if len(pending) >= cfg.commit_every:
+                writer.put(pa.concat_tables(pending))
+                pending = []
+        if pending:
+            writer.put(pa.concat_tables(pending))
+    finally:
+        writer.close()
+        bar.close()
+    for vid, err in rep.failed:
+        log.warning("thumbnail of %s could not be decoded, no image vector: %s", vid, err)
+    rep.seconds["total"] = time.perf_counter() - t0
+    return rep

