@@ -17,6 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from miles.store import Store
+from miles.store.text import compose_text  # noqa: F401  (re-exported: the job composes texts)
 
 
 @dataclass
@@ -67,17 +68,6 @@ def fetch(store: Store, video_ids: list[str], columns: list[str], version: int |
     order = {v: i for i, v in enumerate(video_ids)}
     idx = sorted(range(table.num_rows), key=lambda i: order[table["video_id"][i].as_py()])
     return table.take(pa.array(idx, pa.int64()))
-
-
-def compose_text(title: str | None, hashtags: list[str] | None, description: str | None = None) -> str:
-    """What a text encoder reads: the title, then the hashtags it does not already contain, then the
-    description when asked for."""
-    title = (title or "").strip()
-    tags = [t for t in (hashtags or []) if f"#{t}".lower() not in title.lower()]
-    parts = [title, " ".join(f"#{t}" for t in tags)]
-    if description:
-        parts.append(description.strip())
-    return " ".join(p for p in parts if p)
 
 
 def decode(data: bytes, preprocess, draft_size: int = 256):

