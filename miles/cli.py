@@ -94,6 +94,30 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = _sub(subs, "encoders", "List the encoders Miles can build by name.", "miles encoders")
 
+    p = _sub(subs, "eval", "Fit each head on the training part of each split, score the test part, with intervals.",
+             "miles eval --store demo-store --moments pre_upload early_6h --report report.html --json metrics.json")
+    _store_arg(p)
+    p.add_argument("--heads", nargs="+", default=["baseline", "creator_prior", "lightgbm", "mlp"])
+    p.add_argument("--moments", nargs="+", default=["pre_upload", "early_1h", "early_6h", "early_24h"])
+    p.add_argument("--splits", nargs="+", default=["time", "creator", "random"], choices=["time", "creator", "random"])
+    p.add_argument("--label-age", type=float, default=168.0,
+                   help="hours after publishing at which velocity is measured (default 168); 0: latest observation")
+    p.add_argument("--viral-fraction", type=float, default=0.2, help="top fraction labelled viral (default 0.2)")
+    p.add_argument("--cohort", default="platform_week", choices=["platform_week", "platform", "none"])
+    p.add_argument("--no-ablations", action="store_true", help="only all feature blocks, no ablations")
+    p.add_argument("--bootstrap", type=int, default=200, help="bootstrap resamples for intervals (default 200)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--report", default=None, metavar="HTML", help="write the HTML report here")
+    p.add_argument("--json", default=None, metavar="FILE", help="write the metric records here")
+
+    p = _sub(subs, "train", "Fit the deployable heads on every row with a final outcome and save them in the store.",
+             "miles train --store demo-store --head lightgbm --moment pre_upload")
+    _store_arg(p)
+    p.add_argument("--head", nargs="+", default=["baseline", "creator_prior", "lightgbm", "mlp"])
+    p.add_argument("--moment", nargs="+", default=["pre_upload"])
+    p.add_argument("--label-age", type=float, default=168.0, help="as for eval")
+    p.add_argument("--split", default="all", choices=["all"], help="deployable heads train on all rows")
+
     p = _sub(subs, "store", "Inspect the store.", "miles store info --store my-store")
     store_subs = p.add_subparsers(title="store commands", metavar="ACTION")
     pi = store_subs.add_parser("info", help="tables, row counts, Lance versions, size on disk",
@@ -187,6 +211,42 @@ def _encoders(args: argparse.Namespace) -> int:
 
     print(format_table([{"name": n, "what": d} for n, d in describe_encoders().items()]))
     print("\npresets: " + "; ".join(f"{p}: {v['text']} + {v['image']}" for p, v in PRESETS.items()))
+    return 0
+
+
+def _spec(args):
+    from miles.heads.labels import LabelSpec
+
+    return LabelSpec(age_hours=args.label_age or None, viral_fraction=getattr(args, "viral_fraction", 0.2),
+                     cohort=getattr(args, "cohort", "platform_week"))
+
+
+@command("eval")
+def _eval(args: argparse.Namespace) -> int:
+    from miles.eval.pipeline import run_eval
+    from miles.eval.runner import EvalConfig
+    from miles.store import Store
+
+    cfg = EvalConfig(heads=tuple(args.heads), moments=tuple(args.moments), splits=tuple(args.splits), spec=_spec(args),
+                     n_boot=args.bootstrap, seed=args.seed, ablations=not args.no_ablations, progress=not args.quiet)
+    result = run_eval(Store.open(args.store, must_exist=True), cfg, report=args.report, json_path=args.json)
+    print(format_table(result.table().to_dict("records")))
+    for g in result.gains:
+        if g["features"] == "metadata+text+image":
+            print(f"gain {g['head']} {g['moment']} {g['split']} {g['metric']}: {g['gain']:+.3f} "
+                  f"[{g['ci_low']:+.3f}, {g['ci_high']:+.3f}]")
+    if args.report:
+        print(f"report: {args.report}")
+    return 0
+
+
+@command("train")
+def _train(args: argparse.Namespace) -> int:
+    from miles.heads.train import train_heads
+    from miles.store import Store
+
+    rows = train_heads(Store.open(args.store, must_exist=True), tuple(args.head), tuple(args.moment), _spec(args))
+    print(format_table(rows))
     return 0
 
 

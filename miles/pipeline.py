@@ -1,4 +1,5 @@
-"""The whole job on the built-in SYNTHETIC demo data: generate → ingest → embed → index → summary.
+"""The whole job on the built-in SYNTHETIC demo data: generate → ingest → embed → index → eval → train →
+report.
 
 ``miles demo`` calls ``run_demo``. Each stage logs its wall time.
 """
@@ -14,7 +15,8 @@ from miles.store import Store
 log = logging.getLogger(__name__)
 
 
-def run_demo(store_dir: str | Path = "demo-store", videos: int = 2000, seed: int = 0, progress: bool = True) -> Store:
+def run_demo(store_dir: str | Path = "demo-store", videos: int = 2000, seed: int = 0, progress: bool = True,
+             moments: tuple[str, ...] = ("pre_upload", "early_6h")) -> Store:
     from miles.cli import format_table, human_bytes
     from miles.sources import ingest
     from miles.sources.demo import generate
@@ -45,8 +47,30 @@ def run_demo(store_dir: str | Path = "demo-store", videos: int = 2000, seed: int
         print(f"index: {meta['table']}: {meta['kind']} over {meta['n']} vectors")
     timings.append(("index", time.perf_counter() - t))
 
+    from miles.eval.pipeline import run_eval
+    from miles.eval.runner import EvalConfig
+    from miles.heads.train import train_heads
+
+    t = time.perf_counter()
+    report = store.path / "report.html"
+    result = run_eval(store, EvalConfig(moments=moments, progress=progress), report=report,
+                      json_path=store.path / "metrics.json")
+    timings.append(("eval", time.perf_counter() - t))
+
+    t = time.perf_counter()
+    trained = train_heads(store, moments=moments)
+    timings.append(("train", time.perf_counter() - t))
+
+    print("\n" + format_table(result.table().query("split != 'random'").to_dict("records")))
+    for g in result.gains:
+        if g["features"] == "metadata+text+image" and g["split"] != "random":
+            print(f"gain of embeddings, {g['head']} {g['moment']} {g['split']} {g['metric']}: {g['gain']:+.3f} "
+                  f"[{g['ci_low']:+.3f}, {g['ci_high']:+.3f}]")
+    print(f"trained {len(trained)} deployable heads into {store.path / 'heads'}")
+
     for stage, seconds in timings:
         log.info("stage %-9s %6.1f s", stage, seconds)
     print(f"\nstore {store.path} (SYNTHETIC demo data, seed {seed})")
     print(format_table(store.info(), {"bytes": human_bytes}))
+    print(f"\nreport: {report}")
     return store

@@ -4,15 +4,15 @@ Nothing here is real. The generator exists so that ``miles demo`` runs everywher
 so that tests can check that a model recovers a signal we planted. The story:
 
 1. **Creators** (about one per 16 videos) each have a niche (cooking, gaming, fitness, ...), a follower
-   count drawn log-normally (median ~20k, heavy right tail) that grows slowly over the months, a hidden
+   count drawn log-normally (median ~20k, a long right tail) that grows slowly over the months, a hidden
    *skill* that nothing in the data states (so only a creator's own history reveals it), and a favourite
    hour to post.
 2. **Videos** are published over six months. Each gets a title in the niche's words, with or without a
    *hook* ("Wait for it…", "POV:", "I tried … for 30 days", "Nobody talks about this"), hashtags and
    emoji; a duration of 7–60 s; and a thumbnail drawn as a real JPEG: a niche palette, brighter or
    duller, more or less contrast, sometimes a face, sometimes a bold text overlay.
-3. **Outcome**: log10(views at 7 days) = 0.85·log10(followers) + skill (the creator prior, by far the
-   largest part) + a content effect (hook strength, thumbnail brightness, face and text, contrast: the
+3. **Outcome**: log10(views at 7 days) = 0.8·log10(followers) + skill (the creator prior, the largest
+   part) + a content effect (hook strength, thumbnail brightness, face and text, contrast: the
    part an encoder can see) + timing (evening posts and short videos do a little better) + heavy-tailed
    noise (Student t, 3 d.f.).
 4. **Snapshots** at about 1 h, 6 h, 24 h and 7 days after publishing follow a saturating curve
@@ -88,23 +88,24 @@ NICHES: dict[str, dict] = {
 
 # (template, hook strength). {x} is the niche's thing. Strength is log10 views added.
 HOOKS: list[tuple[str, float]] = [
-    ("Wait for it... {x}", 0.30),
-    ("POV: you finally tried {x}", 0.25),
-    ("I tried {x} for 30 days and this happened", 0.35),
-    ("Nobody talks about this {x} secret", 0.30),
-    ("You won't believe this {x}", 0.25),
-    ("3 {x} mistakes you're making", 0.20),
-    ("Watch till the end: {x}", 0.20),
-    ("Stop doing {x} like this", 0.25),
+    ("Wait for it... {x}", 0.50),
+    ("POV: you finally tried {x}", 0.40),
+    ("I tried {x} for 30 days and this happened", 0.55),
+    ("Nobody talks about this {x} secret", 0.50),
+    ("You won't believe this {x}", 0.45),
+    ("3 {x} mistakes you're making", 0.35),
+    ("Watch till the end: {x}", 0.40),
+    ("Stop doing {x} like this", 0.45),
 ]
+# Plain titles as long as hooked ones, so that title length alone does not give the hook away.
 PLAIN: list[tuple[str, float]] = [
-    ("My {x} today", 0.0),
-    ("{x} vlog", -0.05),
-    ("{x} update", -0.05),
-    ("Trying {x}", 0.0),
-    ("{x}", -0.05),
-    ("Some {x} footage", -0.10),
-    ("Day 12 of {x}", 0.0),
+    ("My {x} routine from this morning", 0.0),
+    ("{x} vlog, part two of the series", -0.05),
+    ("A quick {x} update for everyone", -0.05),
+    ("Trying {x} again this weekend", 0.0),
+    ("Some {x} footage from last week", -0.10),
+    ("Day 12 of {x} with my friends", 0.0),
+    ("Just {x}, nothing special today", -0.05),
 ]
 OVERLAY_WORDS = ["WOW", "NO WAY", "30 DAYS", "SECRET", "DON'T", "EASY", "TRY THIS", "OMG"]
 
@@ -175,9 +176,9 @@ def generate(out_dir: str | Path, n_videos: int = 2000, seed: int = 0, progress:
         creators.append({
             "id": f"creator_{c:04d}",
             "niche": niche_names[int(rng.integers(len(niche_names)))],
-            "log_followers": float(np.clip(rng.normal(4.3, 0.8), 2.0, 7.3)),
+            "log_followers": float(np.clip(rng.normal(4.3, 0.6), 2.0, 7.3)),
             "growth": float(rng.normal(0.002, 0.001)),  # per day, in natural-log followers
-            "skill": float(rng.normal(0.0, 0.3)),
+            "skill": float(rng.normal(0.0, 0.25)),
             "hour": int(rng.integers(0, 24)),
             "face_rate": float(rng.uniform(0.1, 0.9)),
             "hook_rate": float(rng.uniform(0.2, 0.8)),
@@ -206,10 +207,10 @@ def generate(out_dir: str | Path, n_videos: int = 2000, seed: int = 0, progress:
         face = bool(rng.random() < cr["face_rate"])
         text = OVERLAY_WORDS[int(rng.integers(len(OVERLAY_WORDS)))] if rng.random() < 0.45 else None
         duration = float(np.round(rng.uniform(7, 60), 1))
-        content = hook + 0.35 * (bright - 0.5) + 0.15 * face + 0.10 * (text is not None) + 0.15 * (contrast - 0.5)
+        content = hook + 0.5 * (bright - 0.5) + 0.25 * face + 0.2 * (text is not None) + 0.2 * (contrast - 0.5)
         timing = 0.08 * (17 <= hour <= 21) - 0.002 * (duration - 30)
         log_f0 = cr["log_followers"] + cr["growth"] * day / math.log(10)
-        log_v7d = 0.85 * log_f0 - 0.4 + cr["skill"] + content + timing + 0.22 * float(rng.standard_t(3))
+        log_v7d = 0.8 * log_f0 - 0.45 + cr["skill"] + content + timing + 0.18 * float(rng.standard_t(3))
         tau = float(np.exp(rng.normal(math.log(18), 0.5)))  # hours to ~63% of final views
         v_inf = 10 ** log_v7d / (1 - math.exp(-168 / tau))
         like_rate = float(np.clip(rng.normal(0.045 + 0.04 * content, 0.01), 0.005, 0.3))

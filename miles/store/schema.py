@@ -48,11 +48,42 @@ REJECTS = pa.schema(
     ]
 )
 
-SCHEMAS: dict[str, pa.Schema] = {"videos": VIDEOS, "snapshots": SNAPSHOTS, "rejects": REJECTS}
+RUNS = pa.schema(
+    [
+        pa.field("run_id", pa.string(), nullable=False),
+        pa.field("created_at", UTC_TS),
+        pa.field("kind", pa.string()),  # eval | train
+        pa.field("head", pa.string()),
+        pa.field("moment", pa.string()),
+        pa.field("split", pa.string()),  # time | creator | random | all
+        pa.field("features", pa.string()),
+        pa.field("n_train", pa.int64()),
+        pa.field("n_test", pa.int64()),
+        pa.field("metrics", pa.string()),  # JSON {metric: {value, ci_low, ci_high}}
+        pa.field("config", pa.string()),  # JSON: label spec, head params, encoders, store versions
+        pa.field("artifact", pa.string()),  # folder of a saved head, or null
+    ]
+)
+
+PREDICTIONS = pa.schema(
+    [
+        pa.field("run_id", pa.string(), nullable=False),
+        pa.field("video_id", pa.string(), nullable=False),
+        pa.field("viral", pa.int64()),
+        pa.field("p_viral", pa.float64()),
+        pa.field("velocity", pa.float64()),
+        pa.field("velocity_pred", pa.float64()),
+    ]
+)
+
+SCHEMAS: dict[str, pa.Schema] = {"videos": VIDEOS, "snapshots": SNAPSHOTS, "rejects": REJECTS, "runs": RUNS,
+                                 "predictions": PREDICTIONS}
 
 # Keys for idempotent upserts.
 KEYS: dict[str, list[str]] = {
     "videos": ["video_id"],
     "snapshots": ["video_id", "observed_at"],
     "rejects": ["source", "row"],
+    "runs": ["run_id"],
+    "predictions": ["run_id", "video_id"],
 }

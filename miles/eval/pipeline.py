@@ -1,0 +1,91 @@
+"""``miles eval`` end to end: evaluate, record runs and predictions, explain, write the report and JSON."""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from dataclasses import asdict
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from miles.eval.explain import explain_rows, group_of, group_shapley, grouped, summary, tree_shap
+from miles.eval.runner import EvalConfig, EvalResult, evaluate
+from miles.store import Store
+
+log = logging.getLogger(__name__)
+
+
+def record_runs(store: Store, result: EvalResult) -> int:
+    """One ``runs`` row per fitted head variant, its test predictions in ``predictions``."""
+    now = datetime.now(timezone.utc)
+    metrics: dict[tuple, dict] = {}
+    for r in result.records:
+        metrics.setdefault((r["head"], r["moment"], r["split"], r["features"]), {})[r["metric"]] = {
+            "value": r["value"], "ci_low": r["ci_low"], "ci_high": r["ci_high"]}
+    runs, preds = [], []
+    for f in result.fitted:
+        run_id = uuid.uuid4().hex[:16]
+        fs = result.features[f.moment]
+        y, v, _ = result.labels[(f.moment, f.split)]
+        runs.append({"run_id": run_id, "created_at": now, "kind": "eval", "head": f.head, "moment": f.moment,
+                     "split": f.split, "features": f.features, "n_train": int(len(fs) - len(f.test_idx)),
+                     "n_test": int(len(f.test_idx)),
+                     "metrics": json.dumps(metrics.get((f.head, f.moment, f.split, f.features), {})),
+                     "config": json.dumps({"label_spec": asdict(fs.spec), "encoders": fs.encoders,
+                                           "store_versions": fs.store_versions}, default=str),
+                     "artifact": None})
+        vids = fs.frame["video_id"].to_numpy()[f.test_idx]
+        preds += [{"run_id": run_id, "video_id": vid, "viral": int(y[i]), "p_viral": float(p),
+                   "velocity": float(v[i]), "velocity_pred": float(q)}
+                  for vid, i, p, q in zip(vids, f.test_idx, f.p_viral, f.velocity)]
+    store.upsert("runs", runs)
+    store.upsert("predictions", preds, update=False)
+    return len(runs)
+
+
+def shap_summary(result: EvalResult, moment: str, split: str = "creator", n_examples: int = 5) -> dict | None:
+    fits = {(f.head, f.features): f for f in result.fitted if f.moment == moment and f.split == split}
+    lgb = next((f for (h, feat), f in fits.items() if h == "lightgbm" and feat.count("+") == max(
+        k[1].count("+") for k in fits if k[0] == "lightgbm")), None)
+    if lgb is None or lgb.model is None:
+        return None
+    fs = result.features[moment]
+    values, names = tree_shap(lgb.model, lgb.X_test, fs.scalar_names)
+    gvals, gnames = grouped(values, names)
+    scalar_cols = [j for j, n in enumerate(names) if n in fs.scalar_names]
+    out = {"groups": summary(gvals, gnames), "features": summary(values[:, scalar_cols], [names[j] for j in scalar_cols])}
+    frame = fs.frame.iloc[lgb.test_idx]
+    top = explain_rows(gvals, gnames, top=3)
+    order = np.argsort(-lgb.p_viral)[:n_examples]
+    out["examples"] = [{"video_id": frame["video_id"].iloc[i], "title": str(frame["text"].iloc[i]), "top": top[i]}
+                       for i in order]
+    mlp = next((f for (h, feat), f in fits.items() if h == "mlp" and feat == lgb.features), None)
+    if mlp is not None and mlp.model is not None:
+        blocks = lgb.features.split("+")
+        X = fs.X(blocks)
+        cols = fs.feature_names(blocks)
+        bg = np.nanmean(X[np.setdiff1d(np.arange(len(X)), lgb.test_idx)], axis=0)
+        sample = X[lgb.test_idx][:200]
+        phi, gn = group_shapley(lambda Z: mlp.model.predict_proba(Z)[:, 1], sample, bg, [group_of(c) for c in cols])
+        out["mlp_groups"] = summary(phi, gn)
+    return out
+
+
+def run_eval(store: Store, config: EvalConfig | None = None, report: str | Path | None = None,
+             json_path: str | Path | None = None) -> EvalResult:
+    from miles.eval.report import write_report
+
+    result = evaluate(store, config)
+    n = record_runs(store, result)
+    log.info("eval: %d head variants in %.0f s; runs and predictions recorded", n, result.seconds)
+    if json_path:
+        Path(json_path).write_text(json.dumps(result.records, indent=1))
+    if report:
+        moment = result.records[0]["moment"]
+        splits = {r["split"] for r in result.records}
+        shap = shap_summary(result, moment, "creator" if "creator" in splits else next(iter(splits)))
+        write_report(result, report, shap)
+    return result

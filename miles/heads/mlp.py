@@ -1,0 +1,165 @@
+"""The fusion MLP: one small network per modality, fused, with two outputs (viral logit, velocity).
+
+    metadata (n, m) ──► standardise, NaN→0 + missing flags ──► Linear(2m, p) ─┐
+    text     (n, dt) ─────────────────────────────────────► Linear(dt, p) ─┼─► concat (n, k·p) ─► MLP ─► (n, 2)
+    image    (n, di) ─────────────────────────────────────► Linear(di, p) ─┘
+
+Loss: class-weighted BCE on the viral logit plus MSE on the standardised velocity (each output trained
+when its target is given). AdamW; early stopping on validation AUROC (viral) or MAE (velocity), best
+epoch kept. Seeded and deterministic on CPU; bf16 autocast on CUDA.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.base import BaseEstimator
+
+from miles.heads.models import HeadMixin, Task, _check_task, blocks_of
+
+
+def _build(block_dims: dict[str, int], proj: int, hidden: int, dropout: float):
+    import torch
+    from torch import nn
+
+    class Fusion(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.names = list(block_dims)
+            self.proj = nn.ModuleDict({n: nn.Sequential(nn.Linear(d, proj), nn.GELU(), nn.Dropout(dropout))
+                                       for n, d in block_dims.items()})
+            self.head = nn.Sequential(nn.Linear(proj * len(block_dims), hidden), nn.GELU(), nn.Dropout(dropout),
+                                      nn.Linear(hidden, 2))
+
+        def forward(self, parts: list[torch.Tensor]) -> torch.Tensor:  # parts[i]: (n, d_i)
+            fused = torch.cat([self.proj[n](x) for n, x in zip(self.names, parts)], dim=1)  # (n, k·proj)
+            return self.head(fused)  # (n, 2): viral logit, standardised velocity
+
+    return Fusion()
+
+
+class MLPHead(HeadMixin, BaseEstimator):
+    def __init__(self, task: Task = "viral", block_sizes: dict[str, int] | None = None, proj: int = 64,
+                 hidden: int = 128, dropout: float = 0.2, lr: float = 1e-3, weight_decay: float = 1e-3,
+                 epochs: int = 60, batch_size: int = 128, patience: int = 8, validation_fraction: float = 0.15,
+                 random_state: int = 0, device: str = "cpu"):
+        self.task, self.block_sizes, self.proj, self.hidden, self.dropout = task, block_sizes, proj, hidden, dropout
+        self.lr, self.weight_decay, self.epochs, self.batch_size = lr, weight_decay, epochs, batch_size
+        self.patience, self.validation_fraction, self.random_state, self.device = (
+            patience, validation_fraction, random_state, device)
+
+    # ---- inputs -------------------------------------------------------------------------------
+    def _parts(self, X):
+        import torch
+
+        X = np.asarray(X, dtype=np.float32)
+        parts = []
+        for name, sl in self.blocks_:
+            x = X[:, sl]
+            if name == "metadata":
+                miss = np.isnan(x)
+                x = np.where(miss, 0.0, (x - self.mean_) / self.std_)
+                x = np.hstack([x, miss.astype(np.float32)])
+            parts.append(torch.as_tensor(np.ascontiguousarray(x, dtype=np.float32), device=self.device))
+        return parts
+
+    def fit(self, X, y, y_aux=None):
+        """``y``: the task's target; ``y_aux``: the other output's target (velocity for a viral head,
+        viral for a velocity head), trained jointly when given."""
+        import copy
+
+        import torch
+
+        _check_task(self.task)
+        X = np.asarray(X, dtype=np.float32)
+        y = np.asarray(y, dtype=np.float32)
+        torch.manual_seed(self.random_state)
+        rng = np.random.default_rng(self.random_state)
+        if self.device == "cpu":
+            torch.use_deterministic_algorithms(True, warn_only=True)
+        self.blocks_ = blocks_of(self.block_sizes, X.shape[1])
+        meta = next((sl for n, sl in self.blocks_ if n == "metadata"), None)
+        if meta is not None:
+            self.mean_ = np.nan_to_num(np.nanmean(X[:, meta], axis=0))
+            self.std_ = np.nan_to_num(np.nanstd(X[:, meta], axis=0), nan=1.0)
+            self.std_[self.std_ == 0] = 1.0
+        viral = y if self.task == "viral" else (None if y_aux is None else np.asarray(y_aux, dtype=np.float32))
+        vel = y if self.task == "velocity" else (None if y_aux is None else np.asarray(y_aux, dtype=np.float32))
+        if vel is not None:
+            self.vel_mean_, self.vel_std_ = float(np.mean(vel)), float(np.std(vel) or 1.0)
+            vel = (vel - self.vel_mean_) / self.vel_std_
+        else:
+            self.vel_mean_, self.vel_std_ = 0.0, 1.0
+        dims = {n: (sl.stop - sl.start) * (2 if n == "metadata" else 1) for n, sl in self.blocks_}
+        self.block_dims_ = dims
+        self.model_ = _build(dims, self.proj, self.hidden, self.dropout).to(self.device)
+        n = len(X)
+        n_val = int(n * self.validation_fraction) if n >= 50 else 0
+        tr, va = np.arange(n - n_val), np.arange(n - n_val, n)
+        parts = self._parts(X)
+        tv = lambda a: None if a is None else torch.as_tensor(a, device=self.device)  # noqa: E731
+        t_viral, t_vel = tv(viral), tv(vel)
+        pos = float(viral[tr].mean()) if viral is not None and len(tr) else 0.5
+        pos_weight = torch.tensor((1 - pos) / max(pos, 1e-6), device=self.device)
+        opt = torch.optim.AdamW(self.model_.parameters(), lr=self.lr, weight_decay=self.weight_decay)
+        cuda = self.device.startswith("cuda")
+        best, best_state, bad = -np.inf, None, 0
+        self.history_ = []
+        for epoch in range(self.epochs):
+            self.model_.train()
+            order = rng.permutation(tr)
+            for b in range(0, len(order), self.batch_size):
+                idx = torch.as_tensor(order[b:b + self.batch_size], device=self.device)
+                with torch.autocast("cuda", dtype=torch.bfloat16, enabled=cuda):
+                    out = self.model_([p[idx] for p in parts]).float()  # (b, 2)
+                loss = out.new_zeros(())
+                if t_viral is not None:
+                    loss = loss + torch.nn.functional.binary_cross_entropy_with_logits(
+                        out[:, 0], t_viral[idx], pos_weight=pos_weight)
+                if t_vel is not None:
+                    loss = loss + torch.nn.functional.mse_loss(out[:, 1], t_vel[idx])
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+            if not n_val:
+                continue
+            score = self._val_score(X[va], y[va])
+            self.history_.append(score)
+            if score > best + 1e-6:
+                best, best_state, bad, self.best_epoch_ = score, copy.deepcopy(self.model_.state_dict()), 0, epoch
+            else:
+                bad += 1
+                if bad >= self.patience:
+                    break
+        if best_state is not None:
+            self.model_.load_state_dict(best_state)
+        if self.task == "viral":
+            self.classes_ = np.array([0, 1])
+        self.n_features_in_ = X.shape[1]
+        return self
+
+    def _val_score(self, X, y) -> float:
+        from sklearn.metrics import roc_auc_score
+
+        if self.task == "viral":
+            return float(roc_auc_score(y, self._raw(X)[:, 0])) if len(np.unique(y)) > 1 else 0.0
+        return -float(np.mean(np.abs(self.predict(X) - y)))
+
+    def _raw(self, X) -> np.ndarray:
+        import torch
+
+        self.model_.eval()
+        with torch.inference_mode(), torch.autocast("cuda", dtype=torch.bfloat16,
+                                                    enabled=self.device.startswith("cuda")):
+            return self.model_(self._parts(X)).float().cpu().numpy()
+
+    def predict_proba(self, X):
+        p = 1.0 / (1.0 + np.exp(-self._raw(X)[:, 0]))
+        return np.column_stack([1 - p, p])
+
+    def predict_velocity(self, X) -> np.ndarray:
+        return self._raw(X)[:, 1] * self.vel_std_ + self.vel_mean_
+
+    def predict(self, X):
+        if self.task == "viral":
+            return (self.predict_proba(X)[:, 1] >= 0.5).astype(int)
+        return self.predict_velocity(X)
