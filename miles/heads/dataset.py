@@ -104,7 +104,7 @@ def assemble(videos: pd.DataFrame, snapshots: pd.DataFrame, moment: str, spec: L
     f = pd.DataFrame({"video_id": out["video_id"]})
     f["duration_s"] = v["duration_s"].to_numpy(dtype=float)
     f["publish_hour"] = pub.dt.hour.to_numpy()
-    f["publish_weekday"] = pub.dt.dayofweek.to_numpy()
+    f["publish_weekday"] = pub.dt.day_of_week.to_numpy()
     titles = v["title"].fillna("").to_numpy(dtype=object)
     tags = v["hashtags"].to_numpy(dtype=object)
     f["title_chars"] = [len(t) for t in titles]

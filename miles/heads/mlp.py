@@ -13,16 +13,17 @@ from __future__ import annotations
 
 import numpy as np
 from sklearn.base import BaseEstimator
+from sklearn.utils.metaestimators import available_if
 
-from miles.heads.models import HeadMixin, Task, _check_task, blocks_of
+from miles.heads.models import HeadMixin, Task, _is_viral, blocks_of
 
 
-def _build(block_dims: dict[str, int], proj: int, hidden: int, dropout: float):
+def _fusion_class():
     import torch
     from torch import nn
 
     class Fusion(nn.Module):
-        def __init__(self):
+        def __init__(self, block_dims: dict[str, int], proj: int, hidden: int, dropout: float):
             super().__init__()
             self.names = list(block_dims)
             self.proj = nn.ModuleDict({n: nn.Sequential(nn.Linear(d, proj), nn.GELU(), nn.Dropout(dropout))
@@ -34,7 +35,23 @@ def _build(block_dims: dict[str, int], proj: int, hidden: int, dropout: float):
             fused = torch.cat([self.proj[n](x) for n, x in zip(self.names, parts)], dim=1)  # (n, k·proj)
             return self.head(fused)  # (n, 2): viral logit, standardised velocity
 
-    return Fusion()
+    Fusion.__module__ = __name__
+    Fusion.__qualname__ = "Fusion"
+    return Fusion
+
+
+def __getattr__(name):  # the module-level ``Fusion`` exists once torch is imported (pickling finds it here)
+    if name == "Fusion":
+        cls = _fusion_class()
+        globals()["Fusion"] = cls
+        return cls
+    raise AttributeError(name)
+
+
+def _build(block_dims: dict[str, int], proj: int, hidden: int, dropout: float):
+    import sys
+
+    return sys.modules[__name__].Fusion(block_dims, proj, hidden, dropout)
 
 
 class MLPHead(HeadMixin, BaseEstimator):
@@ -69,9 +86,8 @@ class MLPHead(HeadMixin, BaseEstimator):
 
         import torch
 
-        _check_task(self.task)
-        X = np.asarray(X, dtype=np.float32)
-        y = np.asarray(y, dtype=np.float32)
+        X, y = self._check_Xy(X, y)
+        y = (y == self.classes_[-1]).astype(np.float32) if self.task == "viral" else y.astype(np.float32)
         torch.manual_seed(self.random_state)
         rng = np.random.default_rng(self.random_state)
         if self.device == "cpu":
@@ -132,9 +148,6 @@ class MLPHead(HeadMixin, BaseEstimator):
                     break
         if best_state is not None:
             self.model_.load_state_dict(best_state)
-        if self.task == "viral":
-            self.classes_ = np.array([0, 1])
-        self.n_features_in_ = X.shape[1]
         return self
 
     def _val_score(self, X, y) -> float:
@@ -147,11 +160,13 @@ class MLPHead(HeadMixin, BaseEstimator):
     def _raw(self, X) -> np.ndarray:
         import torch
 
+        X = self._check_X(X, reset=False)
         self.model_.eval()
         with torch.inference_mode(), torch.autocast("cuda", dtype=torch.bfloat16,
                                                     enabled=self.device.startswith("cuda")):
             return self.model_(self._parts(X)).float().cpu().numpy()
 
+    @available_if(_is_viral)
     def predict_proba(self, X):
         p = 1.0 / (1.0 + np.exp(-self._raw(X)[:, 0]))
         return np.column_stack([1 - p, p])
@@ -161,5 +176,6 @@ class MLPHead(HeadMixin, BaseEstimator):
 
     def predict(self, X):
         if self.task == "viral":
-            return (self.predict_proba(X)[:, 1] >= 0.5).astype(int)
+            p = self.predict_proba(X)[:, 1]
+            return self.classes_[(p >= 0.5).astype(int)]
         return self.predict_velocity(X)

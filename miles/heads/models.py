@@ -20,6 +20,7 @@ from typing import Literal
 
 import numpy as np
 from sklearn.base import BaseEstimator
+from sklearn.utils.metaestimators import available_if
 
 Task = Literal["viral", "velocity"]
 
@@ -29,12 +30,56 @@ def _check_task(task: str) -> None:
         raise ValueError(f"task must be 'viral' or 'velocity', got {task!r}")
 
 
+def _is_viral(est) -> bool:
+    return est.task == "viral"
+
+
 class HeadMixin:
+    """Shared contract: the task picks classifier or regressor behaviour; inputs are validated the
+    scikit-learn way (2-d, numeric, finite or NaN, same width as in ``fit``)."""
+
     task: str
 
-    @property
-    def _estimator_type(self):  # scikit-learn uses it to pick classifier or regressor behaviour
-        return "classifier" if self.task == "viral" else "regressor"
+    def __sklearn_tags__(self):
+        from sklearn.utils import ClassifierTags, RegressorTags
+
+        tags = super().__sklearn_tags__()
+        viral = getattr(self, "task", "viral") == "viral"
+        tags.estimator_type = "classifier" if viral else "regressor"
+        tags.classifier_tags = ClassifierTags(multi_class=False) if viral else None
+        tags.regressor_tags = None if viral else RegressorTags()
+        tags.input_tags.allow_nan = True  # NaN means "unknown" (a creator with no history)
+        return tags
+
+    def _check_X(self, X, reset: bool) -> np.ndarray:
+        from sklearn.utils.validation import check_is_fitted, validate_data
+
+        if not reset:
+            check_is_fitted(self)
+        return validate_data(self, X, reset=reset, dtype=np.float32, ensure_all_finite="allow-nan")
+
+    def _check_Xy(self, X, y):
+        from sklearn.utils.multiclass import check_classification_targets
+        from sklearn.utils.validation import validate_data
+
+        _check_task(self.task)
+        X, y = validate_data(self, X, y, dtype=np.float32, ensure_all_finite="allow-nan", y_numeric=not _is_viral(self))
+        if _is_viral(self):
+            check_classification_targets(y)
+            self.classes_ = np.unique(y)
+            if len(self.classes_) > 2:
+                raise ValueError(f"Only binary classification is supported: a viral head takes 0/1 labels, "
+                                 f"got classes {self.classes_.tolist()}")
+            if len(self.classes_) < 2:
+                raise ValueError(f"a viral head needs both classes in its training rows, got only one class, "
+                                 f"{self.classes_.tolist()}: use more rows or a larger viral_fraction")
+        return X, y
+
+    def score(self, X, y) -> float:
+        """Accuracy for ``viral``, R² for ``velocity`` (scikit-learn's defaults)."""
+        from sklearn.metrics import accuracy_score, r2_score
+
+        return float(accuracy_score(y, self.predict(X)) if _is_viral(self) else r2_score(y, self.predict(X)))
 
     def score_values(self, X) -> np.ndarray:
         """The head's one number per row: P(viral) for ``viral``, predicted velocity for ``velocity``."""
@@ -117,6 +162,7 @@ class BaselineHead(HeadMixin, BaseEstimator):
             self.model_ = Ridge(alpha=self.alpha).fit(Z, y.astype(float))
         return self
 
+    @available_if(_is_viral)
     def predict_proba(self, X):
         return self.model_.predict_proba(self.vectoriser_.transform(_texts(X)))
 
@@ -146,19 +192,20 @@ class CreatorPriorHead(HeadMixin, BaseEstimator):
     def fit(self, X, y):
         from sklearn.linear_model import LogisticRegression
 
-        _check_task(self.task)
-        p = np.asarray(X, dtype=float)[:, self.prior_column]
+        X, y = self._check_Xy(X, y)
+        p = X[:, self.prior_column].astype(float)
         self.fill_ = float(np.nanmedian(p)) if np.isfinite(p).any() else 0.0
-        y = np.asarray(y)
         if self.task == "viral":
             self.model_ = LogisticRegression().fit(self._prior(X)[:, None], y)
-            self.classes_ = self.model_.classes_
         return self
 
+    @available_if(_is_viral)
     def predict_proba(self, X):
-        return self.model_.predict_proba(self._prior(X)[:, None])
+        prior = self._prior(self._check_X(X, reset=False))
+        return self.model_.predict_proba(prior[:, None])
 
     def predict(self, X):
+        X = self._check_X(X, reset=False)
         if self.task == "viral":
             return self.model_.predict(self._prior(X)[:, None])
         return self._prior(X)
@@ -184,9 +231,7 @@ class LightGBMHead(HeadMixin, BaseEstimator):
     def fit(self, X, y):
         import lightgbm as lgb
 
-        _check_task(self.task)
-        X = np.asarray(X, dtype=np.float32)
-        y = np.asarray(y)
+        X, y = self._check_Xy(X, y)
         n_val = int(len(X) * self.validation_fraction) if len(X) >= 50 else 0
         fit_rows = slice(0, len(X) - n_val)
         self.reducer_ = BlockReducer(self.block_sizes, self.n_components, self.random_state).fit(X[fit_rows])
@@ -205,19 +250,20 @@ class LightGBMHead(HeadMixin, BaseEstimator):
             warnings.simplefilter("ignore", category=FutureWarning)
             warnings.filterwarnings("ignore", message=".*eval_set.*")
             self.model_.fit(Z_fit, y_fit, **kw)
-        if self.task == "viral":
-            self.classes_ = self.model_.classes_
-        self.n_features_in_ = X.shape[1]
         return self
 
     def transform_features(self, X) -> np.ndarray:
-        return self.reducer_.transform(np.asarray(X, dtype=np.float32))
+        X = self._check_X(X, reset=False)
+        return self.reducer_.transform(X)
 
+    @available_if(_is_viral)
     def predict_proba(self, X):
-        return self.model_.predict_proba(self.transform_features(X))
+        Z = self.transform_features(X)
+        return self.model_.predict_proba(Z)
 
     def predict(self, X):
-        return self.model_.predict(self.transform_features(X))
+        Z = self.transform_features(X)
+        return self.model_.predict(Z)
 
 
 HEADS = {

@@ -70,7 +70,7 @@ def save_head(head, folder: str | Path, meta: dict | None = None) -> Path:
         rcfg, tensors = _reducer_state(head.reducer_)
         cfg["state"] = {"reducer": rcfg, "n_features_in": head.n_features_in_, "feature_names": head.feature_names_}
     elif isinstance(head, CreatorPriorHead):
-        cfg["state"] = {"fill": head.fill_}
+        cfg["state"] = {"fill": head.fill_, "n_features_in": head.n_features_in_}
         if head.task == "viral":
             tensors = {"coef": head.model_.coef_, "intercept": head.model_.intercept_, "classes": head.model_.classes_}
     elif isinstance(head, BaselineHead):
@@ -121,6 +121,7 @@ def load_head(folder: str | Path):
 
         head = CreatorPriorHead(**params)
         head.fill_ = state["fill"]
+        head.n_features_in_ = state["n_features_in"]
         if head.task == "viral":
             head.model_ = LogisticRegression()
             head.model_.coef_, head.model_.intercept_, head.model_.classes_ = (

@@ -1,0 +1,96 @@
+import numpy as np
+import pytest
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from miles.heads.mlp import MLPHead
+from miles.heads.models import BaselineHead, CreatorPriorHead, LightGBMHead, create_head, list_heads
+from miles.heads.persist import load_head, save_head
+
+# The creator-prior head reads one column (the prior) by design, so the checks that expect a model to
+# learn from every column do not apply to it.
+PRIOR_ONE_COLUMN = "reads only the creator-prior column, by design"
+
+
+def _expected(est):
+    if isinstance(est, CreatorPriorHead):
+        return {"check_regressors_train": PRIOR_ONE_COLUMN, "check_classifiers_train": PRIOR_ONE_COLUMN}
+    return {}
+
+
+@parametrize_with_checks([LightGBMHead(task="viral", n_estimators=30), LightGBMHead(task="velocity", n_estimators=30),
+                          MLPHead(task="viral", epochs=20), MLPHead(task="velocity", epochs=20),
+                          CreatorPriorHead(task="viral"), CreatorPriorHead(task="velocity")],
+                         expected_failed_checks=_expected)
+def test_sklearn_contract(estimator, check):
+    check(estimator)
+
+
+def data(n=300, seed=0):
+    rng = np.random.default_rng(seed)
+    meta = rng.normal(size=(n, 4))
+    meta[rng.random(n) < 0.1, 1] = np.nan  # unknown creator prior
+    text = rng.normal(size=(n, 24))
+    vel = meta[:, 0] + 0.5 * text[:, 0] + rng.normal(0, 0.3, n)
+    viral = (vel > np.quantile(vel, 0.8)).astype(int)
+    X = np.hstack([meta, text]).astype(np.float32)
+    titles = np.array([f"{'Wait for it' if v else 'my day'} {i % 7}" for i, v in enumerate(viral)], dtype=object)
+    return X, viral, vel, titles
+
+
+BLOCKS = {"metadata": 4, "text": 24}
+
+
+@pytest.mark.parametrize("name, task", [(h, t) for h in ("baseline", "creator_prior", "lightgbm", "mlp")
+                                        for t in ("viral", "velocity")])
+def test_save_then_load_gives_identical_predictions(tmp_path, name, task):
+    X, viral, vel, titles = data()
+    params = {"block_sizes": BLOCKS, "random_state": 0} if name in ("lightgbm", "mlp") else {}
+    if name == "creator_prior":
+        params = {"prior_column": 1}
+    if name == "mlp":
+        params["epochs"] = 15
+    inputs = titles if name == "baseline" else X
+    y = viral if task == "viral" else vel
+    head = create_head(name, task=task, **params).fit(inputs, y)
+    folder = save_head(head, tmp_path / "h", meta={"moment": "pre_upload", "features": ["x"]})
+    assert (folder / "config.json").exists() and not list(folder.glob("*.pkl"))
+    loaded, meta = load_head(folder)
+    assert meta["moment"] == "pre_upload"
+    if task == "viral":
+        np.testing.assert_allclose(loaded.predict_proba(inputs), head.predict_proba(inputs), rtol=1e-6, atol=1e-7)
+    else:
+        np.testing.assert_allclose(loaded.predict(inputs), head.predict(inputs), rtol=1e-6, atol=1e-6)
+
+
+def test_pca_is_fit_on_training_rows_only():
+    X, _, vel, _ = data()
+    head = LightGBMHead(task="velocity", block_sizes=BLOCKS, n_components=4, validation_fraction=0.15).fit(X, vel)
+    n_fit = len(X) - int(len(X) * 0.15)  # the validation slice is held out from the reduction too
+    np.testing.assert_allclose(head.reducer_.pcas_["text"].mean_, X[:n_fit, 4:].mean(axis=0), rtol=1e-5)
+
+
+def test_heads_learn_the_signal():
+    X, viral, vel, titles = data(600)
+    tr, te = slice(0, 400), slice(400, 600)
+    from sklearn.metrics import roc_auc_score
+
+    for name in ("lightgbm", "mlp"):
+        h = create_head(name, task="viral", block_sizes=BLOCKS).fit(X[tr], viral[tr])
+        assert roc_auc_score(viral[te], h.predict_proba(X[te])[:, 1]) > 0.8, name
+    b = BaselineHead().fit(titles[tr], viral[tr])
+    assert roc_auc_score(viral[te], b.predict_proba(titles[te])[:, 1]) > 0.95  # the title gives it away here
+
+
+def test_mlp_is_deterministic_on_cpu():
+    X, viral, vel, _ = data()
+    a = MLPHead(block_sizes=BLOCKS, epochs=5).fit(X, viral, y_aux=vel).predict_proba(X)
+    b = MLPHead(block_sizes=BLOCKS, epochs=5).fit(X, viral, y_aux=vel).predict_proba(X)
+    np.testing.assert_array_equal(a, b)
+
+
+def test_registry():
+    assert list_heads() == ["baseline", "creator_prior", "lightgbm", "mlp"]
+    with pytest.raises(ValueError, match="unknown head 'xgb'; valid: baseline"):
+        create_head("xgb")
+    with pytest.raises(ValueError, match="task must be"):
+        LightGBMHead(task="views").fit(np.zeros((60, 2)), np.arange(60))
