@@ -102,9 +102,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--splits", nargs="+", default=["time", "creator", "random"], choices=["time", "creator", "random"])
     p.add_argument("--label-age", type=float, default=168.0,
                    help="hours after publishing at which velocity is measured (default 168); 0: latest observation")
+    p.add_argument("--target", choices=["velocity", "views"], default="velocity",
+                   help="velocity: log10 views per hour (default); views: log10 views, for sources whose video "
+                        "age at observation is unknown")
     p.add_argument("--viral-fraction", type=float, default=0.2, help="top fraction labelled viral (default 0.2)")
     p.add_argument("--cohort", default="platform_week", choices=["platform_week", "platform", "none"])
     p.add_argument("--no-ablations", action="store_true", help="only all feature blocks, no ablations")
+    p.add_argument("--no-purge", action="store_true",
+                   help="time split: keep training rows whose outcome was observed after the cut (for sources "
+                        "crawled once, whose outcome times are unknown)")
     p.add_argument("--bootstrap", type=int, default=200, help="bootstrap resamples for intervals (default 200)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--report", default=None, metavar="HTML", help="write the HTML report here")
@@ -218,7 +224,8 @@ def _spec(args):
     from miles.heads.labels import LabelSpec
 
     return LabelSpec(age_hours=args.label_age or None, viral_fraction=getattr(args, "viral_fraction", 0.2),
-                     cohort=getattr(args, "cohort", "platform_week"))
+                     cohort=getattr(args, "cohort", "platform_week"),
+                     per_hour=getattr(args, "target", "velocity") == "velocity")
 
 
 @command("eval")
@@ -228,7 +235,8 @@ def _eval(args: argparse.Namespace) -> int:
     from miles.store import Store
 
     cfg = EvalConfig(heads=tuple(args.heads), moments=tuple(args.moments), splits=tuple(args.splits), spec=_spec(args),
-                     n_boot=args.bootstrap, seed=args.seed, ablations=not args.no_ablations, progress=not args.quiet)
+                     n_boot=args.bootstrap, seed=args.seed, ablations=not args.no_ablations, purge=not args.no_purge,
+                     progress=not args.quiet)
     result = run_eval(Store.open(args.store, must_exist=True), cfg, report=args.report, json_path=args.json)
     print(format_table(result.table().to_dict("records")))
     for g in result.gains:

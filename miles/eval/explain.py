@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import warnings
 from itertools import combinations
 from math import factorial
 
@@ -33,7 +34,9 @@ def tree_shap(head, X: np.ndarray, scalar_names: list[str]) -> tuple[np.ndarray,
     import shap
 
     Z = head.transform_features(X)
-    values = shap.TreeExplainer(head.model_.booster_).shap_values(Z)
+    with warnings.catch_warnings():  # shap notes that its LightGBM output format changed; handled below
+        warnings.simplefilter("ignore", UserWarning)
+        values = shap.TreeExplainer(head.model_.booster_).shap_values(Z)
     if isinstance(values, list):  # older shap: one array per class
         values = values[-1]
     values = np.asarray(values)

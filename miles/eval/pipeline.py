@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import uuid
+import warnings
 from dataclasses import asdict
 from datetime import datetime, timezone
 from pathlib import Path
@@ -67,7 +68,9 @@ def shap_summary(result: EvalResult, moment: str, split: str = "creator", n_exam
         blocks = lgb.features.split("+")
         X = fs.X(blocks)
         cols = fs.feature_names(blocks)
-        bg = np.nanmean(X[np.setdiff1d(np.arange(len(X)), lgb.test_idx)], axis=0)
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            bg = np.nan_to_num(np.nanmean(X[np.setdiff1d(np.arange(len(X)), lgb.test_idx)], axis=0))
         sample = X[lgb.test_idx][:200]
         phi, gn = group_shapley(lambda Z: mlp.model.predict_proba(Z)[:, 1], sample, bg, [group_of(c) for c in cols])
         out["mlp_groups"] = summary(phi, gn)

@@ -38,6 +38,7 @@ class EvalConfig:
     n_boot: int = 200
     seed: int = 0
     ablations: bool = True
+    purge: bool = True  # time split: drop training rows whose outcome was not yet known at the cut
     progress: bool = True
 
 
@@ -126,7 +127,7 @@ def evaluate(store: Store, config: EvalConfig | None = None) -> EvalResult:
         fs = build_features(store, moment, cfg.spec)
         feats[moment] = fs
         for split in cfg.splits:
-            tr, te = split_indices(fs.frame, split, cfg.test_fraction, cfg.seed)
+            tr, te = split_indices(fs.frame, split, cfg.test_fraction, cfg.seed, cfg.purge)
             fitted_labels = cfg.spec.fit(fs.frame.iloc[tr])  # thresholds from training rows only
             lab = fitted_labels.transform(fs.frame)
             y = lab["viral"].to_numpy()

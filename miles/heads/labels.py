@@ -30,6 +30,7 @@ class LabelSpec:
     breakout_margin: float = float(np.log10(2.0))  # velocity above the creator's trailing median by 2x
     min_history: int = 1  # earlier videos with known outcomes needed for a creator prior
     age_tolerance: float = 0.05  # a last snapshot within 5% short of age_hours still counts as at that age
+    per_hour: bool = True  # False: the target is log10(views) itself (for sources whose age is unknown)
 
     def __post_init__(self):
         if not 0 < self.viral_fraction < 1:
@@ -109,7 +110,8 @@ def compute_outcomes(videos: pd.DataFrame, snapshots: pd.DataFrame, spec: LabelS
         else:
             a, v_at = float(ages[-1]), float(views[-1])
             known = g["observed_at"].iloc[-1]
-        rows.append((vid, float(np.log10((v_at + 1.0) / max(a, 1.0))), a, known, bool(final)))
+        rate = (v_at + 1.0) / max(a, 1.0) if spec.per_hour else v_at + 1.0
+        rows.append((vid, float(np.log10(rate)), a, known, bool(final)))
     out = pd.DataFrame(rows, columns=["video_id", "velocity", "age_hours", "outcome_known_at", "final"])
     out = v.merge(out, on="video_id").sort_values("published_at", kind="stable").reset_index(drop=True)
     out[["creator_prior", "n_prior"]] = creator_history(out, spec.min_history)

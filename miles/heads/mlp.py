@@ -11,6 +11,8 @@ epoch kept. Seeded and deterministic on CPU; bf16 autocast on CUDA.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils.metaestimators import available_if
@@ -95,8 +97,10 @@ class MLPHead(HeadMixin, BaseEstimator):
         self.blocks_ = blocks_of(self.block_sizes, X.shape[1])
         meta = next((sl for n, sl in self.blocks_ if n == "metadata"), None)
         if meta is not None:
-            self.mean_ = np.nan_to_num(np.nanmean(X[:, meta], axis=0))
-            self.std_ = np.nan_to_num(np.nanstd(X[:, meta], axis=0), nan=1.0)
+            with warnings.catch_warnings():  # an all-NaN column (no creator history anywhere) is allowed
+                warnings.simplefilter("ignore", RuntimeWarning)
+                self.mean_ = np.nan_to_num(np.nanmean(X[:, meta], axis=0))
+                self.std_ = np.nan_to_num(np.nanstd(X[:, meta], axis=0), nan=1.0)
             self.std_[self.std_ == 0] = 1.0
         viral = y if self.task == "viral" else (None if y_aux is None else np.asarray(y_aux, dtype=np.float32))
         vel = y if self.task == "velocity" else (None if y_aux is None else np.asarray(y_aux, dtype=np.float32))

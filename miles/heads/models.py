@@ -194,7 +194,11 @@ class CreatorPriorHead(HeadMixin, BaseEstimator):
 
         X, y = self._check_Xy(X, y)
         p = X[:, self.prior_column].astype(float)
-        self.fill_ = float(np.nanmedian(p)) if np.isfinite(p).any() else 0.0
+        # A creator with no history: the typical prior; with no history anywhere, the typical target.
+        if np.isfinite(p).any():
+            self.fill_ = float(np.nanmedian(p))
+        else:
+            self.fill_ = 0.0 if self.task == "viral" else float(np.median(y))
         if self.task == "viral":
             self.model_ = LogisticRegression().fit(self._prior(X)[:, None], y)
         return self
