@@ -124,6 +124,35 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--label-age", type=float, default=168.0, help="as for eval")
     p.add_argument("--split", default="all", choices=["all"], help="deployable heads train on all rows")
 
+    p = _sub(subs, "similar", "Find similar videos published earlier, with their outcomes, as evidence.",
+             'miles similar --store demo-store --title "Wait for it... ramen hack" -k 5 --viral-only')
+    _store_arg(p)
+    q = p.add_mutually_exclusive_group(required=True)
+    q.add_argument("--video-id", default=None, help="a video in the store")
+    q.add_argument("--title", default=None, help="a draft title")
+    p.add_argument("--thumbnail", default=None, metavar="PATH", help="a draft thumbnail image (with --title)")
+    p.add_argument("-k", type=int, default=10, help="how many (default 10)")
+    p.add_argument("--modality", choices=["text", "image", "both"], default="both")
+    p.add_argument("--viral-only", action="store_true", help="only videos labelled viral")
+    p.add_argument("--before", default=None, metavar="ISO", help="only videos published (and settled) before this")
+    p.add_argument("--platform", default=None)
+    p.add_argument("--json", action="store_true", help="print a JSON list")
+
+    p = _sub(subs, "predict", "Score a draft: viral probability, velocity with an interval, why, and evidence.",
+             'miles predict --store demo-store --title "Wait for it... ramen hack" --thumbnail draft.jpg '
+             '--creator-id creator_0042 --duration 25')
+    _store_arg(p)
+    p.add_argument("--title", required=True)
+    p.add_argument("--hashtags", default=None, help='e.g. "#food #easyrecipe" (default: the #tags in the title)')
+    p.add_argument("--thumbnail", default=None, metavar="PATH")
+    p.add_argument("--duration", type=float, default=None, metavar="S")
+    p.add_argument("--publish-at", default=None, metavar="ISO", help="planned publish time (default now)")
+    p.add_argument("--followers", type=int, default=None, metavar="N")
+    p.add_argument("--creator-id", default=None, help="a creator in the store: followers and history come from it")
+    p.add_argument("--head", default="lightgbm", choices=["lightgbm", "mlp", "baseline", "creator_prior"])
+    p.add_argument("-k", type=int, default=5, help="similar viral videos to show (default 5)")
+    p.add_argument("--json", action="store_true")
+
     p = _sub(subs, "store", "Inspect the store.", "miles store info --store my-store")
     store_subs = p.add_subparsers(title="store commands", metavar="ACTION")
     pi = store_subs.add_parser("info", help="tables, row counts, Lance versions, size on disk",
@@ -255,6 +284,43 @@ def _train(args: argparse.Namespace) -> int:
 
     rows = train_heads(Store.open(args.store, must_exist=True), tuple(args.head), tuple(args.moment), _spec(args))
     print(format_table(rows))
+    return 0
+
+
+@command("similar")
+def _similar(args: argparse.Namespace) -> int:
+    from miles.queries.similar import similar
+    from miles.store import Store
+
+    rows = similar(Store.open(args.store, must_exist=True), video_id=args.video_id, title=args.title,
+                   thumbnail=args.thumbnail, k=args.k, modality=args.modality, viral_only=args.viral_only,
+                   before=args.before, platform=args.platform)
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=1))
+    else:
+        print(format_table(rows) if rows else "(no earlier video with a known outcome matches)")
+    return 0
+
+
+@command("predict")
+def _predict(args: argparse.Namespace) -> int:
+    from miles.queries.predict import predict, to_json
+    from miles.store import Store
+
+    out = predict(Store.open(args.store, must_exist=True), title=args.title, thumbnail=args.thumbnail,
+                  duration=args.duration, publish_at=args.publish_at, followers=args.followers,
+                  creator_id=args.creator_id, hashtags=args.hashtags, head=args.head, k=args.k)
+    if args.json:
+        print(to_json(out))
+        return 0
+    band = out["velocity_interval"]
+    print(f"P(viral) {out['viral_probability']:.2f}{' (calibrated)' if out['calibrated'] else ''} · velocity "
+          f"{out['velocity']:.2f} log10 views/h" + (f" [{band[0]:.2f}, {band[1]:.2f}]" if band else ""))
+    for f in out["factors"]:
+        print(f"  - {f['says']}")
+    if out["similar"]:
+        print("similar videos that broke out:")
+        print(format_table(out["similar"]))
     return 0
 
 

@@ -37,9 +37,41 @@ def connect(store: Store | str | os.PathLike[str] | None = None):
     for name, schema in SCHEMAS.items():  # canonical tables not written yet read as empty
         if name not in present:
             con.register(name, schema.empty_table())
+    _convenience_views(con, [n for n in present if n.startswith("emb_")])
     con.execute("SET enable_external_access = false")
     con.execute("SET lock_configuration = true")
     return con
+
+
+LATEST = """
+CREATE VIEW videos_latest AS
+WITH last AS (
+    SELECT * FROM snapshots QUALIFY row_number() OVER (PARTITION BY video_id ORDER BY observed_at DESC) = 1
+), joined AS (
+    SELECT v.* EXCLUDE (thumbnail), v.thumbnail IS NOT NULL AS has_thumbnail,
+           l.observed_at, l.views, l.likes, l.comments, l.shares, l.creator_followers,
+           date_diff('second', v.published_at, l.observed_at) / 3600.0 AS age_hours
+    FROM videos v LEFT JOIN last l USING (video_id)
+), rated AS (
+    SELECT *, log10((views + 1) / greatest(age_hours, 1.0)) AS velocity FROM joined
+)
+SELECT *,
+       velocity >= quantile_cont(velocity, 0.8) OVER (PARTITION BY platform, date_trunc('week', published_at))
+           AS viral,
+       velocity - median(velocity) OVER (PARTITION BY creator_id) AS relative_to_creator
+FROM rated
+"""
+
+
+def _convenience_views(con, embedding_tables: list[str]) -> None:
+    """``videos_latest``: each video with its latest snapshot, velocity (log10 views per hour at that
+    observation), ``viral`` (top 20% within platform x upload week, over all rows: descriptive, not a
+    training label) and velocity relative to the creator's median. ``<emb table>_videos``: each
+    embedding table joined to its video."""
+    con.execute(LATEST)
+    for name in embedding_tables:
+        con.execute(f'CREATE VIEW "{name}_videos" AS SELECT e.video_id, e.vector, v.* EXCLUDE (video_id, thumbnail, '
+                    f'content_hash), e.content_hash = v.content_hash AS current FROM "{name}" e JOIN videos v USING (video_id)')
 
 
 def _check_read_only(con, query: str) -> None:
