@@ -268,10 +268,11 @@ def _eval(args: argparse.Namespace) -> int:
                      progress=not args.quiet)
     result = run_eval(Store.open(args.store, must_exist=True), cfg, report=args.report, json_path=args.json)
     print(format_table(result.table().to_dict("records")))
+    widest = {(g["head"], g["moment"], g["split"]): g["features"] for g in sorted(result.gains, key=lambda g: g["features"].count("+"))}
     for g in result.gains:
-        if g["features"] == "metadata+text+image":
-            print(f"gain {g['head']} {g['moment']} {g['split']} {g['metric']}: {g['gain']:+.3f} "
-                  f"[{g['ci_low']:+.3f}, {g['ci_high']:+.3f}]")
+        if g["features"] == widest[(g["head"], g["moment"], g["split"])]:
+            print(f"gain of {g['features']} over metadata, {g['head']} {g['moment']} {g['split']} {g['metric']}: "
+                  f"{g['gain']:+.3f} [{g['ci_low']:+.3f}, {g['ci_high']:+.3f}] (positive = better)")
     if args.report:
         print(f"report: {args.report}")
     return 0

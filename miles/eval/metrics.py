@@ -5,6 +5,7 @@ Rows of one creator are not independent (the creator prior), so intervals resamp
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 
 import numpy as np
@@ -44,8 +45,16 @@ METRICS: dict[str, Callable[[np.ndarray, np.ndarray], float]] = {
     "brier": lambda y, p: float(brier_score_loss(y, np.clip(p, 0, 1))),
     "ece": lambda y, p: ece(y, np.clip(p, 0, 1)),
     "velocity_mae": lambda y, s: float(np.mean(np.abs(y - s))),
-    "spearman": lambda y, s: float(spearmanr(y, s).statistic) if np.std(s) > 0 and np.std(y) > 0 else np.nan,
+    "spearman": lambda y, s: _spearman(y, s),
 }
+
+
+def _spearman(y: np.ndarray, s: np.ndarray) -> float:
+    if np.std(s) == 0 or np.std(y) == 0:
+        return np.nan  # undefined for a constant (a head that predicts one value)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return float(spearmanr(y, s).statistic)
 
 
 def group_rows(groups: np.ndarray) -> list[np.ndarray]:
