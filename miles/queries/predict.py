@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -33,7 +34,19 @@ log = logging.getLogger(__name__)
 MOMENT = "pre_upload"
 
 
+_HEADS: dict[tuple, tuple] = {}
+
+
 def _load(store: Store, head: str):
+    viral_dir = head_dir(store, head, MOMENT, "viral")
+    cfg = viral_dir / "config.json"
+    key = (str(viral_dir.resolve()), cfg.stat().st_mtime_ns if cfg.exists() else 0)
+    if key not in _HEADS:
+        _HEADS[key] = _load_uncached(store, head)
+    return _HEADS[key]
+
+
+def _load_uncached(store: Store, head: str):
     viral_dir = head_dir(store, head, MOMENT, "viral")
     if not (viral_dir / "config.json").exists():
         raise ValueError(f"store {store.path} has no trained {head} head for {MOMENT}: run "
@@ -66,8 +79,8 @@ def creator_state(store: Store, creator_id: str | None, at: datetime, spec: Labe
 
 
 def feature_row(store: Store, meta: dict, title: str, hashtags: list[str], thumbnail: str | Path | None,
-                duration: float | None, publish_at: datetime, followers: int | None, creator_id: str | None
-                ) -> tuple[np.ndarray, dict[str, float]]:
+                duration: float | None, publish_at: datetime, followers: int | None, creator_id: str | None,
+                timings: dict | None = None) -> tuple[np.ndarray, dict[str, float], dict[str, np.ndarray]]:
     spec = LabelSpec(**meta["label_spec"])
     log_f, prior, n_prior = creator_state(store, creator_id, publish_at, spec)
     if followers is not None:
@@ -79,17 +92,29 @@ def feature_row(store: Store, meta: dict, title: str, hashtags: list[str], thumb
     names = meta["scalar_names"]
     parts = [np.array([[scalars[n] for n in names]], dtype=np.float32)]
     tables = {m: t for t, fp in meta.get("encoders", {}).items() for m in ("text", "image") if t.startswith(f"emb_{m}_")}
-    vecs = query_vectors(store, tables, None, compose_text(title, hashtags), thumbnail) if tables else {}
+    vecs = query_vectors(store, tables, None, compose_text(title, hashtags), thumbnail, timings) if tables else {}
     for block in meta["blocks"]:
         if block == "metadata":
             continue
         dim = int(next(fp["dim"] for t, fp in meta["encoders"].items() if t.startswith(f"emb_{block}_")))
         parts.append(vecs.get(block, np.zeros(dim, dtype=np.float32))[None, :])
-    return np.hstack(parts), scalars
+    return np.hstack(parts), scalars, vecs
+
+
+_CALIBRATION: dict[tuple, tuple] = {}
 
 
 def _eval_calibration(store: Store, head: str):
-    """Isotonic map and velocity residual quantiles from this head's time-split evaluation predictions."""
+    """Isotonic map and velocity residual quantiles from this head's time-split evaluation predictions
+    (computed once per version of the runs and predictions tables)."""
+    key = (str(store.path.resolve()), head, store.version("runs") if store.has("runs") else 0,
+           store.version("predictions") if store.has("predictions") else 0)
+    if key not in _CALIBRATION:
+        _CALIBRATION[key] = _eval_calibration_uncached(store, head)
+    return _CALIBRATION[key]
+
+
+def _eval_calibration_uncached(store: Store, head: str):
     from miles.queries.sql import sql
 
     try:
@@ -141,21 +166,36 @@ def predict(store: Store, title: str, thumbnail: str | Path | None = None, durat
     clf, reg, meta = _load(store, head)
     tags = parse_hashtags(hashtags) or hashtags_in(title)
     at = parse_time(publish_at) if publish_at else datetime.now(timezone.utc)
-    X, scalars = feature_row(store, meta, title, tags, thumbnail, duration, at, followers, creator_id)
+    timings: dict[str, float] = {}
+    t = time.perf_counter()
+    X, scalars, vecs = feature_row(store, meta, title, tags, thumbnail, duration, at, followers, creator_id, timings)
+    timings["features"] = time.perf_counter() - t - timings.get("text_encode", 0) - timings.get("image_encode", 0)
+    if meta["features"] == "title":  # the TF-IDF baseline reads the text itself
+        X = np.array([compose_text(title, tags)], dtype=object)
+    elif meta["features"] == "creator_prior":
+        X = X[:, : len(meta["scalar_names"])]
+    t = time.perf_counter()
     p_raw = float(clf.predict_proba(X)[0, 1])
     velocity = float(reg.predict(X)[0]) if reg is not None else float(clf.predict_velocity(X)[0])
     iso, band = _eval_calibration(store, head)
     p = float(iso.predict([p_raw])[0]) if iso is not None else p_raw
+    timings["heads"] = time.perf_counter() - t
+    t = time.perf_counter()
+    factors = _factors(clf, X, meta["scalar_names"], scalars)
+    timings["shap"] = time.perf_counter() - t
+    t = time.perf_counter()
+    evidence = similar(store, k=k, viral_only=True, before=at, vectors=vecs)
+    timings["search"] = time.perf_counter() - t
     return {
         "head": head, "moment": MOMENT,
         "viral_probability": round(p, 4), "viral_probability_raw": round(p_raw, 4),
         "calibrated": iso is not None,
         "velocity": round(velocity, 4),
         "velocity_interval": None if band is None else [round(velocity + band[0], 4), round(velocity + band[1], 4)],
-        "factors": _factors(clf, X, meta["scalar_names"], scalars),
-        "similar": similar(store, title=compose_text(title, tags), thumbnail=thumbnail, k=k, viral_only=True,
-                           before=at),
+        "factors": factors,
+        "similar": evidence,
         "inputs": {k2: (None if isinstance(v, float) and np.isnan(v) else v) for k2, v in scalars.items()},
+        "timings_ms": {k2: round(v * 1000, 1) for k2, v in timings.items()},
     }
 
 

@@ -39,3 +39,10 @@ def test_predict_without_a_trained_head_is_clear(tmp_path):
         predict(store, title="hello")
     with pytest.raises(ValueError, match="empty"):
         predict(store, title="  ")
+
+
+@pytest.mark.parametrize("head", ["mlp", "baseline", "creator_prior"])
+def test_predict_with_other_heads(demo_store, head):
+    out = predict(demo_store, title="Wait for it... crispy tofu 🔥", creator_id="creator_0001", duration=20, head=head)
+    assert 0 <= out["viral_probability"] <= 1 and np.isfinite(out["velocity"])
+    assert set(out["timings_ms"]) >= {"heads", "shap", "search"}
