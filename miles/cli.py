@@ -136,6 +136,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--viral-only", action="store_true", help="only videos labelled viral")
     p.add_argument("--before", default=None, metavar="ISO", help="only videos published (and settled) before this")
     p.add_argument("--platform", default=None)
+    p.add_argument("--label-age", type=float, default=168.0,
+                   help="hours at which outcomes are measured (default 168); 0: the latest observation")
+    p.add_argument("--target", choices=["velocity", "views"], default="velocity", help="as for eval")
     p.add_argument("--json", action="store_true", help="print a JSON list")
 
     p = _sub(subs, "predict", "Score a draft: viral probability, velocity with an interval, why, and evidence.",
@@ -295,7 +298,7 @@ def _similar(args: argparse.Namespace) -> int:
 
     rows = similar(Store.open(args.store, must_exist=True), video_id=args.video_id, title=args.title,
                    thumbnail=args.thumbnail, k=args.k, modality=args.modality, viral_only=args.viral_only,
-                   before=args.before, platform=args.platform)
+                   before=args.before, platform=args.platform, spec=_spec(args))
     if args.json:
         print(json.dumps(rows, ensure_ascii=False, indent=1))
     else:

@@ -53,3 +53,19 @@ def test_korean_titles_and_bilibili_covers_embed(tmp_path):
     assert reps["image"].encoded == reps["image"].todo >= 900 and not reps["image"].failed
     ids = store.read("emb_image_efficientnet_lite0", columns=["video_id"])["video_id"].to_pylist()
     assert all(i.startswith("BV") for i in ids)
+
+    # The query commands on real data: similar evidence and a prediction for a bilibili cover.
+    from miles.heads.labels import LabelSpec
+    from miles.heads.train import train_heads
+    from miles.queries.predict import predict
+    from miles.queries.similar import similar
+
+    spec = LabelSpec(age_hours=None)  # one crawl: views per hour at the observation
+    bv = sorted(ids)[0]
+    rows = similar(store, video_id=bv, k=5, modality="image", spec=spec)
+    pub = store.read("videos", filter=f"video_id = '{bv}'").to_pylist()[0]["published_at"]
+    assert all(r["video_id"] != bv and r["published_at"] < pub.isoformat() for r in rows)
+    train_heads(store, heads=("lightgbm",), spec=spec)
+    cover = folder / "covers" / f"{bv}.jpg"
+    out = predict(store, title="小蛋糕致上百人食物中毒？", thumbnail=cover, duration=120)
+    assert 0 <= out["viral_probability"] <= 1 and out["factors"]

@@ -102,9 +102,12 @@ def compute_outcomes(videos: pd.DataFrame, snapshots: pd.DataFrame, spec: LabelS
     for vid, g in s.groupby("video_id", sort=False):
         ages, views = g["age_h"].to_numpy(), g["views"].to_numpy(dtype=float)
         pub = g["published_at"].iloc[0]
-        final = spec.age_hours is None or ages[-1] >= spec.age_hours * (1 - spec.age_tolerance)
+        # At a fixed age the outcome is measured only when snapshots bracket that age (within the
+        # tolerance): one observation long after it says nothing about the views at it.
+        final = spec.age_hours is None or (ages[-1] >= spec.age_hours * (1 - spec.age_tolerance)
+                                           and ages[0] <= spec.age_hours * (1 + spec.age_tolerance))
         if spec.age_hours is not None and final:
-            a = min(spec.age_hours, float(ages[-1]))
+            a = min(max(spec.age_hours, float(ages[0])), float(ages[-1]))
             v_at = float(np.interp(a, np.r_[0.0, ages], np.r_[0.0, views]))
             known = pub + pd.Timedelta(hours=float(ages[np.searchsorted(ages, a)]))
         else:

@@ -184,7 +184,7 @@ def predict(store: Store, title: str, thumbnail: str | Path | None = None, durat
     factors = _factors(clf, X, meta["scalar_names"], scalars)
     timings["shap"] = time.perf_counter() - t
     t = time.perf_counter()
-    evidence = similar(store, k=k, viral_only=True, before=at, vectors=vecs)
+    evidence = similar(store, k=k, viral_only=True, before=at, vectors=vecs, spec=LabelSpec(**meta["label_spec"]))
     timings["search"] = time.perf_counter() - t
     return {
         "head": head, "moment": MOMENT,

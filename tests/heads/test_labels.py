@@ -96,3 +96,12 @@ def test_demo_labels_have_planted_fraction(demo_store):
     out = compute_outcomes(v, s, LabelSpec(cohort="platform"))
     assert len(out) == 300
     assert LabelSpec(cohort="platform").fit(out).transform(out)["viral"].mean() == pytest.approx(0.2, abs=0.01)
+
+
+def test_one_late_observation_is_not_an_outcome_at_a_fixed_age():
+    v, s = frames([("a", "c", 0, [(2000, 99_999)]), ("b", "c", 0, [(160, 1600), (300, 3000)])])
+    out = compute_outcomes(v, s, LabelSpec(age_hours=168)).set_index("video_id")
+    assert not out.loc["a", "final"] and out.loc["b", "final"]
+    assert out.loc["b", "velocity"] == pytest.approx(np.log10((1680 + 1) / 168), rel=1e-6)
+    latest = compute_outcomes(v, s, LabelSpec(age_hours=None, per_hour=False)).set_index("video_id")
+    assert latest.loc["a", "velocity"] == pytest.approx(np.log10(100_000)) and latest.loc["a", "final"]
