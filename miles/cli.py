@@ -156,6 +156,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-k", type=int, default=5, help="similar viral videos to show (default 5)")
     p.add_argument("--json", action="store_true")
 
+    p = _sub(subs, "recommend", "Say what to change in a draft and why, citing similar videos; rank given variants.",
+             'miles recommend --store demo-store --title "ramen at home" --creator-id creator_0042 '
+             '--title-variant "Wait for it... ramen hack" --thumbnail-variant b.jpg')
+    _store_arg(p)
+    p.add_argument("--title", required=True)
+    p.add_argument("--hashtags", default=None)
+    p.add_argument("--thumbnail", default=None, metavar="PATH")
+    p.add_argument("--duration", type=float, default=None, metavar="S")
+    p.add_argument("--publish-at", default=None, metavar="ISO")
+    p.add_argument("--followers", type=int, default=None, metavar="N")
+    p.add_argument("--creator-id", default=None)
+    p.add_argument("--title-variant", action="append", default=[], metavar="TEXT", help="another title (repeatable)")
+    p.add_argument("--thumbnail-variant", action="append", default=[], metavar="PATH",
+                   help="another thumbnail (repeatable)")
+    p.add_argument("--head", default="lightgbm", choices=["lightgbm", "mlp"])
+    p.add_argument("-k", type=int, default=5)
+    p.add_argument("--llm", action="store_true", help="let the LLM at $MILES_LLM_BASE_URL write the text "
+                   "(OpenAI-compatible; $MILES_LLM_MODEL, $MILES_LLM_API_KEY); falls back to the deterministic text")
+    p.add_argument("--json", action="store_true")
+
     p = _sub(subs, "store", "Inspect the store.", "miles store info --store my-store")
     store_subs = p.add_subparsers(title="store commands", metavar="ACTION")
     pi = store_subs.add_parser("info", help="tables, row counts, Lance versions, size on disk",
@@ -325,6 +345,25 @@ def _predict(args: argparse.Namespace) -> int:
     if out["similar"]:
         print("similar videos that broke out:")
         print(format_table(out["similar"]))
+    return 0
+
+
+@command("recommend")
+def _recommend(args: argparse.Namespace) -> int:
+    from miles.queries.predict import to_json
+    from miles.queries.recommend import recommend
+    from miles.store import Store
+
+    out = recommend(Store.open(args.store, must_exist=True), title=args.title, thumbnail=args.thumbnail,
+                    duration=args.duration, publish_at=args.publish_at, followers=args.followers,
+                    creator_id=args.creator_id, hashtags=args.hashtags, title_variants=args.title_variant,
+                    thumbnail_variants=args.thumbnail_variant, head=args.head, k=args.k, use_llm=args.llm)
+    if args.json:
+        print(to_json(out))
+        return 0
+    print(out["text"])
+    if out["variants"]:
+        print("\n" + format_table([{k: v for k, v in r.items() if k != "why"} for r in out["variants"]]))
     return 0
 
 

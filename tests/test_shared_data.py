@@ -69,3 +69,10 @@ def test_korean_titles_and_bilibili_covers_embed(tmp_path):
     cover = folder / "covers" / f"{bv}.jpg"
     out = predict(store, title="小蛋糕致上百人食物中毒？", thumbnail=cover, duration=120)
     assert 0 <= out["viral_probability"] <= 1 and out["factors"]
+    from miles.queries import sql
+    from miles.queries.recommend import recommend
+
+    rec = recommend(store, title="小蛋糕", thumbnail=cover, title_variants=["小蛋糕致上百人食物中毒？为什么"])
+    assert rec["text"] and len(rec["variants"]) == 1
+    n = sql(store, "SELECT count(*) AS n FROM videos_latest WHERE platform = 'bilibili'").to_pylist()[0]["n"]
+    assert n == 946

@@ -114,7 +114,27 @@ def _eval_calibration(store: Store, head: str):
     return _CALIBRATION[key]
 
 
+def _eval_rows(store: Store, head: str):
+    """The head's time-split evaluation predictions (viral, p_viral, velocity, velocity_pred), or None."""
+    key = (str(store.path.resolve()), head, store.version("runs") if store.has("runs") else 0,
+           store.version("predictions") if store.has("predictions") else 0, "rows")
+    if key not in _CALIBRATION:
+        _CALIBRATION[key] = _eval_rows_uncached(store, head)
+    return _CALIBRATION[key]
+
+
 def _eval_calibration_uncached(store: Store, head: str):
+    rows = _eval_rows(store, head)
+    if rows is None:
+        return None, None
+    from sklearn.isotonic import IsotonicRegression
+
+    iso = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0).fit(rows["p_viral"], rows["viral"])
+    resid = (rows["velocity"] - rows["velocity_pred"]).to_numpy()
+    return iso, np.percentile(resid, [2.5, 97.5])
+
+
+def _eval_rows_uncached(store: Store, head: str):
     from miles.queries.sql import sql
 
     try:
@@ -123,14 +143,8 @@ def _eval_calibration_uncached(store: Store, head: str):
                           "AND r.split = 'time' AND r.features = (SELECT max(features) FROM runs WHERE kind = 'eval' "
                           f"AND head = '{head}' AND moment = '{MOMENT}' AND split = 'time')").to_pandas()
     except Exception:  # no eval recorded yet
-        return None, None
-    if len(rows) < 50:
-        return None, None
-    from sklearn.isotonic import IsotonicRegression
-
-    iso = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0).fit(rows["p_viral"], rows["viral"])
-    resid = (rows["velocity"] - rows["velocity_pred"]).to_numpy()
-    return iso, np.percentile(resid, [2.5, 97.5])
+        return None
+    return rows if len(rows) >= 50 else None
 
 
 def _factors(clf, X: np.ndarray, scalar_names: list[str], scalars: dict, top: int = 5) -> list[dict]:

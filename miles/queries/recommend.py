@@ -1,0 +1,201 @@
+"""``miles recommend``: what to change in a draft and why, backed by similar videos that broke out.
+
+    out = recommend(store, title="my ramen", thumbnail="a.jpg", creator_id="c1",
+                    title_variants=["Wait for it... ramen hack"], thumbnail_variants=["b.jpg"])
+    print(out["text"])
+
+1. The draft is scored (``predict``), and so is every variant the creator gives; variants are ranked by
+   calibrated P(viral), each with its change from the draft and a 95% interval (Wilson intervals of the
+   evaluation rows behind each calibrated probability, combined conservatively).
+2. Suggestions compare the draft with its viral neighbours (title length, hook, hashtags, duration,
+   publish hour, thumbnail brightness and contrast) and with the head's signed SHAP groups, and cite the
+   neighbours. Faces in thumbnails are not measured (no face detector ships with Miles).
+3. The text is deterministic. With an OpenAI-compatible endpoint configured (``MILES_LLM_BASE_URL``,
+   ``MILES_LLM_MODEL``, ``MILES_LLM_API_KEY``), an LLM may rewrite it from the same evidence only; on any
+   error or timeout the deterministic text is used and the reason is said.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import os
+import re
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+
+from miles.queries.predict import predict
+from miles.store import Store
+
+log = logging.getLogger(__name__)
+
+HOOKS = re.compile(r"^(wait for it|pov|i tried|nobody|you won'?t believe|stop|watch till|\d+ |how |why |this )",
+                   re.IGNORECASE)
+
+
+def _image_stats(data: bytes | None) -> dict:
+    if not data:
+        return {}
+    from PIL import Image
+
+    img = Image.open(io.BytesIO(data)).convert("L")
+    img.thumbnail((128, 128))
+    a = np.asarray(img, dtype=np.float32) / 255.0
+    return {"brightness": float(a.mean()), "contrast": float(a.std())}
+
+
+def _features(title: str, hashtags, duration, hour, thumb: bytes | None) -> dict:
+    f = {"title_chars": len(title or ""), "hook": bool(HOOKS.search((title or "").strip())),
+         "hashtags": len(hashtags or []), "duration_s": duration, "publish_hour": hour}
+    f.update(_image_stats(thumb))
+    return f
+
+
+def _wilson(k: float, n: float, z: float = 1.96) -> tuple[float, float]:
+    if n <= 0:
+        return 0.0, 1.0
+    p = k / n
+    d = 1 + z * z / n
+    c = (p + z * z / (2 * n)) / d
+    h = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / d
+    return float(max(0.0, c - h)), float(min(1.0, c + h))
+
+
+def _prob_interval(store: Store, head: str, p_raw: float) -> tuple[float, float] | None:
+    """Wilson interval of the evaluation rows that share this calibrated probability."""
+    from miles.queries.predict import _eval_calibration, _eval_rows
+
+    iso, _ = _eval_calibration(store, head)
+    rows = _eval_rows(store, head)
+    if iso is None or rows is None:
+        return None
+    cal = iso.predict(rows["p_viral"].to_numpy())
+    c = float(iso.predict([p_raw])[0])
+    same = np.isclose(cal, c)
+    return _wilson(float(rows["viral"].to_numpy()[same].sum()), float(same.sum()))
+
+
+def _variant_rows(store, base: dict, drafts: list[tuple[str, str, dict]], head: str) -> list[dict]:
+    base_ci = _prob_interval(store, head, base["viral_probability_raw"])
+    out = []
+    for kind, label, res in drafts:
+        ci = _prob_interval(store, head, res["viral_probability_raw"])
+        delta = res["viral_probability"] - base["viral_probability"]
+        interval = None
+        if ci and base_ci:
+            interval = [round(ci[0] - base_ci[1], 4), round(ci[1] - base_ci[0], 4)]
+        out.append({"kind": kind, "variant": label, "viral_probability": res["viral_probability"],
+                    "delta": round(delta, 4), "delta_interval": interval,
+                    "velocity": res["velocity"], "delta_velocity": round(res["velocity"] - base["velocity"], 4),
+                    "why": [f["says"] for f in res["factors"][:2]]})
+    return sorted(out, key=lambda r: -r["viral_probability"])
+
+
+def _suggestions(store: Store, draft: dict, neighbours: list[dict], factors: list[dict]) -> list[dict]:
+    if not neighbours:
+        return [{"what": "no similar earlier video that broke out is in the store, so there is no evidence to "
+                         "compare with", "evidence": []}]
+    ids = [n["video_id"] for n in neighbours]
+    quoted = ", ".join("'" + i.replace("'", "") + "'" for i in ids)
+    rows = store.read("videos", filter=f"video_id IN ({quoted})").to_pylist()
+    feats = {r["video_id"]: _features(r["title"], r["hashtags"], r["duration_s"], r["published_at"].hour,
+                                      r["thumbnail"]) for r in rows}
+    out = []
+
+    def numeric(name: str, unit: str, label: str):
+        vals = [feats[i][name] for i in ids if i in feats and feats[i].get(name) is not None]
+        mine = draft.get(name)
+        if len(vals) < 2 or mine is None:
+            return
+        lo, med, hi = np.percentile(vals, [25, 50, 75])
+        if lo <= mine <= hi:
+            return
+        direction = "more" if mine < lo else "less"
+        out.append({"what": f"{label}: yours is {mine:.3g}{unit}; the {len(vals)} similar viral videos have "
+                            f"{lo:.3g}–{hi:.3g}{unit} (median {med:.3g}) — consider {direction}",
+                    "evidence": [i for i in ids if i in feats]})
+
+    hooks = [i for i in ids if feats.get(i, {}).get("hook")]
+    if not draft["hook"] and len(hooks) * 2 >= len(ids):
+        examples = "; ".join(f"“{next(r['title'] for r in rows if r['video_id'] == i)}”" for i in hooks[:2])
+        out.append({"what": f"open with a hook: {len(hooks)} of {len(ids)} similar viral videos do ({examples})",
+                    "evidence": hooks})
+    numeric("title_chars", " characters", "title length")
+    numeric("hashtags", "", "hashtags")
+    numeric("duration_s", " s", "duration")
+    numeric("brightness", "", "thumbnail brightness (0–1)")
+    numeric("contrast", "", "thumbnail contrast")
+    hours = [feats[i]["publish_hour"] for i in ids if i in feats]
+    if draft.get("publish_hour") is not None and hours and min(abs(draft["publish_hour"] - h) for h in hours) > 3:
+        out.append({"what": f"publish hour: yours is {draft['publish_hour']}:00 UTC; the similar viral videos went "
+                            f"out at {', '.join(f'{h}:00' for h in sorted(set(hours)))}", "evidence": ids})
+    for f in factors:
+        if f["kind"] == "group" and f["effect"] < 0 and f["name"] in ("title embedding", "thumbnail embedding",
+                                                                       "format", "timing"):
+            out.append({"what": f"the model holds the {f['name']} against this draft ({f['effect']:+.2f} log-odds)",
+                        "evidence": []})
+    return out or [{"what": "the draft already looks like its viral neighbours on every measured point",
+                    "evidence": ids}]
+
+
+def deterministic_text(result: dict) -> str:
+    d = result["draft"]
+    lines = [f"P(viral) {d['viral_probability']:.2f}, velocity {d['velocity']:.2f} log10 views/h."]
+    for s in result["suggestions"]:
+        cite = f" (see {', '.join(s['evidence'][:3])})" if s["evidence"] else ""
+        lines.append(f"- {s['what']}{cite}")
+    if result["variants"]:
+        best = result["variants"][0]
+        ci = best["delta_interval"]
+        lines.append(f"Best variant: {best['kind']} “{best['variant']}”, P(viral) {best['viral_probability']:.2f} "
+                     f"({best['delta']:+.2f} vs the draft" + (f", 95% [{ci[0]:+.2f}, {ci[1]:+.2f}]" if ci else "")
+                     + ").")
+    return "\n".join(lines)
+
+
+def llm_text(evidence: dict, fallback: str, timeout: float = 20.0) -> tuple[str, str]:
+    """(text, source): the LLM's rewrite of the evidence, or ``fallback`` and why."""
+    base = os.environ.get("MILES_LLM_BASE_URL")
+    if not base:
+        return fallback, "deterministic"
+    body = {"model": os.environ.get("MILES_LLM_MODEL", "gpt-4o-mini"), "temperature": 0,
+            "messages": [{"role": "system", "content": "You advise a short-video creator. Use only the evidence "
+                          "given (numbers, video ids); invent nothing. At most 8 short bullet points."},
+                         {"role": "user", "content": json.dumps(evidence, ensure_ascii=False, default=str)}]}
+    req = urllib.request.Request(base.rstrip("/") + "/chat/completions", data=json.dumps(body).encode(),
+                                 headers={"Content-Type": "application/json",
+                                          "Authorization": f"Bearer {os.environ.get('MILES_LLM_API_KEY', '')}"})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
+            reply = json.loads(resp.read().decode("utf-8"))
+        text = reply["choices"][0]["message"]["content"]
+        if not isinstance(text, str) or not text.strip():
+            raise ValueError("empty content")
+        return text.strip(), "llm"
+    except Exception as err:  # any failure: the deterministic text, and say so
+        log.warning("LLM writer failed (%s: %s); using the deterministic text", type(err).__name__, err)
+        return fallback + f"\n(LLM unavailable: {type(err).__name__}; deterministic text shown)", "deterministic"
+
+
+def recommend(store: Store, title: str, thumbnail: str | Path | None = None, duration: float | None = None,
+              publish_at=None, followers: int | None = None, creator_id: str | None = None, hashtags=None,
+              title_variants=(), thumbnail_variants=(), head: str = "lightgbm", k: int = 5,
+              use_llm: bool = False) -> dict:
+    common = dict(duration=duration, publish_at=publish_at, followers=followers, creator_id=creator_id,
+                  hashtags=hashtags, head=head, k=k)
+    base = predict(store, title=title, thumbnail=thumbnail, **common)
+    drafts = [("title", t, predict(store, title=t, thumbnail=thumbnail, **common)) for t in title_variants]
+    drafts += [("thumbnail", str(p), predict(store, title=title, thumbnail=p, **common)) for p in thumbnail_variants]
+    inputs = base["inputs"]
+    thumb = Path(thumbnail).read_bytes() if thumbnail else None
+    mine = _features(title, [None] * int(inputs["hashtag_count"]), inputs["duration_s"], inputs["publish_hour"], thumb)
+    result = {"draft": {k2: base[k2] for k2 in ("viral_probability", "velocity", "velocity_interval", "calibrated")},
+              "factors": base["factors"], "similar": base["similar"],
+              "suggestions": _suggestions(store, mine, base["similar"], base["factors"]),
+              "variants": _variant_rows(store, base, drafts, head)}
+    text = deterministic_text(result)
+    result["text"], result["text_source"] = llm_text(result, text) if use_llm else (text, "deterministic")
+    return result

@@ -1,0 +1,96 @@
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+import pytest
+
+from miles.queries.recommend import llm_text, recommend
+
+
+@pytest.fixture
+def draft(demo_store, tmp_path):
+    rows = demo_store.read("videos", filter="thumbnail IS NOT NULL", columns=["video_id", "thumbnail"]).to_pylist()
+    a, b = tmp_path / "a.jpg", tmp_path / "b.jpg"
+    a.write_bytes(rows[0]["thumbnail"])
+    b.write_bytes(rows[1]["thumbnail"])
+    return a, b
+
+
+def test_recommend_ranks_variants_and_cites_neighbours(demo_store, draft):
+    a, b = draft
+    out = recommend(demo_store, title="ramen at home", thumbnail=a, creator_id="creator_0001", duration=25,
+                    title_variants=["Wait for it... ramen hack", "ramen"], thumbnail_variants=[b])
+    assert len(out["variants"]) == 3
+    probs = [v["viral_probability"] for v in out["variants"]]
+    assert probs == sorted(probs, reverse=True)
+    for v in out["variants"]:
+        assert v["delta"] == pytest.approx(v["viral_probability"] - out["draft"]["viral_probability"], abs=1e-3)
+        if v["delta_interval"]:
+            assert v["delta_interval"][0] <= v["delta"] <= v["delta_interval"][1]
+    neighbour_ids = {s["video_id"] for s in out["similar"]}
+    assert out["suggestions"] and all(set(s["evidence"]) <= neighbour_ids for s in out["suggestions"])
+    assert out["text_source"] == "deterministic" and out["text"].startswith("P(viral)")
+    assert "Best variant" in out["text"]
+
+
+class Fake(BaseHTTPRequestHandler):
+    mode = "ok"
+    seen: list = []
+
+    def do_POST(self):  # noqa: N802
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        Fake.seen.append((self.path, body))
+        if Fake.mode == "slow":
+            time.sleep(2.0)
+        payload = (b"{not json" if Fake.mode == "malformed" else
+                   json.dumps({"choices": [{"message": {"role": "assistant", "content": "- open with a hook"}}]}).encode())
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        try:
+            self.wfile.write(payload)
+        except BrokenPipeError:
+            pass
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def server(monkeypatch):
+    srv = HTTPServer(("127.0.0.1", 0), Fake)
+    t = threading.Thread(target=srv.serve_forever, daemon=True)
+    t.start()
+    monkeypatch.setenv("MILES_LLM_BASE_URL", f"http://127.0.0.1:{srv.server_address[1]}/v1")
+    monkeypatch.setenv("MILES_LLM_MODEL", "fake-model")
+    Fake.seen = []
+    yield
+    srv.shutdown()
+
+
+def test_llm_success(server):
+    Fake.mode = "ok"
+    text, source = llm_text({"draft": {"viral_probability": 0.3}}, "fallback text", timeout=5)
+    assert (text, source) == ("- open with a hook", "llm")
+    path, body = Fake.seen[0]
+    assert path == "/v1/chat/completions" and body["model"] == "fake-model"
+    assert json.loads(body["messages"][1]["content"]) == {"draft": {"viral_probability": 0.3}}
+
+
+@pytest.mark.parametrize("mode", ["malformed", "slow"])
+def test_llm_failures_fall_back(server, mode):
+    Fake.mode = mode
+    text, source = llm_text({"x": 1}, "fallback text", timeout=0.5)
+    assert source == "deterministic" and text.startswith("fallback text") and "LLM unavailable" in text
+
+
+def test_no_endpoint_means_deterministic(monkeypatch):
+    monkeypatch.delenv("MILES_LLM_BASE_URL", raising=False)
+    assert llm_text({}, "plain") == ("plain", "deterministic")
+
+
+def test_recommend_with_llm_end_to_end(demo_store, draft, server):
+    Fake.mode = "ok"
+    out = recommend(demo_store, title="ramen at home", thumbnail=draft[0], use_llm=True)
+    assert out["text_source"] == "llm" and out["text"] == "- open with a hook"
