@@ -2,7 +2,7 @@
 
     report = embed(store, EmbedConfig(preset="offline"))
 
-reader → encoder → writer: loader workers read and decode thumbnails while the model runs; a writer
+reader → encoder → writer: background threads read and decode thumbnails while the model runs; a writer
 thread commits every ``commit_every`` batches, so a job killed at any moment loses at most the group in
 flight, and a rerun encodes only what has no vector for its current content.
 """

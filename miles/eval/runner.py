@@ -99,7 +99,7 @@ def _variants(fs: FeatureSet, head: str, ablations: bool):
         yield "+".join(combo), (lambda idx, X=X: X[idx]), _block_sizes(fs, combo)
 
 
-def _fit_one(name: str, features: str, blocks, Xtr, y_tr, v_tr, Xte, fs: FeatureSet, seed: int):
+def _fit_one(name: str, blocks, Xtr, y_tr, v_tr, Xte, fs: FeatureSet, seed: int):
     """Fit the viral and velocity models of one head variant; return test P(viral), velocity, viral model."""
     params = {}
     if name in ("lightgbm", "mlp"):
@@ -139,7 +139,7 @@ def evaluate(store: Store, config: EvalConfig | None = None) -> EvalResult:
             for head in cfg.heads:
                 for features, build_x, blocks in _variants(fs, head, cfg.ablations):
                     Xtr, Xte = build_x(tr), build_x(te)
-                    p, vel, model = _fit_one(head, features, blocks, Xtr, y[tr], v[tr], Xte, fs, cfg.seed)
+                    p, vel, model = _fit_one(head, blocks, Xtr, y[tr], v[tr], Xte, fs, cfg.seed)
                     f = Fitted(head, moment, split, features, te, p, vel, model, Xte if head == "lightgbm" else None)
                     fitted.append(f)
                     scores[(head, features)] = f

@@ -47,9 +47,9 @@ def _image_stats(data: bytes | None) -> dict:
     return {"brightness": float(a.mean()), "contrast": float(a.std())}
 
 
-def _features(title: str, hashtags, duration, hour, thumb: bytes | None) -> dict:
+def _features(title: str, n_hashtags: int, duration, hour, thumb: bytes | None) -> dict:
     f = {"title_chars": len(title or ""), "hook": bool(HOOKS.search((title or "").strip())),
-         "hashtags": len(hashtags or []), "duration_s": duration, "publish_hour": hour}
+         "hashtags": n_hashtags, "duration_s": duration, "publish_hour": hour}
     f.update(_image_stats(thumb))
     return f
 
@@ -101,7 +101,7 @@ def _suggestions(store: Store, draft: dict, neighbours: list[dict], factors: lis
     ids = [n["video_id"] for n in neighbours]
     quoted = ", ".join("'" + i.replace("'", "") + "'" for i in ids)
     rows = store.read("videos", filter=f"video_id IN ({quoted})").to_pylist()
-    feats = {r["video_id"]: _features(r["title"], r["hashtags"], r["duration_s"], r["published_at"].hour,
+    feats = {r["video_id"]: _features(r["title"], len(r["hashtags"] or []), r["duration_s"], r["published_at"].hour,
                                       r["thumbnail"]) for r in rows}
     out = []
 
@@ -191,7 +191,7 @@ def recommend(store: Store, title: str, thumbnail: str | Path | None = None, dur
     drafts += [("thumbnail", str(p), predict(store, title=title, thumbnail=p, **common)) for p in thumbnail_variants]
     inputs = base["inputs"]
     thumb = Path(thumbnail).read_bytes() if thumbnail else None
-    mine = _features(title, [None] * int(inputs["hashtag_count"]), inputs["duration_s"], inputs["publish_hour"], thumb)
+    mine = _features(title, int(inputs["hashtag_count"]), inputs["duration_s"], inputs["publish_hour"], thumb)
     result = {"draft": {k2: base[k2] for k2 in ("viral_probability", "velocity", "velocity_interval", "calibrated")},
               "factors": base["factors"], "similar": base["similar"],
               "suggestions": _suggestions(store, mine, base["similar"], base["factors"]),

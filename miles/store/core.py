@@ -125,7 +125,7 @@ class Store:
         if table.num_rows == 0:
             return UpsertResult()
         keys = KEYS[name]
-        existing = self._existing(name, table, keys)
+        existing = self._existing(name, table, keys, _compared(schema, keys))
         new_mask, changed_mask = _diff(table, existing, keys, schema)
         n_new = int(sum(new_mask))
         n_changed = int(sum(changed_mask)) if update else 0
@@ -138,12 +138,13 @@ class Store:
             merge.when_not_matched_insert_all().execute(to_write)
         return UpsertResult(inserted=n_new, updated=n_changed, unchanged=table.num_rows - n_new - n_changed)
 
-    def _existing(self, name: str, table: pa.Table, keys: list[str]) -> pa.Table | None:
+    def _existing(self, name: str, table: pa.Table, keys: list[str], columns: list[str]) -> pa.Table | None:
+        """The stored rows sharing a key with ``table``: the key and compared columns only."""
         if not self.has(name):
             return None
         first = keys[0]
         ids = pc.unique(table[first])
-        return self.dataset(name).to_table(filter=pc.field(first).isin(ids))
+        return self.dataset(name).to_table(columns=keys + columns, filter=pc.field(first).isin(ids))
 
     def merge(self, name: str, table: pa.Table, keys: list[str]) -> None:
         """Upsert ``table`` into an existing table on ``keys`` without comparing values first (for writers
@@ -169,6 +170,12 @@ class Store:
         return out
 
 
+def _compared(schema: pa.Schema, keys: list[str]) -> list[str]:
+    """Columns whose change makes an update. The thumbnail is covered by content_hash: compare the hash,
+    not the bytes."""
+    return [n for n in schema.names if n not in keys and n not in ("thumbnail", "ingested_at")]
+
+
 def _row_key(row: dict[str, Any], keys: list[str]) -> tuple:
     return tuple(row[k] for k in keys)
 
@@ -178,8 +185,7 @@ def _diff(table: pa.Table, existing: pa.Table | None, keys: list[str], schema: p
     rows = table.to_pylist()
     if existing is None or existing.num_rows == 0:
         return [True] * len(rows), [False] * len(rows)
-    # The thumbnail is covered by content_hash: compare the hash, not the bytes.
-    compare = [n for n in schema.names if n not in keys and n != "thumbnail" and n != "ingested_at"]
+    compare = _compared(schema, keys)
     stored = {_row_key(r, keys): r for r in existing.select(keys + compare).to_pylist()}
     new_mask, changed_mask = [], []
     for r in rows:
