@@ -2,11 +2,13 @@
 
     python benchmarks/bench_embed.py --sizes 1000 4000 16000                 # CPU, offline preset
     python benchmarks/bench_embed.py --device cuda --preset paper --random-ok  # a GPU machine
+    python benchmarks/bench_embed.py --device cuda --decoders pil nvjpeg auto  # thumbnail decoders side by side
 
 For each size, synthetic demo videos are generated and ingested (untimed); then a fresh subprocess loads
 the encoders, runs the embedding job end to end (read, decode, encode, write), and times the model alone
 on pre-decoded pixels / pre-tokenised titles of the same data. ``ratio`` = end-to-end / model-only: 1.0
-means reading, decoding and writing are fully hidden behind the model.
+means reading, decoding and writing are fully hidden behind the model. With several ``--decoders`` the
+image job runs once per decoder, each on its own copy of the freshly ingested store, in the same process.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import time
 from pathlib import Path
 
 CHILD = r"""
-import io, json, resource, sys, time
+import io, json, resource, shutil, sys, time
 import numpy as np, torch
 from PIL import Image
 from miles.embed.base import create_encoder, preset_encoders
@@ -30,6 +32,8 @@ from miles.embed.reader import compose_text, decode
 from miles.store import Store
 
 store_dir, preset, device, batch, random_ok = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5] == "1"
+decoders = sys.argv[6].split(",")
+copies = {d: shutil.copytree(store_dir, f"{store_dir}-{i}") for i, d in enumerate(decoders)}  # pristine stores
 names = preset_encoders(preset)
 out = {"weights": {}}
 encoders = {}
@@ -46,9 +50,16 @@ for modality, name in names.items():
     out[f"load_{modality}_s"] = time.perf_counter() - t
     encoders[modality] = enc
 store = Store.open(store_dir)
-reports = embed(store, EmbedConfig(preset=preset, device=device, batch_size=batch, progress=False), encoders)
-for modality, rep in reports.items():
-    out[modality] = {"n": rep.encoded, "seconds": rep.seconds, "e2e_rate": rep.rate, "encoder": rep.encoder}
+rep = embed(store, EmbedConfig(preset=preset, device=device, batch_size=batch, progress=False, modalities=("text",)),
+            encoders)["text"]
+out["text"] = {"n": rep.encoded, "seconds": rep.seconds, "e2e_rate": rep.rate, "encoder": rep.encoder}
+out["image"] = {"runs": []}
+for d in decoders:
+    rep = embed(Store.open(copies[d]), EmbedConfig(preset=preset, device=device, batch_size=batch, progress=False,
+                                                   modalities=("image",), decoder=d), encoders)["image"]
+    out["image"]["encoder"] = rep.encoder
+    out["image"]["runs"].append({"asked": d, "decoder": rep.decoder, "n": rep.encoded, "seconds": rep.seconds,
+                                 "e2e_rate": rep.rate})
 sync = torch.cuda.synchronize if device.startswith("cuda") else (lambda: None)
 
 # Model only, text: pre-tokenised batches of the same titles (sorted by length, as the job does).
@@ -94,6 +105,8 @@ def main() -> None:
     ap.add_argument("--preset", default="offline", choices=["offline", "paper"])
     ap.add_argument("--batch-size", type=int, default=64)
     ap.add_argument("--random-ok", action="store_true", help="use random weights where the real ones are absent")
+    ap.add_argument("--decoders", nargs="+", default=["auto"], choices=["auto", "pil", "nvjpeg", "torchvision"],
+                    help="thumbnail decoders to run the image job with, side by side (default auto)")
     args = ap.parse_args()
     from miles.sources import ingest
     from miles.sources.demo import generate
@@ -101,7 +114,7 @@ def main() -> None:
 
     print(f"# embed benchmark · {platform.node()} · {platform.machine()} · {time.strftime('%Y-%m-%d')} · "
           f"device {args.device} · preset {args.preset} · batch {args.batch_size}")
-    header = (f"{'videos':>7} {'modality':>8} {'encoder':<34} {'weights':>7} {'e2e/s':>7} {'model/s':>8} {'ratio':>6} "
+    header = (f"{'videos':>7} {'modality':>8} {'decoder':>11} {'encoder':<34} {'weights':>7} {'e2e/s':>7} {'model/s':>8} {'ratio':>6} "
               f"{'total s':>8} {'read':>6} {'decode':>7} {'encode':>7} {'write':>6} {'RSS MB':>7}")
     print(header)
     for n in args.sizes:
@@ -110,15 +123,19 @@ def main() -> None:
             store = Store.open(Path(tmp) / "store")
             ingest([files.csv], store, progress=False)
             res = subprocess.run([sys.executable, "-c", CHILD, str(store.path), args.preset, args.device,
-                                  str(args.batch_size), "1" if args.random_ok else "0"],
+                                  str(args.batch_size), "1" if args.random_ok else "0", ",".join(args.decoders)],
                                  capture_output=True, text=True)
             if res.returncode != 0:
                 print(res.stderr[-3000:], file=sys.stderr)
                 raise SystemExit(res.returncode)
             r = json.loads(res.stdout.strip().splitlines()[-1])
-            for m in ("text", "image"):
-                x, s = r[m], r[m]["seconds"]
-                print(f"{n:>7} {m:>8} {x['encoder'][:34]:<34} {r['weights'][m]:>7} {x['e2e_rate']:>7.0f} "
+            rows = [("text", "–", r["text"])]
+            rows += [("image", run["decoder"] if run["asked"] != "auto" else f"auto:{run['decoder']}",
+                      dict(run, encoder=r["image"]["encoder"], model_rate=r["image"]["model_rate"]))
+                     for run in r["image"]["runs"]]
+            for m, dec, x in rows:
+                s = x["seconds"]
+                print(f"{n:>7} {m:>8} {dec:>11} {x['encoder'][:34]:<34} {r['weights'][m]:>7} {x['e2e_rate']:>7.0f} "
                       f"{x['model_rate']:>8.0f} {x['e2e_rate'] / x['model_rate']:>6.2f} {s['total']:>8.1f} "
                       f"{s['read']:>6.1f} {s['decode']:>7.1f} {s['encode']:>7.1f} {s['write']:>6.1f} "
                       f"{r['peak_rss_mb']:>7.0f}")

@@ -84,6 +84,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, default=None, help="encode at most N videos per modality")
     p.add_argument("--shard", default=None, metavar="I/N", help="encode only shard I of N (split work over N workers)")
     p.add_argument("--workers", type=int, default=None, help="image decode threads (default 1 on CPU, 4 on CUDA)")
+    p.add_argument("--decoder", default="auto", choices=["auto", "pil", "nvjpeg", "torchvision"],
+                   help="thumbnail decoding: pil (threads, JPEG draft mode), nvjpeg (on the GPU), torchvision "
+                        "(the same tensor path on the CPU); auto: pil on CPU, the faster of the two on CUDA, "
+                        "measured at the start (default)")
     p.add_argument("--with-description", action="store_true", help="append the description to the text")
 
     p = _sub(subs, "index", "Build a FAISS index per embedding table (exact up to 1M vectors, IVF above).",
@@ -246,7 +250,7 @@ def _embed(args: argparse.Namespace) -> int:
     config = EmbedConfig(preset=args.preset, text_encoder=args.text_encoder, image_encoder=args.image_encoder,
                          modalities=modalities, device=args.device, batch_size=args.batch_size,
                          commit_every=args.commit_every, limit=args.limit, shard=args.shard, workers=args.workers,
-                         include_description=args.with_description, progress=not args.quiet)
+                         decoder=args.decoder, include_description=args.with_description, progress=not args.quiet)
     for report in embed(Store.open(args.store, must_exist=True), config).values():
         print(report.line())
     return 0

@@ -19,7 +19,7 @@ import numpy as np
 import pyarrow as pa
 
 from miles.embed.base import Encoder, Modality, create_encoder, preset_encoders, resolve_device, table_name
-from miles.embed.reader import compose_text, fetch, parse_shard, plan, thumbnail_batches
+from miles.embed.reader import choose_decoder, compose_text, fetch, parse_shard, plan, thumbnail_batches
 from miles.store import Store
 from miles.store.embeddings import open_embedding_table
 
@@ -38,6 +38,7 @@ class EmbedConfig:
     limit: int | None = None
     shard: str | None = None  # "i/n"
     workers: int | None = None  # image decode threads; None: 1 on CPU, 4 on CUDA
+    decoder: str = "auto"  # auto | pil | nvjpeg | torchvision (see miles.embed.reader)
     include_description: bool = False
     progress: bool = True
 
@@ -52,6 +53,7 @@ class StageReport:
     encoded: int = 0
     failed: list[tuple[str, str]] = field(default_factory=list)
     empty_text: int = 0
+    decoder: str | None = None  # images: pil or nvjpeg
     seconds: dict[str, float] = field(default_factory=lambda: {"read": 0.0, "decode": 0.0, "encode": 0.0,
                                                                "write": 0.0, "total": 0.0})
 
@@ -65,6 +67,8 @@ class StageReport:
                  f"{self.total} in all) in {s['total']:.1f} s, {self.rate:.0f}/s",
                  f"read {s['read']:.1f} s · decode {s['decode']:.1f} s · encode {s['encode']:.1f} s · "
                  f"write {s['write']:.1f} s"]
+        if self.decoder:
+            parts.append(f"decoder {self.decoder}")
         if self.failed:
             parts.append(f"{len(self.failed)} failed to decode (first: {self.failed[0][0]}: {self.failed[0][1]})")
         if self.empty_text:
@@ -176,6 +180,25 @@ def _embed_text(store: Store, enc: Encoder, cfg: EmbedConfig, shard) -> StageRep
     return rep
 
 
+def _decoder(store: Store, ids: list[str], enc: Encoder, cfg: EmbedConfig, cuda: bool, workers: int) -> str:
+    """The reader's decoder for this job: ``pil`` or ``torchvision`` (nvJPEG when on CUDA)."""
+    choice = cfg.decoder
+    if choice not in ("auto", "pil", "nvjpeg", "torchvision"):
+        raise ValueError(f"--decoder must be auto, pil, nvjpeg or torchvision, got {choice!r}")
+    if choice == "nvjpeg":
+        if not cuda:
+            raise ValueError("--decoder nvjpeg decodes on the GPU and needs --device cuda; "
+                             "use --decoder pil (or torchvision) on the CPU")
+        return "torchvision"
+    if choice != "auto":
+        return choice
+    choice, rates = choose_decoder(store, ids, enc.preprocess, enc.device, workers, batch_size=cfg.batch_size)
+    if rates:
+        log.info("decoder: %s (pil %.0f img/s with %d threads, nvjpeg %.0f img/s on a sample)",
+                 "nvjpeg" if choice == "torchvision" else "pil", rates["pil"], workers, rates["nvjpeg"])
+    return choice
+
+
 def _embed_images(store: Store, enc: Encoder, cfg: EmbedConfig, shard) -> StageReport:
     name = table_name("image", enc.name)
     open_embedding_table(store, name, enc.fingerprint.to_json())
@@ -188,7 +211,10 @@ def _embed_images(store: Store, enc: Encoder, cfg: EmbedConfig, shard) -> StageR
         return rep
     cuda = enc.device.startswith("cuda")
     workers = cfg.workers if cfg.workers is not None else (4 if cuda else 1)
-    batches = thumbnail_batches(store, p.video_ids, enc.preprocess, cfg.batch_size, workers, pin_memory=cuda)
+    decoder = _decoder(store, p.video_ids, enc, cfg, cuda, workers)
+    rep.decoder = "nvjpeg" if decoder == "torchvision" and cuda else decoder
+    batches = thumbnail_batches(store, p.video_ids, enc.preprocess, cfg.batch_size, workers, pin_memory=cuda,
+                                decoder=decoder, device=enc.device)
     writer = _Writer(store, name, rep)
     bar = _progress(rep.todo, name, cfg.progress)
     pending: list[pa.Table] = []

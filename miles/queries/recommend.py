@@ -8,8 +8,8 @@
    calibrated P(viral), each with its change from the draft and a 95% interval (Wilson intervals of the
    evaluation rows behind each calibrated probability, combined conservatively).
 2. Suggestions compare the draft with its viral neighbours (title length, hook, hashtags, duration,
-   publish hour, thumbnail brightness and contrast) and with the head's signed SHAP groups, and cite the
-   neighbours. Faces in thumbnails are not measured (no face detector ships with Miles).
+   publish hour, thumbnail brightness, contrast and faces) and with the head's signed SHAP groups, and cite
+   the neighbours. Faces are counted by ``miles.queries.faces`` (OpenCV's packaged frontal-face cascade).
 3. The text is deterministic. With an OpenAI-compatible endpoint configured (``MILES_LLM_BASE_URL``,
    ``MILES_LLM_MODEL``, ``MILES_LLM_API_KEY``), an LLM may rewrite it from the same evidence only; on any
    error or timeout the deterministic text is used and the reason is said.
@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
+from miles.queries.faces import count_faces
 from miles.queries.predict import predict
 from miles.store import Store
 
@@ -37,14 +38,22 @@ HOOKS = re.compile(r"^(wait for it|pov|i tried|nobody|you won'?t believe|stop|wa
 
 
 def _image_stats(data: bytes | None) -> dict:
+    """Brightness and contrast (0–1 greyscale mean and std) and the number of frontal faces."""
     if not data:
         return {}
     from PIL import Image
 
-    img = Image.open(io.BytesIO(data)).convert("L")
+    try:
+        img = Image.open(io.BytesIO(data))
+        img.draft("L", (640, 640))
+        img = img.convert("L")
+    except Exception as err:  # a stored thumbnail was verified at ingest; a draft's may be anything
+        log.warning("thumbnail not measured (%s)", err)
+        return {}
+    faces = count_faces(img)
     img.thumbnail((128, 128))
     a = np.asarray(img, dtype=np.float32) / 255.0
-    return {"brightness": float(a.mean()), "contrast": float(a.std())}
+    return {"brightness": float(a.mean()), "contrast": float(a.std()), "faces": faces}
 
 
 def _features(title: str, n_hashtags: int, duration, hour, thumb: bytes | None) -> dict:
@@ -82,6 +91,10 @@ def _variant_rows(store, base: dict, drafts: list[tuple[str, str, dict]], head: 
     base_ci = _prob_interval(store, head, base["viral_probability_raw"])
     out = []
     for kind, label, res in drafts:
+        measured = {}
+        if kind == "thumbnail":
+            measured = {k: (round(v, 3) if isinstance(v, float) else v)
+                        for k, v in _image_stats(Path(label).read_bytes()).items()}
         ci = _prob_interval(store, head, res["viral_probability_raw"])
         delta = res["viral_probability"] - base["viral_probability"]
         interval = None
@@ -90,7 +103,7 @@ def _variant_rows(store, base: dict, drafts: list[tuple[str, str, dict]], head: 
         out.append({"kind": kind, "variant": label, "viral_probability": res["viral_probability"],
                     "delta": round(delta, 4), "delta_interval": interval,
                     "velocity": res["velocity"], "delta_velocity": round(res["velocity"] - base["velocity"], 4),
-                    "why": [f["says"] for f in res["factors"][:2]]})
+                    "why": [f["says"] for f in res["factors"][:2]], **({"thumbnail": measured} if measured else {})})
     return sorted(out, key=lambda r: -r["viral_probability"])
 
 
@@ -123,6 +136,14 @@ def _suggestions(store: Store, draft: dict, neighbours: list[dict], factors: lis
         examples = "; ".join(f"“{next(r['title'] for r in rows if r['video_id'] == i)}”" for i in hooks[:2])
         out.append({"what": f"open with a hook: {len(hooks)} of {len(ids)} similar viral videos do ({examples})",
                     "evidence": hooks})
+    with_thumb = [i for i in ids if "faces" in feats.get(i, {})]
+    faced = [i for i in with_thumb if feats[i]["faces"] > 0]
+    if draft.get("faces") == 0 and len(with_thumb) >= 2 and len(faced) * 2 >= len(with_thumb):
+        out.append({"what": f"show a face: {len(faced)} of {len(with_thumb)} similar viral videos have a face "
+                            "in the thumbnail and yours has none", "evidence": faced})
+    elif draft.get("faces", 0) > 0 and len(with_thumb) >= 3 and not faced:
+        out.append({"what": f"none of the {len(with_thumb)} similar viral videos shows a face in its thumbnail; "
+                            "yours does, so the face is not what they have in common", "evidence": with_thumb})
     numeric("title_chars", " characters", "title length")
     numeric("hashtags", "", "hashtags")
     numeric("duration_s", " s", "duration")
@@ -152,8 +173,14 @@ def deterministic_text(result: dict) -> str:
         ci = best["delta_interval"]
         lines.append(f"Best variant: {best['kind']} “{best['variant']}”, P(viral) {best['viral_probability']:.2f} "
                      f"({best['delta']:+.2f} vs the draft" + (f", 95% [{ci[0]:+.2f}, {ci[1]:+.2f}]" if ci else "")
-                     + ").")
+                     + ")" + (f"; {_describe(best['thumbnail'])}" if best.get("thumbnail") else "") + ".")
     return "\n".join(lines)
+
+
+def _describe(stats: dict) -> str:
+    faces = stats.get("faces", 0)
+    return (f"{faces} face{'s' if faces != 1 else ''}, brightness {stats['brightness']:.2f}, "
+            f"contrast {stats['contrast']:.2f}")
 
 
 def llm_text(evidence: dict, fallback: str, timeout: float = 20.0) -> tuple[str, str]:
@@ -193,6 +220,7 @@ def recommend(store: Store, title: str, thumbnail: str | Path | None = None, dur
     thumb = Path(thumbnail).read_bytes() if thumbnail else None
     mine = _features(title, int(inputs["hashtag_count"]), inputs["duration_s"], inputs["publish_hour"], thumb)
     result = {"draft": {k2: base[k2] for k2 in ("viral_probability", "velocity", "velocity_interval", "calibrated")},
+              "measured": {k2: (round(v, 3) if isinstance(v, float) else v) for k2, v in mine.items()},
               "factors": base["factors"], "similar": base["similar"],
               "suggestions": _suggestions(store, mine, base["similar"], base["factors"]),
               "variants": _variant_rows(store, base, drafts, head)}

@@ -5,7 +5,8 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
-from miles.queries.recommend import llm_text, recommend
+from miles.queries.faces import count_faces
+from miles.queries.recommend import _suggestions, llm_text, recommend
 
 
 @pytest.fixture
@@ -32,6 +33,23 @@ def test_recommend_ranks_variants_and_cites_neighbours(demo_store, draft):
     assert out["suggestions"] and all(set(s["evidence"]) <= neighbour_ids for s in out["suggestions"])
     assert out["text_source"] == "deterministic" and out["text"].startswith("P(viral)")
     assert "Best variant" in out["text"]
+    assert set(out["measured"]) >= {"title_chars", "hook", "brightness", "contrast", "faces"}
+    thumb_row = next(v for v in out["variants"] if v["kind"] == "thumbnail")
+    assert thumb_row["thumbnail"]["faces"] == count_faces(b.read_bytes())
+
+
+def test_faces_suggestion_cites_the_neighbours_with_faces(demo_store):
+    rows = demo_store.read("videos", filter="thumbnail IS NOT NULL", columns=["video_id", "thumbnail"]).to_pylist()
+    faced = [r["video_id"] for r in rows[:80] if count_faces(r["thumbnail"]) > 0][:3]
+    plain = [r["video_id"] for r in rows[:80] if count_faces(r["thumbnail"]) == 0][:1]
+    assert len(faced) == 3 and plain
+    draft = {"title_chars": 20, "hook": True, "hashtags": 2, "duration_s": 30, "publish_hour": None,
+             "brightness": 0.5, "contrast": 0.2, "faces": 0}
+    out = _suggestions(demo_store, draft, [{"video_id": i} for i in faced + plain], [])
+    face = [s for s in out if s["what"].startswith("show a face")]
+    assert len(face) == 1 and face[0]["what"].startswith("show a face: 3 of 4") and set(face[0]["evidence"]) == set(faced)
+    out = _suggestions(demo_store, dict(draft, faces=1), [{"video_id": i} for i in faced + plain], [])
+    assert not any("face" in s["what"] for s in out)
 
 
 class Fake(BaseHTTPRequestHandler):
