@@ -7,7 +7,8 @@
 For each size, synthetic demo videos are generated and ingested (untimed); then a fresh subprocess loads
 the encoders, runs the embedding job end to end (read, decode, encode, write), and times the model alone
 on pre-decoded pixels / pre-tokenised titles of the same data. ``ratio`` = end-to-end / model-only: 1.0
-means reading, decoding and writing are fully hidden behind the model. With several ``--decoders`` the
+means reading, decoding and writing are fully hidden behind the model. Both models are warmed up before
+the timed runs (on the CPU the image model is traced and frozen on its first batch). With several ``--decoders`` the
 image job runs once per decoder, each on its own copy of the freshly ingested store, in the same process.
 """
 
@@ -33,7 +34,7 @@ from miles.store import Store
 
 store_dir, preset, device, batch, random_ok = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5] == "1"
 decoders = sys.argv[6].split(",")
-copies = {d: shutil.copytree(store_dir, f"{store_dir}-{i}") for i, d in enumerate(decoders)}  # pristine stores
+copies = [shutil.copytree(store_dir, f"{store_dir}-{i}") for i in range(len(decoders))]  # pristine stores
 names = preset_encoders(preset)
 out = {"weights": {}}
 encoders = {}
@@ -49,13 +50,18 @@ for modality, name in names.items():
         out["weights"][modality] = "random"
     out[f"load_{modality}_s"] = time.perf_counter() - t
     encoders[modality] = enc
+# Warm up both models first (tracing and freezing on the CPU, kernel selection on CUDA), so that no decoder
+# run pays for it and the rates are the steady state.
+encoders["text"].encode_texts(["warm up", "the text model"])
+crop = encoders["image"].preprocess.crop
+encoders["image"].encode_images(torch.zeros(2, 3, crop, crop, dtype=torch.uint8))
 store = Store.open(store_dir)
 rep = embed(store, EmbedConfig(preset=preset, device=device, batch_size=batch, progress=False, modalities=("text",)),
             encoders)["text"]
 out["text"] = {"n": rep.encoded, "seconds": rep.seconds, "e2e_rate": rep.rate, "encoder": rep.encoder}
 out["image"] = {"runs": []}
-for d in decoders:
-    rep = embed(Store.open(copies[d]), EmbedConfig(preset=preset, device=device, batch_size=batch, progress=False,
+for d, copy in zip(decoders, copies):
+    rep = embed(Store.open(copy), EmbedConfig(preset=preset, device=device, batch_size=batch, progress=False,
                                                    modalities=("image",), decoder=d), encoders)["image"]
     out["image"]["encoder"] = rep.encoder
     out["image"]["runs"].append({"asked": d, "decoder": rep.decoder, "n": rep.encoded, "seconds": rep.seconds,

@@ -21,9 +21,22 @@ def demo_jpegs(n=24):
             for i in range(n)]
 
 
+def gradient_jpeg(mode: str, progressive: bool = False) -> bytes:
+    import io
+
+    from PIL import Image
+
+    y, x = np.mgrid[0:300, 0:200]
+    img = np.stack([x * 255 / 200, y * 255 / 300, (x + y) * 255 / 500], -1).astype(np.uint8)
+    buf = io.BytesIO()
+    Image.fromarray(img).convert(mode).save(buf, format="JPEG", progressive=progressive)
+    return buf.getvalue()
+
+
 @pytest.mark.parametrize("pre", [EFFNET, RESNET], ids=["bicubic", "bilinear"])
 def test_torchvision_pixels_match_pillow(pre):
-    datas = demo_jpegs() + [jpeg_bytes((1280, 720), (10, 200, 30)), jpeg_bytes((97, 301), (250, 250, 0))]
+    datas = demo_jpegs() + [jpeg_bytes((1280, 720), (10, 200, 30)), jpeg_bytes((97, 301), (250, 250, 0)),
+                            gradient_jpeg("L"), gradient_jpeg("CMYK"), gradient_jpeg("RGB", progressive=True)]
     a = torch.stack([decode(d, pre) for d in datas]).float()
     b = torch.stack(decode_batch_torch(datas, pre)).float()
     assert a.shape == b.shape == (len(datas), 3, pre.crop, pre.crop)
