@@ -367,7 +367,10 @@ def _recommend(args: argparse.Namespace) -> int:
         return 0
     print(out["text"])
     if out["variants"]:
-        print("\n" + format_table([{k: v for k, v in r.items() if k != "why"} for r in out["variants"]]))
+        measured = ("faces", "brightness", "contrast")  # of thumbnail variants; blank for title variants
+        print("\n" + format_table([{**{k: v for k, v in r.items() if k not in ("why", "thumbnail")},
+                                    **{m: r.get("thumbnail", {}).get(m, "") for m in measured}}
+                                   for r in out["variants"]]))
     return 0
 
 

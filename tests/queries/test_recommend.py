@@ -112,3 +112,18 @@ def test_recommend_with_llm_end_to_end(demo_store, draft, server):
     Fake.mode = "ok"
     out = recommend(demo_store, title="ramen at home", thumbnail=draft[0], use_llm=True)
     assert out["text_source"] == "llm" and out["text"] == "- open with a hook"
+
+
+def test_recommend_cli_prints_text_and_the_variant_table(demo_store, draft, capsys):
+    from miles.cli import main
+
+    a, b = draft
+    assert main(["recommend", "--store", str(demo_store.path), "--title", "ramen at home", "--thumbnail", str(a),
+                 "--creator-id", "creator_0001", "--title-variant", "Wait for it... ramen hack",
+                 "--thumbnail-variant", str(b)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("P(viral)") and "Best variant" in out
+    header = next(line for line in out.splitlines() if line.startswith("kind"))
+    assert header.split()[-3:] == ["faces", "brightness", "contrast"]
+    assert main(["recommend", "--store", str(demo_store.path), "--title", "ramen at home", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["text_source"] == "deterministic"
