@@ -103,3 +103,35 @@ def explain_rows(values: np.ndarray, names: list[str], top: int = 3) -> list[lis
         idx = np.argsort(-np.abs(row))[:top]
         out.append([(names[j], float(row[j])) for j in idx])
     return out
+
+
+PATTERN_FEATURES = ("title_chars", "title_words", "hashtag_count", "duration_s", "publish_hour")
+
+
+def shap_patterns(head, X: np.ndarray, scalar_names: list[str], features=PATTERN_FEATURES, bins: int = 5,
+                  max_rows: int = 2000, seed: int = 0) -> dict[str, list[dict]]:
+    """The model's global pattern for each of ``features``: its rows split into quantile bins of the
+    feature, with the mean SHAP value (viral log-odds) in each bin.
+
+    ``{feature: [{"lo", "hi", "n", "effect"}, ...]}`` over up to ``max_rows`` rows of ``X`` (drawn with
+    ``seed``); the feature's raw values are read from the scalar columns, which come first in ``X``.
+    Features absent from the head, or with fewer than two distinct values, are left out."""
+    rng = np.random.default_rng(seed)
+    rows = np.sort(rng.choice(len(X), size=min(max_rows, len(X)), replace=False))
+    Xs = X[rows]
+    values, names = tree_shap(head, Xs, scalar_names)
+    out = {}
+    for f in features:
+        if f not in scalar_names or f not in names:
+            continue
+        x = Xs[:, scalar_names.index(f)].astype(float)
+        phi = values[:, names.index(f)]
+        known = ~np.isnan(x)
+        edges = np.unique(np.quantile(x[known], np.linspace(0, 1, bins + 1))) if known.any() else []
+        if len(edges) < 3:
+            continue
+        idx = np.clip(np.searchsorted(edges, x[known], side="right") - 1, 0, len(edges) - 2)
+        out[f] = [{"lo": float(edges[b]), "hi": float(edges[b + 1]), "n": int((idx == b).sum()),
+                   "effect": round(float(phi[known][idx == b].mean()), 4)}
+                  for b in range(len(edges) - 1) if (idx == b).any()]
+    return out

@@ -13,6 +13,7 @@ from dataclasses import asdict
 from datetime import datetime, timezone
 from pathlib import Path
 
+from miles.eval.explain import shap_patterns
 from miles.heads.dataset import build_features
 from miles.heads.labels import LabelSpec
 from miles.heads.models import create_head
@@ -60,7 +61,10 @@ def train_heads(store: Store, heads=("baseline", "creator_prior", "lightgbm", "m
                 tasks = {"viral": create_head(head, task="viral", **params).fit(X, y),
                          "velocity": create_head(head, task="velocity", **params).fit(X, v)}
             for task, model in tasks.items():
-                folder = save_head(model, head_dir(store, head, moment, task), meta)
+                task_meta = meta
+                if task == "viral" and hasattr(model, "reducer_"):  # LightGBM: the model's global SHAP patterns
+                    task_meta = {**meta, "shap_patterns": shap_patterns(model, X, fs.scalar_names, seed=seed)}
+                folder = save_head(model, head_dir(store, head, moment, task), task_meta)
                 run = {"run_id": uuid.uuid4().hex[:16], "created_at": now, "kind": "train", "head": head,
                        "moment": moment, "split": "all", "features": features, "n_train": len(fs), "n_test": 0,
                        "metrics": json.dumps({}), "config": json.dumps({"task": task, **meta}, default=str),

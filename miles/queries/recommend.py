@@ -10,6 +10,9 @@
 2. Suggestions compare the draft with its viral neighbours (title length, hook, hashtags, duration,
    publish hour, thumbnail brightness, contrast and faces) and with the head's signed SHAP groups, and cite
    the neighbours. Faces are counted by ``miles.queries.faces`` (OpenCV's packaged frontal-face cascade).
+   The LightGBM head's global SHAP patterns (mean SHAP per quantile bin of title length, hashtags,
+   duration and publish hour over its training rows, saved by ``miles train``) add a suggestion where the
+   draft sits in a bin the model scores at least 0.1 log-odds below the best one.
 3. The text is deterministic. With an OpenAI-compatible endpoint configured (``MILES_LLM_BASE_URL``,
    ``MILES_LLM_MODEL``, ``MILES_LLM_API_KEY``), an LLM may rewrite it from the same evidence only; on any
    error or timeout the deterministic text is used and the reason is said.
@@ -28,7 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from miles.queries.faces import count_faces
-from miles.queries.predict import predict
+from miles.queries.predict import _load, predict
 from miles.store import Store
 
 log = logging.getLogger(__name__)
@@ -105,6 +108,35 @@ def _variant_rows(store, base: dict, drafts: list[tuple[str, str, dict]], head: 
                     "velocity": res["velocity"], "delta_velocity": round(res["velocity"] - base["velocity"], 4),
                     "why": [f["says"] for f in res["factors"][:2]], **({"thumbnail": measured} if measured else {})})
     return sorted(out, key=lambda r: -r["viral_probability"])
+
+
+PATTERN_WORDS = {"title_chars": ("title length", " characters"), "title_words": ("title length", " words"),
+                 "hashtag_count": ("hashtags", ""), "duration_s": ("duration", " s"),
+                 "publish_hour": ("publish hour (UTC)", ":00")}
+
+
+def _pattern_suggestions(patterns: dict, inputs: dict, min_gap: float = 0.1, min_rows: int = 20) -> list[dict]:
+    """Where the head's global SHAP pattern puts the draft's value in a bin worth at least ``min_gap``
+    log-odds less than the best bin (each bin holding at least ``min_rows`` training videos)."""
+    out = []
+    for name, bins in patterns.items():
+        value = inputs.get(name)
+        if value is None or (isinstance(value, float) and np.isnan(value)) or name not in PATTERN_WORDS:
+            continue
+        bins = [b for b in bins if b["n"] >= min_rows]
+        if len(bins) < 2:
+            continue
+        mine = next((b for b in bins if b["lo"] <= value <= b["hi"]), None)
+        best = max(bins, key=lambda b: b["effect"])
+        if mine is None or best is mine or best["effect"] - mine["effect"] < min_gap:
+            continue
+        label, unit = PATTERN_WORDS[name]
+        out.append({"what": f"{label}: across {sum(b['n'] for b in bins)} training videos the model gives "
+                            f"{best['lo']:.3g}–{best['hi']:.3g}{unit} {best['effect']:+.2f} log-odds on average and "
+                            f"{mine['lo']:.3g}–{mine['hi']:.3g}{unit}, where yours is ({value:.3g}{unit}), "
+                            f"{mine['effect']:+.2f} (the model's pattern, not a cause)",
+                    "evidence": [], "pattern": name})
+    return out
 
 
 def _suggestions(store: Store, draft: dict, neighbours: list[dict], factors: list[dict]) -> list[dict]:
@@ -222,7 +254,8 @@ def recommend(store: Store, title: str, thumbnail: str | Path | None = None, dur
     result = {"draft": {k2: base[k2] for k2 in ("viral_probability", "velocity", "velocity_interval", "calibrated")},
               "measured": {k2: (round(v, 3) if isinstance(v, float) else v) for k2, v in mine.items()},
               "factors": base["factors"], "similar": base["similar"],
-              "suggestions": _suggestions(store, mine, base["similar"], base["factors"]),
+              "suggestions": _suggestions(store, mine, base["similar"], base["factors"])
+              + _pattern_suggestions(_load(store, head)[2].get("shap_patterns", {}), inputs),
               "variants": _variant_rows(store, base, drafts, head)}
     text = deterministic_text(result)
     result["text"], result["text_source"] = llm_text(result, text) if use_llm else (text, "deterministic")

@@ -102,3 +102,26 @@ def test_planted_content_signal_is_found(tmp_path):
                                         n_boot=200, progress=False))
     gain = next(g for g in result.gains if g["features"] == "metadata+text+image" and g["metric"] == "velocity_mae")
     assert gain["ci_low"] > 0, gain
+
+
+def test_shap_patterns_find_the_planted_duration_effect():
+    from miles.eval.explain import shap_patterns
+    from miles.heads.models import LightGBMHead
+
+    rng = np.random.default_rng(0)
+    n = 1500
+    names = ["duration_s", "publish_hour", "title_chars"]
+    X = np.column_stack([rng.uniform(5, 60, n), rng.integers(0, 24, n), rng.integers(10, 80, n),
+                         rng.normal(size=(n, 8))]).astype(np.float32)
+    X[:50, 2] = np.nan  # unknown values are left out of the bins
+    y = (rng.random(n) < np.where(X[:, 0] < 16, 0.6, 0.15)).astype(int)  # short videos break out
+    head = LightGBMHead(task="viral", block_sizes={"metadata": 3, "text": 8}, n_components=4).fit(X, y)
+    pat = shap_patterns(head, X, names, features=("duration_s", "publish_hour", "title_chars", "missing"))
+    assert set(pat) == {"duration_s", "publish_hour", "title_chars"}
+    dur = pat["duration_s"]
+    assert len(dur) == 5 and sum(b["n"] for b in dur) == n
+    assert max(dur, key=lambda b: b["effect"]) is dur[0] and dur[0]["hi"] < 20
+    assert dur[0]["effect"] - max(b["effect"] for b in dur[1:]) > 0.3
+    assert sum(b["n"] for b in pat["title_chars"]) == n - 50
+    # the hour carries no signal: its bins stay close together
+    assert max(b["effect"] for b in pat["publish_hour"]) - min(b["effect"] for b in pat["publish_hour"]) < 0.3

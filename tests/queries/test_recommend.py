@@ -6,7 +6,8 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import pytest
 
 from miles.queries.faces import count_faces
-from miles.queries.recommend import _suggestions, llm_text, recommend
+from miles.queries.predict import _load
+from miles.queries.recommend import _pattern_suggestions, _suggestions, llm_text, recommend
 
 
 @pytest.fixture
@@ -34,6 +35,8 @@ def test_recommend_ranks_variants_and_cites_neighbours(demo_store, draft):
     assert out["text_source"] == "deterministic" and out["text"].startswith("P(viral)")
     assert "Best variant" in out["text"]
     assert set(out["measured"]) >= {"title_chars", "hook", "brightness", "contrast", "faces"}
+    patterns = _load(demo_store, "lightgbm")[2]["shap_patterns"]  # saved by `miles train`
+    assert {"duration_s", "title_chars", "hashtag_count", "publish_hour"} <= set(patterns)
     thumb_row = next(v for v in out["variants"] if v["kind"] == "thumbnail")
     assert thumb_row["thumbnail"]["faces"] == count_faces(b.read_bytes())
 
@@ -127,3 +130,18 @@ def test_recommend_cli_prints_text_and_the_variant_table(demo_store, draft, caps
     assert header.split()[-3:] == ["faces", "brightness", "contrast"]
     assert main(["recommend", "--store", str(demo_store.path), "--title", "ramen at home", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["text_source"] == "deterministic"
+
+
+def test_pattern_suggestions_need_a_real_gap_and_enough_rows():
+    patterns = {
+        "duration_s": [{"lo": 5, "hi": 15, "n": 100, "effect": 0.4}, {"lo": 15, "hi": 40, "n": 100, "effect": 0.0},
+                       {"lo": 40, "hi": 60, "n": 100, "effect": -0.3}],
+        "hashtag_count": [{"lo": 0, "hi": 2, "n": 100, "effect": 0.05}, {"lo": 2, "hi": 5, "n": 100, "effect": 0.0}],
+        "title_chars": [{"lo": 0, "hi": 30, "n": 5, "effect": 1.0}, {"lo": 30, "hi": 60, "n": 100, "effect": 0.0}],
+        "publish_hour": [{"lo": 0, "hi": 12, "n": 100, "effect": 0.5}, {"lo": 12, "hi": 23, "n": 100, "effect": 0.0}],
+    }
+    inputs = {"duration_s": 55.0, "hashtag_count": 3, "title_chars": 45, "publish_hour": float("nan")}
+    out = _pattern_suggestions(patterns, inputs)
+    assert [s["pattern"] for s in out] == ["duration_s"]
+    assert "5–15 s +0.40" in out[0]["what"] and "(55 s)" in out[0]["what"] and "-0.30" in out[0]["what"]
+    assert _pattern_suggestions(patterns, dict(inputs, duration_s=10.0)) == []
