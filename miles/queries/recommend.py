@@ -186,7 +186,7 @@ def _suggestions(store: Store, draft: dict, neighbours: list[dict], factors: lis
         out.append({"what": f"publish hour: yours is {draft['publish_hour']}:00 UTC; the similar viral videos went "
                             f"out at {', '.join(f'{h}:00' for h in sorted(set(hours)))}", "evidence": ids})
     for f in factors:
-        if f["kind"] == "group" and f["effect"] < 0 and f["name"] in ("title embedding", "thumbnail embedding",
+        if f["kind"] == "group" and f["effect"] <= -0.05 and f["name"] in ("title embedding", "thumbnail embedding",
                                                                        "format", "timing"):
             out.append({"what": f"the model holds the {f['name']} against this draft ({f['effect']:+.2f} log-odds)",
                         "evidence": []})

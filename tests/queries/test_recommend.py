@@ -51,8 +51,11 @@ def test_faces_suggestion_cites_the_neighbours_with_faces(demo_store):
     out = _suggestions(demo_store, draft, [{"video_id": i} for i in faced + plain], [])
     face = [s for s in out if s["what"].startswith("show a face")]
     assert len(face) == 1 and face[0]["what"].startswith("show a face: 3 of 4") and set(face[0]["evidence"]) == set(faced)
-    out = _suggestions(demo_store, dict(draft, faces=1), [{"video_id": i} for i in faced + plain], [])
+    factors = [{"kind": "group", "name": "format", "effect": -0.001}, {"kind": "group", "name": "timing", "effect": -0.4}]
+    out = _suggestions(demo_store, dict(draft, faces=1), [{"video_id": i} for i in faced + plain], factors)
     assert not any("face" in s["what"] for s in out)
+    assert [s["what"] for s in out if "holds" in s["what"]] == ["the model holds the timing against this draft "
+                                                                 "(-0.40 log-odds)"]  # a negligible -0.00 is not said
 
 
 class Fake(BaseHTTPRequestHandler):
