@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from miles.eval.metrics import wilson_interval
 from miles.queries.faces import count_faces, stratified_scores
 from miles.sources.demo import NICHES, _thumbnail
 
@@ -31,12 +32,6 @@ NO_FACE = ["camera", "coffee", "chelsea", "rocket", "coins", "horse", "moon", "p
            "gravel", "cell", "hubble_deep_field", "retina", "logo", "immunohistochemistry", "clock"]
 
 
-def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
-    p, d = k / n, 1 + z * z / n
-    c, h = (p + z * z / (2 * n)) / d, z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / d
-    return max(0.0, c - h), min(1.0, c + h)
-
-
 def timed(images) -> tuple[np.ndarray, float]:
     t = time.perf_counter()
     found = np.array([count_faces(im) > 0 for im in images])
@@ -44,7 +39,7 @@ def timed(images) -> tuple[np.ndarray, float]:
 
 
 def rate(found: np.ndarray) -> str:
-    lo, hi = wilson(int(found.sum()), len(found))
+    lo, hi = wilson_interval(int(found.sum()), len(found))
     return f"{found.mean():.2f} [{lo:.2f}, {hi:.2f}]"
 
 

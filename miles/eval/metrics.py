@@ -18,6 +18,17 @@ HIGHER_IS_BETTER = {"auroc": True, "auprc": True, "brier": False, "ece": False, 
                     "spearman": True}
 
 
+def wilson_interval(k: float, n: float, z: float = 1.96) -> tuple[float, float]:
+    """Wilson score interval of a proportion k / n (95% by default); (0, 1) when n is 0."""
+    if n <= 0:
+        return 0.0, 1.0
+    p = k / n
+    d = 1 + z * z / n
+    c = (p + z * z / (2 * n)) / d
+    h = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / d
+    return float(max(0.0, c - h)), float(min(1.0, c + h))
+
+
 def ece(y: np.ndarray, p: np.ndarray, bins: int = 10) -> float:
     """Expected calibration error: bin-weighted |mean predicted − observed rate| over equal-width bins."""
     edges = np.linspace(0, 1, bins + 1)

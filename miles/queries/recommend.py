@@ -30,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
+from miles.eval.metrics import wilson_interval
 from miles.queries.faces import count_faces
 from miles.queries.predict import _load, predict
 from miles.store import Store
@@ -66,16 +67,6 @@ def _features(title: str, n_hashtags: int, duration, hour, thumb: bytes | None) 
     return f
 
 
-def _wilson(k: float, n: float, z: float = 1.96) -> tuple[float, float]:
-    if n <= 0:
-        return 0.0, 1.0
-    p = k / n
-    d = 1 + z * z / n
-    c = (p + z * z / (2 * n)) / d
-    h = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / d
-    return float(max(0.0, c - h)), float(min(1.0, c + h))
-
-
 def _prob_interval(store: Store, head: str, p_raw: float) -> tuple[float, float] | None:
     """Wilson interval of the evaluation rows that share this calibrated probability."""
     from miles.queries.predict import _eval_calibration, _eval_rows
@@ -87,7 +78,7 @@ def _prob_interval(store: Store, head: str, p_raw: float) -> tuple[float, float]
     cal = iso.predict(rows["p_viral"].to_numpy())
     c = float(iso.predict([p_raw])[0])
     same = np.isclose(cal, c)
-    return _wilson(float(rows["viral"].to_numpy()[same].sum()), float(same.sum()))
+    return wilson_interval(float(rows["viral"].to_numpy()[same].sum()), float(same.sum()))
 
 
 def _variant_rows(store, base: dict, drafts: list[tuple[str, str, dict]], head: str) -> list[dict]:

@@ -125,3 +125,11 @@ def test_shap_patterns_find_the_planted_duration_effect():
     assert sum(b["n"] for b in pat["title_chars"]) == n - 50
     # the hour carries no signal: its bins stay close together
     assert max(b["effect"] for b in pat["publish_hour"]) - min(b["effect"] for b in pat["publish_hour"]) < 0.3
+
+
+def test_wilson_interval():
+    from miles.eval.metrics import wilson_interval
+
+    assert wilson_interval(5, 10) == pytest.approx((0.2366, 0.7634), abs=1e-4)
+    assert wilson_interval(0, 10) == pytest.approx((0.0, 0.2775), abs=1e-4)
+    assert wilson_interval(0, 0) == (0.0, 1.0)
