@@ -60,6 +60,10 @@ def _image_stats(data: bytes | None) -> dict:
     return {"brightness": float(a.mean()), "contrast": float(a.std()), "faces": faces}
 
 
+def _rounded(stats: dict) -> dict:
+    return {k: (round(v, 3) if isinstance(v, float) else v) for k, v in stats.items()}
+
+
 def _features(title: str, n_hashtags: int, duration, hour, thumb: bytes | None) -> dict:
     f = {"title_chars": len(title or ""), "hook": bool(HOOKS.search((title or "").strip())),
          "hashtags": n_hashtags, "duration_s": duration, "publish_hour": hour}
@@ -87,8 +91,7 @@ def _variant_rows(store, base: dict, drafts: list[tuple[str, str, dict]], head: 
     for kind, label, res in drafts:
         measured = {}
         if kind == "thumbnail":
-            measured = {k: (round(v, 3) if isinstance(v, float) else v)
-                        for k, v in _image_stats(Path(label).read_bytes()).items()}
+            measured = _rounded(_image_stats(Path(label).read_bytes()))
         ci = _prob_interval(store, head, res["viral_probability_raw"])
         delta = res["viral_probability"] - base["viral_probability"]
         interval = None
@@ -243,7 +246,7 @@ def recommend(store: Store, title: str, thumbnail: str | Path | None = None, dur
     thumb = Path(thumbnail).read_bytes() if thumbnail else None
     mine = _features(title, int(inputs["hashtag_count"]), inputs["duration_s"], inputs["publish_hour"], thumb)
     result = {"draft": {k2: base[k2] for k2 in ("viral_probability", "velocity", "velocity_interval", "calibrated")},
-              "measured": {k2: (round(v, 3) if isinstance(v, float) else v) for k2, v in mine.items()},
+              "measured": _rounded(mine),
               "factors": base["factors"], "similar": base["similar"],
               "suggestions": _suggestions(store, mine, base["similar"], base["factors"])
               + _pattern_suggestions(_load(store, head)[2].get("shap_patterns", {}), inputs),
