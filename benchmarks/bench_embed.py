@@ -6,8 +6,10 @@
 
 For each size, synthetic demo videos are generated and ingested (untimed); then a fresh subprocess loads
 the encoders, runs the embedding job end to end (read, decode, encode, write), and times the model alone
-on pre-decoded pixels / pre-tokenised titles of the same data. ``ratio`` = end-to-end / model-only: 1.0
-means reading, decoding and writing are fully hidden behind the model. Both models are warmed up before
+on pre-decoded pixels / pre-tokenised titles of the same data right before and right after each job.
+``model/s`` is the mean of the two, ``drift`` their ratio (after / before: how much the machine's speed
+moved during the job), ``ratio`` = end-to-end / model-only: 1.0 means reading, decoding and writing are
+fully hidden behind the model. Both models are warmed up before
 the timed runs (on the CPU the image model is traced and frozen on its first batch). With several ``--decoders`` the
 image job runs once per decoder, each on its own copy of the freshly ingested store, in the same process.
 """
@@ -56,46 +58,58 @@ encoders["text"].encode_texts(["warm up", "the text model"])
 crop = encoders["image"].preprocess.crop
 encoders["image"].encode_images(torch.zeros(2, 3, crop, crop, dtype=torch.uint8))
 store = Store.open(store_dir)
-rep = embed(store, EmbedConfig(preset=preset, device=device, batch_size=batch, progress=False, modalities=("text",)),
-            encoders)["text"]
-out["text"] = {"n": rep.encoded, "seconds": rep.seconds, "e2e_rate": rep.rate, "encoder": rep.encoder}
-out["image"] = {"runs": []}
-for d, copy in zip(decoders, copies):
-    rep = embed(Store.open(copy), EmbedConfig(preset=preset, device=device, batch_size=batch, progress=False,
-                                                   modalities=("image",), decoder=d), encoders)["image"]
-    out["image"]["encoder"] = rep.encoder
-    out["image"]["runs"].append({"asked": d, "decoder": rep.decoder, "n": rep.encoded, "seconds": rep.seconds,
-                                 "e2e_rate": rep.rate})
 sync = torch.cuda.synchronize if device.startswith("cuda") else (lambda: None)
 
-# Model only, text: pre-tokenised batches of the same titles (sorted by length, as the job does).
-rows = store.read("videos", columns=["title", "hashtags"]).to_pylist()[:4096]
-texts = sorted((compose_text(r["title"], r["hashtags"]) for r in rows), key=len)
-enc = encoders["text"]
-batches = [enc.tokenizer(texts[i:i + batch], padding=True, truncation=True, max_length=enc.max_length,
-                         return_tensors="pt").to(device) for i in range(0, len(texts), batch)]
-def run_text():
-    with torch.inference_mode(), torch.autocast("cuda", dtype=torch.bfloat16, enabled=device.startswith("cuda")):
-        for b in batches:
-            h = enc.model(**b).last_hidden_state
-            m = b["attention_mask"].unsqueeze(-1).to(h.dtype)
-            torch.nn.functional.normalize(((h * m).sum(1) / m.sum(1)).float(), dim=-1).cpu()
-run_text(); sync()
-t = time.perf_counter(); run_text(); sync()
-out["text"]["model_rate"] = len(texts) / (time.perf_counter() - t)
-
-# Model only, image: pre-decoded uint8 pixels of the same thumbnails.
-thumbs = store.read("videos", columns=["thumbnail"], filter="thumbnail IS NOT NULL").to_pylist()[:1024]
-enc = encoders["image"]
-pixels = torch.stack([decode(r["thumbnail"], enc.preprocess) for r in thumbs])
+# Model-only inputs, prepared before any timed run: pre-tokenised batches of the same titles (sorted by
+# length in tokens, as the job does) and pre-decoded uint8 pixels of the same thumbnails.
+rows = store.read("videos", columns=["title", "hashtags"]).to_pylist()[:2048]
+texts = [compose_text(r["title"], r["hashtags"]) for r in rows]
+texts = [texts[i] for i in sorted(range(len(texts)), key=encoders["text"].text_lengths(texts).__getitem__)]
+tenc, ienc = encoders["text"], encoders["image"]
+tbatches = [tenc.tokenizer(texts[i:i + batch], padding=True, truncation=True, max_length=tenc.max_length,
+                           return_tensors="pt").to(device) for i in range(0, len(texts), batch)]
+thumbs = store.read("videos", columns=["thumbnail"], filter="thumbnail IS NOT NULL").to_pylist()[:512]
+pixels = torch.stack([decode(r["thumbnail"], ienc.preprocess) for r in thumbs])
 if device.startswith("cuda"):
     pixels = pixels.pin_memory()
-def run_image():
+
+def model_text():
+    sync(); t = time.perf_counter()
+    with torch.inference_mode(), torch.autocast("cuda", dtype=torch.bfloat16, enabled=device.startswith("cuda")):
+        for b in tbatches:
+            h = tenc.model(**b).last_hidden_state
+            m = b["attention_mask"].unsqueeze(-1).to(h.dtype)
+            torch.nn.functional.normalize(((h * m).sum(1) / m.sum(1)).float(), dim=-1).cpu()
+    sync()
+    return len(texts) / (time.perf_counter() - t)
+
+def model_image():
+    sync(); t = time.perf_counter()
     for i in range(0, len(pixels), batch):
-        enc.encode_images(pixels[i:i + batch])
-run_image(); sync()
-t = time.perf_counter(); run_image(); sync()
-out["image"]["model_rate"] = len(pixels) / (time.perf_counter() - t)
+        ienc.encode_images(pixels[i:i + batch])
+    sync()
+    return len(pixels) / (time.perf_counter() - t)
+
+# The model-only rate right before and right after each end-to-end job: a machine's speed drifts, and the
+# ratio should compare the job with the model as fast as it was at the time.
+def bracketed(model, job):
+    before = model()
+    rep = job()
+    after = model()
+    return rep, {"model_rate": (before + after) / 2, "model_before": before, "model_after": after}
+
+model_text(); model_image()  # first calls pay for allocation; not timed
+rep, m = bracketed(model_text, lambda: embed(store, EmbedConfig(preset=preset, device=device, batch_size=batch,
+                                                               progress=False, modalities=("text",)), encoders)["text"])
+out["text"] = {"n": rep.encoded, "seconds": rep.seconds, "e2e_rate": rep.rate, "encoder": rep.encoder, **m}
+out["image"] = {"runs": []}
+for d, copy in zip(decoders, copies):
+    rep, m = bracketed(model_image, lambda: embed(Store.open(copy), EmbedConfig(
+        preset=preset, device=device, batch_size=batch, progress=False, modalities=("image",), decoder=d),
+        encoders)["image"])
+    out["image"]["encoder"] = rep.encoder
+    out["image"]["runs"].append({"asked": d, "decoder": rep.decoder, "n": rep.encoded, "seconds": rep.seconds,
+                                 "e2e_rate": rep.rate, **m})
 out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 if device.startswith("cuda"):
     out["gpu"] = torch.cuda.get_device_name(0)
@@ -121,7 +135,7 @@ def main() -> None:
     print(f"# embed benchmark · {platform.node()} · {platform.machine()} · {time.strftime('%Y-%m-%d')} · "
           f"device {args.device} · preset {args.preset} · batch {args.batch_size}")
     header = (f"{'videos':>7} {'modality':>8} {'decoder':>11} {'encoder':<34} {'weights':>7} {'e2e/s':>7} {'model/s':>8} {'ratio':>6} "
-              f"{'total s':>8} {'read':>6} {'decode':>7} {'encode':>7} {'write':>6} {'RSS MB':>7}")
+              f"{'drift':>6} {'total s':>8} {'read':>6} {'decode':>7} {'encode':>7} {'write':>6} {'RSS MB':>7}")
     print(header)
     for n in args.sizes:
         with tempfile.TemporaryDirectory() as tmp:
@@ -137,12 +151,13 @@ def main() -> None:
             r = json.loads(res.stdout.strip().splitlines()[-1])
             rows = [("text", "–", r["text"])]
             rows += [("image", run["decoder"] if run["asked"] != "auto" else f"auto:{run['decoder']}",
-                      dict(run, encoder=r["image"]["encoder"], model_rate=r["image"]["model_rate"]))
+                      dict(run, encoder=r["image"]["encoder"]))
                      for run in r["image"]["runs"]]
             for m, dec, x in rows:
                 s = x["seconds"]
                 print(f"{n:>7} {m:>8} {dec:>11} {x['encoder'][:34]:<34} {r['weights'][m]:>7} {x['e2e_rate']:>7.0f} "
-                      f"{x['model_rate']:>8.0f} {x['e2e_rate'] / x['model_rate']:>6.2f} {s['total']:>8.1f} "
+                      f"{x['model_rate']:>8.0f} {x['e2e_rate'] / x['model_rate']:>6.2f} "
+                      f"{x['model_after'] / x['model_before']:>6.2f} {s['total']:>8.1f} "
                       f"{s['read']:>6.1f} {s['decode']:>7.1f} {s['encode']:>7.1f} {s['write']:>6.1f} "
                       f"{r['peak_rss_mb']:>7.0f}")
             if "gpu" in r:

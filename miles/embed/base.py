@@ -86,6 +86,11 @@ class Encoder:
     def encode_texts(self, texts: list[str]) -> np.ndarray:
         raise TypeError(f"{self.name} is an image encoder; it has no encode_texts")
 
+    def text_lengths(self, texts: list[str]) -> list[int]:
+        """The cost of each text to the model, for batching texts of similar cost together: characters
+        here; text encoders with a tokenizer count tokens."""
+        return [len(t) for t in texts]
+
     def encode_images(self, images) -> np.ndarray:
         raise TypeError(f"{self.name} is a text encoder; it has no encode_images")
 

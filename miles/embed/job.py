@@ -35,6 +35,7 @@ class EmbedConfig:
     device: str = "auto"
     batch_size: int = 64
     commit_every: int = 4  # batches per commit
+    sort_window: int = 16  # texts are sorted by length within windows of this many commit groups
     limit: int | None = None
     shard: str | None = None  # "i/n"
     workers: int | None = None  # image decode threads; None: 1 on CPU, 4 on CUDA
@@ -151,28 +152,36 @@ def _embed_text(store: Store, enc: Encoder, cfg: EmbedConfig, shard) -> StageRep
     p = plan(store, name, "text", shard, cfg.limit)
     rep.total, rep.already, rep.todo = p.total_videos, p.already, len(p.video_ids)
     group = cfg.batch_size * cfg.commit_every
+    window = group * cfg.sort_window
     writer = _Writer(store, name, rep)
     bar = _progress(rep.todo, name, cfg.progress)
     try:
-        for start in range(0, rep.todo, group):
+        for start in range(0, rep.todo, window):
             t = time.perf_counter()
-            rows = fetch(store, p.video_ids[start:start + group], ["content_hash", "title", "hashtags", "description"])
+            rows = fetch(store, p.video_ids[start:start + window], ["content_hash", "title", "hashtags", "description"])
+            ids, hashes = rows["video_id"].to_pylist(), rows["content_hash"].to_pylist()
             texts = [compose_text(ti, ht, de if cfg.include_description else None) for ti, ht, de in zip(
                 rows["title"].to_pylist(), rows["hashtags"].to_pylist(), rows["description"].to_pylist())]
             rep.seconds["read"] += time.perf_counter() - t
-            # Sort by length so each batch pads to similar lengths: (n,) → batches of near-equal cost.
-            order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-            vecs = np.zeros((len(texts), enc.dim), dtype=np.float32)
+            # Sort the window by length in tokens so that each batch pads to similar lengths, then encode and
+            # commit it a group at a time (a killed job loses at most the group in flight). On real titles
+            # this cuts the tokens the model runs by about 3x against sorting 256 at a time by characters.
             t = time.perf_counter()
-            for b in range(0, len(order), cfg.batch_size):
-                idx = order[b:b + cfg.batch_size]
-                vecs[idx] = enc.encode_texts([texts[i] for i in idx])
-                bar.update(len(idx))
+            lengths = enc.text_lengths(texts) if texts else []
+            order = sorted(range(len(texts)), key=lengths.__getitem__)
             rep.seconds["encode"] += time.perf_counter() - t
-            empty = [not s.strip() for s in texts]
-            rep.empty_text += sum(empty)
-            writer.put(_vectors(rows["video_id"].to_pylist(), rows["content_hash"].to_pylist(), vecs, enc.dim, empty))
-            rep.encoded += len(texts)
+            for g in range(0, len(order), group):
+                idx = order[g:g + group]
+                vecs = np.zeros((len(idx), enc.dim), dtype=np.float32)
+                t = time.perf_counter()
+                for b in range(0, len(idx), cfg.batch_size):
+                    vecs[b:b + cfg.batch_size] = enc.encode_texts([texts[i] for i in idx[b:b + cfg.batch_size]])
+                    bar.update(len(idx[b:b + cfg.batch_size]))
+                rep.seconds["encode"] += time.perf_counter() - t
+                empty = [not texts[i].strip() for i in idx]
+                rep.empty_text += sum(empty)
+                writer.put(_vectors([ids[i] for i in idx], [hashes[i] for i in idx], vecs, enc.dim, empty))
+                rep.encoded += len(idx)
     finally:
         writer.close()
         bar.close()

