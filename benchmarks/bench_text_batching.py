@@ -30,7 +30,7 @@ def main() -> None:
     import numpy as np
 
     from miles.embed.base import Encoder, create_encoder
-    from miles.embed.job import EmbedConfig, embed
+    from miles.embed.job import EmbedConfig, embed, text_groups
     from miles.embed.reader import compose_text, fetch, plan
     from miles.sources import ingest
     from miles.sources.demo import generate
@@ -66,15 +66,12 @@ def main() -> None:
         print(f"{'sorted by':>10} {'window':>7} {'padding':>8} {'titles/s':>9} {'encode s':>9}")
         group = args.batch_size * EmbedConfig.commit_every
         padding = {}
-        for name, sort_window, e in ways:
+        for name, sort_window, e in ways:  # the batches the job makes, window by window (text_groups)
             window, ran = group * sort_window, 0
             for s in range(0, len(texts), window):
-                part = list(range(s, min(s + window, len(texts))))
-                cost = e.text_lengths([texts[i] for i in part])
-                order = [part[i] for i in sorted(range(len(part)), key=cost.__getitem__)]
-                for g in range(0, len(order), group):
-                    for b in range(g, min(g + group, len(order)), args.batch_size):
-                        batch = tokens[order[b:min(b + args.batch_size, g + group, len(order))]]
+                for idx in text_groups(e, texts[s:s + window], group):
+                    for b in range(0, len(idx), args.batch_size):
+                        batch = tokens[[s + i for i in idx[b:b + args.batch_size]]]
                         ran += batch.max() * len(batch)
             padding[name] = ran / tokens.sum()
         for r in range(args.repeats):

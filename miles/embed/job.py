@@ -144,6 +144,14 @@ def _progress(total: int, desc: str, enabled: bool):
     return tqdm(total=total, desc=desc, unit="video", disable=None if enabled else True, leave=False)
 
 
+def text_groups(enc: Encoder, texts: list[str], group: int) -> list[list[int]]:
+    """One window's texts as commit groups of ``group`` indices, in order of ``enc.text_lengths`` (tokens),
+    so that each batch pads to similar lengths and a killed job loses at most the group in flight. On real
+    titles this cuts the tokens the model runs by about 3x against sorting 256 at a time by characters."""
+    order = sorted(range(len(texts)), key=enc.text_lengths(texts).__getitem__) if texts else []
+    return [order[g:g + group] for g in range(0, len(order), group)]
+
+
 def _embed_text(store: Store, enc: Encoder, cfg: EmbedConfig, shard) -> StageReport:
     name = table_name("text", enc.name)
     open_embedding_table(store, name, enc.fingerprint.to_json(), with_empty_flag=True)
@@ -163,15 +171,10 @@ def _embed_text(store: Store, enc: Encoder, cfg: EmbedConfig, shard) -> StageRep
             texts = [compose_text(ti, ht, de if cfg.include_description else None) for ti, ht, de in zip(
                 rows["title"].to_pylist(), rows["hashtags"].to_pylist(), rows["description"].to_pylist())]
             rep.seconds["read"] += time.perf_counter() - t
-            # Sort the window by length in tokens so that each batch pads to similar lengths, then encode and
-            # commit it a group at a time (a killed job loses at most the group in flight). On real titles
-            # this cuts the tokens the model runs by about 3x against sorting 256 at a time by characters.
             t = time.perf_counter()
-            lengths = enc.text_lengths(texts) if texts else []
-            order = sorted(range(len(texts)), key=lengths.__getitem__)
+            groups = text_groups(enc, texts, group)
             rep.seconds["encode"] += time.perf_counter() - t
-            for g in range(0, len(order), group):
-                idx = order[g:g + group]
+            for idx in groups:
                 vecs = np.zeros((len(idx), enc.dim), dtype=np.float32)
                 t = time.perf_counter()
                 for b in range(0, len(idx), cfg.batch_size):
