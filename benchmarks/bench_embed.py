@@ -119,13 +119,15 @@ print(json.dumps(out))
 
 
 def main() -> None:
+    from miles.embed import DECODERS
+
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", type=int, nargs="+", default=[1000, 4000, 16000])
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--preset", default="offline", choices=["offline", "paper"])
     ap.add_argument("--batch-size", type=int, default=64)
     ap.add_argument("--random-ok", action="store_true", help="use random weights where the real ones are absent")
-    ap.add_argument("--decoders", nargs="+", default=["auto"], choices=["auto", "pil", "nvjpeg", "torchvision"],
+    ap.add_argument("--decoders", nargs="+", default=["auto"], choices=DECODERS,
                     help="thumbnail decoders to run the image job with, side by side (default auto)")
     args = ap.parse_args()
     from miles.sources import ingest

@@ -14,6 +14,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from miles import __version__
+from miles.embed import DECODERS
 
 log = logging.getLogger("miles")
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {}
@@ -84,7 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, default=None, help="encode at most N videos per modality")
     p.add_argument("--shard", default=None, metavar="I/N", help="encode only shard I of N (split work over N workers)")
     p.add_argument("--workers", type=int, default=None, help="image decode threads (default 1 on CPU, 4 on CUDA)")
-    p.add_argument("--decoder", default="auto", choices=["auto", "pil", "nvjpeg", "torchvision"],
+    p.add_argument("--decoder", default="auto", choices=DECODERS,
                    help="thumbnail decoding: pil (threads, JPEG draft mode), nvjpeg (on the GPU), torchvision "
                         "(the same tensor path on the CPU); auto: pil on CPU, the faster of the two on CUDA, "
                         "measured at the start (default)")

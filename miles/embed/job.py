@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pyarrow as pa
 
+from miles.embed import DECODERS
 from miles.embed.base import Encoder, Modality, create_encoder, preset_encoders, resolve_device, table_name
 from miles.embed.reader import choose_decoder, compose_text, fetch, parse_shard, plan, thumbnail_batches
 from miles.store import Store
@@ -195,7 +196,7 @@ def _embed_text(store: Store, enc: Encoder, cfg: EmbedConfig, shard) -> StageRep
 def _decoder(store: Store, ids: list[str], enc: Encoder, cfg: EmbedConfig, cuda: bool, workers: int) -> str:
     """The reader's decoder for this job: ``pil`` or ``torchvision`` (nvJPEG when on CUDA)."""
     choice = cfg.decoder
-    if choice not in ("auto", "pil", "nvjpeg", "torchvision"):
+    if choice not in DECODERS:
         raise ValueError(f"--decoder must be auto, pil, nvjpeg or torchvision, got {choice!r}")
     if choice == "nvjpeg":
         if not cuda:
