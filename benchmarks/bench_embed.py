@@ -29,7 +29,7 @@ CHILD = r"""
 import io, json, resource, shutil, sys, time
 import numpy as np, torch
 from PIL import Image
-from miles.embed.base import create_encoder, preset_encoders
+from miles.embed.registry import create_encoder, preset_encoders
 from miles.embed.job import EmbedConfig, embed
 from miles.embed.reader import compose_text, decode
 from miles.store import Store

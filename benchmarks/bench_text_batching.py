@@ -29,9 +29,10 @@ def main() -> None:
 
     import numpy as np
 
-    from miles.embed.base import Encoder, create_encoder
+    from miles.embed.base import Encoder
     from miles.embed.job import EmbedConfig, embed, text_groups
     from miles.embed.reader import compose_text, fetch, plan
+    from miles.embed.registry import create_encoder
     from miles.sources import ingest
     from miles.sources.demo import generate
     from miles.store import Store

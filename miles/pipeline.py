@@ -1,13 +1,14 @@
 """The whole job on the built-in SYNTHETIC demo data: generate → ingest → embed → index → eval → train →
 report.
 
-``miles demo`` calls ``run_demo``. Each stage logs its wall time.
+``miles demo`` calls ``run_demo`` and prints what it returns. Each stage's wall time is measured.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from miles.store import Store
@@ -15,62 +16,46 @@ from miles.store import Store
 log = logging.getLogger(__name__)
 
 
+@dataclass
+class DemoResult:
+    store: Store
+    seed: int
+    lines: list[str] = field(default_factory=list)  # one per stage: what it did
+    eval: object = None  # EvalResult
+    trained: list[dict] = field(default_factory=list)
+    timings: list[tuple[str, float]] = field(default_factory=list)
+    report: Path | None = None
+
+
 def run_demo(store_dir: str | Path = "demo-store", videos: int = 2000, seed: int = 0, progress: bool = True,
-             moments: tuple[str, ...] = ("pre_upload", "early_6h")) -> Store:
-    from miles.cli import format_table, human_bytes
-    from miles.sources import ingest
-    from miles.sources.demo import generate
-
-    store = Store.open(store_dir)
-    source_dir = store.path / "demo_source"
-    timings: list[tuple[str, float]] = []
-
-    t = time.perf_counter()
-    files = generate(source_dir, n_videos=videos, seed=seed, progress=progress)
-    timings.append(("generate", time.perf_counter() - t))
-
-    t = time.perf_counter()
-    summary = ingest([files.csv], store, progress=progress)
-    timings.append(("ingest", time.perf_counter() - t))
-    print(f"ingest: {summary.line()}")
-
+             moments: tuple[str, ...] = ("pre_upload", "early_6h")) -> DemoResult:
     from miles.embed.job import EmbedConfig, embed
-    from miles.store.index import build_indexes
-
-    t = time.perf_counter()
-    for report in embed(store, EmbedConfig(preset="offline", progress=progress)).values():
-        print(f"embed: {report.line()}")
-    timings.append(("embed", time.perf_counter() - t))
-
-    t = time.perf_counter()
-    for meta in build_indexes(store):
-        print(f"index: {meta['table']}: {meta['kind']} over {meta['n']} vectors")
-    timings.append(("index", time.perf_counter() - t))
-
     from miles.eval.pipeline import run_eval
     from miles.eval.runner import EvalConfig
     from miles.heads.train import train_heads
+    from miles.sources import ingest
+    from miles.sources.demo import generate
+    from miles.store.index import build_indexes
 
-    t = time.perf_counter()
-    report = store.path / "report.html"
-    result = run_eval(store, EvalConfig(moments=moments, progress=progress), report=report,
-                      json_path=store.path / "metrics.json")
-    timings.append(("eval", time.perf_counter() - t))
+    store = Store.open(store_dir)
+    out = DemoResult(store, seed, report=store.path / "report.html")
 
-    t = time.perf_counter()
-    trained = train_heads(store, moments=moments)
-    timings.append(("train", time.perf_counter() - t))
+    def stage(name: str, fn):
+        t = time.perf_counter()
+        value = fn()
+        out.timings.append((name, time.perf_counter() - t))
+        log.info("stage %-9s %6.1f s", name, out.timings[-1][1])
+        return value
 
-    print("\n" + format_table(result.table().query("split != 'random'").to_dict("records")))
-    for g in result.gains:
-        if g["features"] == "metadata+text+image" and g["split"] != "random":
-            print(f"gain of embeddings, {g['head']} {g['moment']} {g['split']} {g['metric']}: {g['gain']:+.3f} "
-                  f"[{g['ci_low']:+.3f}, {g['ci_high']:+.3f}]")
-    print(f"trained {len(trained)} deployable heads into {store.path / 'heads'}")
-
-    for stage, seconds in timings:
-        log.info("stage %-9s %6.1f s", stage, seconds)
-    print(f"\nstore {store.path} (SYNTHETIC demo data, seed {seed})")
-    print(format_table(store.info(), {"bytes": human_bytes}))
-    print(f"\nreport: {report}")
-    return store
+    files = stage("generate", lambda: generate(store.path / "demo_source", n_videos=videos, seed=seed,
+                                               progress=progress))
+    summary = stage("ingest", lambda: ingest([files.csv], store, progress=progress))
+    out.lines.append(f"ingest: {summary.line()}")
+    reports = stage("embed", lambda: embed(store, EmbedConfig(preset="offline", progress=progress)))
+    out.lines += [f"embed: {r.line()}" for r in reports.values()]
+    metas = stage("index", lambda: build_indexes(store))
+    out.lines += [f"index: {m['table']}: {m['kind']} over {m['n']} vectors" for m in metas]
+    out.eval = stage("eval", lambda: run_eval(store, EvalConfig(moments=moments, progress=progress),
+                                              report=out.report, json_path=store.path / "metrics.json"))
+    out.trained = stage("train", lambda: train_heads(store, moments=moments))
+    return out

@@ -41,7 +41,7 @@ def demo_store(tmp_path_factory):
     """A small demo store (300 videos), built once per test session through the real pipeline."""
     from miles.pipeline import run_demo
 
-    return run_demo(tmp_path_factory.mktemp("demo") / "store", videos=300, seed=1, progress=False)
+    return run_demo(tmp_path_factory.mktemp("demo") / "store", videos=300, seed=1, progress=False).store
 
 
 def ingested_store(folder: Path, videos: int, seed: int = 2):

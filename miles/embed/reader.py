@@ -26,7 +26,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from miles.store import Store
-from miles.store.text import compose_text  # noqa: F401  (re-exported: the job composes texts)
 
 
 @dataclass

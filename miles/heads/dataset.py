@@ -1,24 +1,30 @@
-"""Feature assembly for a prediction moment: point-in-time joins from the store.
+"""Feature rows for a prediction moment: one function for training rows and for a draft.
 
-    fs = build_features(store, "pre_upload", LabelSpec(age_hours=168))
-    fs.frame          # one row per video with a final outcome: ids, time, outcome, scalar features
-    fs.X(["metadata", "text", "image"])     # (n, n_scalar + d_text + d_image) float32
+    view = StoreView.read(store)                          # the store's tables at pinned versions
+    fs = build_features(store, "pre_upload", LabelSpec())  # every video with a final outcome
+    fs.X(["metadata", "text", "image"])                   # (n, n_scalar + d_text + d_image) float32
+    draft = draft_features(view, Draft(title=..., creator_id=..., publish_at=...), vectors={"text": v})
 
-A feature of moment ``m`` at video v may use only data observed at or before v's publish time plus m's
-hours (``cutoff``): creator followers as of the cutoff, the creator prior from outcomes known before
-publishing, and the video's own snapshots up to the cutoff for the early moments.
-``tests/heads/test_leaks.py`` perturbs everything after each cutoff and checks that no feature moves.
+``feature_rows`` computes the scalar features of any rows — stored videos or a draft that is not in the
+store yet — from the store as it was at each row's cutoff (publish time plus the moment's hours):
+followers as of the cutoff and the creator prior from outcomes known before publishing (both from
+``miles.heads.history``), and the video's own snapshots up to the cutoff for the early moments.
+``tests/heads/test_leaks.py`` perturbs everything after each cutoff and checks that no feature moves;
+``tests/heads/test_parity.py`` builds stored videos through the draft path and gets their training rows.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import numpy as np
 import pandas as pd
 
+from miles.errors import MilesError
 from miles.heads.features import available, moment_hours
+from miles.heads.history import creator_history, follower_observations, followers_asof, video_asof
 from miles.heads.labels import LabelSpec, compute_outcomes
 from miles.store import Store
 from miles.store.text import compose_text
@@ -29,6 +35,60 @@ BLOCKS = ("metadata", "text", "image")
 PRE_UPLOAD_SCALARS = ["duration_s", "publish_hour", "publish_weekday", "title_chars", "title_words", "hashtag_count",
                       "has_thumbnail", "log_followers", "creator_prior", "creator_n_prior"]
 EARLY_HOURS = (1, 6, 24)
+VIDEO_COLUMNS = ["video_id", "creator_id", "platform", "published_at", "title", "hashtags", "description",
+                 "duration_s", "content_hash"]
+
+
+@dataclass
+class StoreView:
+    """The store's videos and snapshots read once, at pinned versions; outcomes computed once per label
+    spec. Everything a feature row needs, for training and for a draft alike."""
+
+    videos: pd.DataFrame  # VIDEO_COLUMNS + has_thumbnail
+    snapshots: pd.DataFrame
+    versions: dict = field(default_factory=dict)
+    path: str = ""
+    _outcomes: dict = field(default_factory=dict, repr=False)
+    _followers: pd.DataFrame | None = field(default=None, repr=False)
+
+    @classmethod
+    def read(cls, store: Store) -> StoreView:
+        import pyarrow.compute as pc
+
+        versions = {t: store.version(t) for t in ("videos", "snapshots") if store.has(t)}
+        if not versions.get("videos"):
+            raise MilesError(f"store {store.path} has no videos: run `miles ingest PATH --store {store.path}` "
+                             "or `miles demo` first")
+        ds = store.dataset("videos", versions["videos"])
+        videos = ds.to_table(columns=VIDEO_COLUMNS).to_pandas()
+        has_thumb = set(ds.to_table(columns=["video_id"], filter=pc.field("thumbnail").is_valid())["video_id"]
+                        .to_pylist())
+        videos["has_thumbnail"] = videos["video_id"].isin(has_thumb).astype(float)
+        snapshots = store.read("snapshots", version=versions.get("snapshots")).to_pandas()
+        return cls(videos, snapshots, versions, str(store.path))
+
+    @classmethod
+    def of(cls, videos: pd.DataFrame, snapshots: pd.DataFrame) -> StoreView:
+        """A view over frames already in memory (tests, notebooks)."""
+        videos = videos.copy()
+        for c in VIDEO_COLUMNS:
+            if c not in videos:
+                videos[c] = None
+        if "has_thumbnail" not in videos:
+            videos["has_thumbnail"] = 1.0
+        return cls(videos, snapshots)
+
+    def outcomes(self, spec: LabelSpec) -> pd.DataFrame:
+        if spec not in self._outcomes:
+            if len(self._outcomes) >= 4:
+                self._outcomes.pop(next(iter(self._outcomes)))
+            self._outcomes[spec] = compute_outcomes(self.videos, self.snapshots, spec)
+        return self._outcomes[spec]
+
+    def followers(self) -> pd.DataFrame:
+        if self._followers is None:
+            self._followers = follower_observations(self.videos, self.snapshots)
+        return self._followers
 
 
 @dataclass
@@ -45,19 +105,19 @@ class FeatureSet:
     def __len__(self) -> int:
         return len(self.frame)
 
+    def blocks(self) -> list[str]:
+        """The blocks this set has: metadata, then text and image where there are vectors."""
+        return [b for b in BLOCKS if b == "metadata" or getattr(self, b) is not None]
+
     def X(self, blocks: list[str] | tuple[str, ...] = ("metadata",)) -> np.ndarray:
         parts = []
         for b in blocks:
             if b == "metadata":
                 parts.append(self.frame[self.scalar_names].to_numpy(dtype=np.float32))
-            elif b == "text":
-                if self.text is None:
-                    raise ValueError("no text embeddings in this store: run `miles embed` first")
-                parts.append(self.text)
-            elif b == "image":
-                if self.image is None:
-                    raise ValueError("no image embeddings in this store: run `miles embed` first")
-                parts.append(self.image)
+            elif b in ("text", "image"):
+                if getattr(self, b) is None:
+                    raise MilesError(f"no {b} embeddings in this store: run `miles embed` first")
+                parts.append(getattr(self, b))
             else:
                 raise ValueError(f"unknown feature block {b!r}; valid: {', '.join(BLOCKS)}")
         return np.hstack(parts).astype(np.float32)
@@ -67,10 +127,8 @@ class FeatureSet:
         for b in blocks:
             if b == "metadata":
                 names += self.scalar_names
-            elif b == "text":
-                names += [f"text_{i}" for i in range(self.text.shape[1])]
-            elif b == "image":
-                names += [f"image_{i}" for i in range(self.image.shape[1])]
+            else:
+                names += [f"{b}_{i}" for i in range(getattr(self, b).shape[1])]
         return names
 
     @property
@@ -90,73 +148,94 @@ def scalar_names_for(moment: str) -> list[str]:
     return names
 
 
-def assemble(videos: pd.DataFrame, snapshots: pd.DataFrame, moment: str, spec: LabelSpec) -> pd.DataFrame:
-    """The scalar features and outcomes of every video with a final outcome (pure: frames in, frame out)."""
+def feature_rows(rows: pd.DataFrame, view: StoreView, moment: str, spec: LabelSpec) -> pd.DataFrame:
+    """The scalar features (and the text the baseline reads) of ``rows`` — stored videos or drafts, with
+    the columns of ``VIDEO_COLUMNS`` and ``has_thumbnail`` — from the store as it was at each row's cutoff."""
     hours = moment_hours(moment)
-    if spec.age_hours is not None and spec.age_hours <= hours:
-        raise ValueError(f"the label is measured at {spec.age_hours} h, not after the {moment} moment: the "
-                         f"features would contain the answer; use a later LabelSpec(age_hours=...)")
-    out = compute_outcomes(videos, snapshots, spec)
-    out = out[out["final"]].reset_index(drop=True)
-    v = videos.set_index("video_id").loc[out["video_id"]]
-    pub = out["published_at"]
+    pub = pd.to_datetime(rows["published_at"], utc=True).reset_index(drop=True)
     cutoff = pub + pd.Timedelta(hours=hours)
-    f = pd.DataFrame({"video_id": out["video_id"]})
-    f["duration_s"] = v["duration_s"].to_numpy(dtype=float)
+    titles = rows["title"].fillna("").to_numpy(dtype=object)
+    tags = [list(t) if t is not None and not (isinstance(t, float) and np.isnan(t)) else [] for t in rows["hashtags"]]
+    f = pd.DataFrame({"video_id": rows["video_id"].to_numpy()})
+    f["duration_s"] = pd.to_numeric(rows["duration_s"], errors="coerce").to_numpy(dtype=float)
     f["publish_hour"] = pub.dt.hour.to_numpy()
     f["publish_weekday"] = pub.dt.day_of_week.to_numpy()
-    titles = v["title"].fillna("").to_numpy(dtype=object)
-    tags = v["hashtags"].to_numpy(dtype=object)
     f["title_chars"] = [len(t) for t in titles]
     f["title_words"] = [len(t.split()) for t in titles]
-    f["hashtag_count"] = [len(t) if t is not None else 0 for t in tags]
-    f["has_thumbnail"] = v["has_thumbnail"].to_numpy(dtype=float)
+    f["hashtag_count"] = [len(t) for t in tags]
+    f["has_thumbnail"] = rows["has_thumbnail"].to_numpy(dtype=float)
     f["text"] = [compose_text(t, h) for t, h in zip(titles, tags)]
-    f["creator_prior"] = out["creator_prior"].to_numpy()
-    f["creator_n_prior"] = out["n_prior"].to_numpy(dtype=float)
-    f["log_followers"] = _followers_asof(out, cutoff, videos, snapshots)
-    if hours > 0:
-        f = f.join(_early(out, cutoff, snapshots, hours))
+    prior, n_prior = creator_history(view.outcomes(spec), rows["creator_id"], pub, spec.min_history)
+    f["creator_prior"], f["creator_n_prior"] = prior, n_prior.astype(float)
+    f["log_followers"] = followers_asof(view.followers(), rows["creator_id"], cutoff)
+    for h in EARLY_HOURS:
+        if h <= hours:
+            seen = video_asof(view.snapshots, rows["video_id"], pub + pd.Timedelta(hours=h), ["views", "likes"])
+            views, likes = seen["views"].to_numpy(dtype=float), seen["likes"].to_numpy(dtype=float)
+            f[f"log_views_{h}h"] = np.log10(views + 1.0)
+            f[f"log_likes_{h}h"] = np.log10(likes + 1.0)
+            f[f"like_rate_{h}h"] = likes / np.maximum(views, 1.0)
+    return f
+
+
+def assemble(videos: pd.DataFrame, snapshots: pd.DataFrame, moment: str, spec: LabelSpec,
+             view: StoreView | None = None) -> pd.DataFrame:
+    """The scalar features and outcomes of every video with a final outcome (frames in, frame out)."""
+    view = view or StoreView.of(videos, snapshots)
+    hours = moment_hours(moment)
+    if spec.age_hours is not None and spec.age_hours <= hours:
+        raise MilesError(f"the label is measured at {spec.age_hours:g} h, not after the {moment} moment: the "
+                         f"features would contain the answer; use a later --label-age")
+    out = view.outcomes(spec)
+    out = out[out["final"]]
+    if spec.age_hours is None and hours > 0:
+        # The latest observation is the label: only rows observed after the moment have one to predict.
+        late = out["age_hours"] > hours
+        if not late.any():
+            raise MilesError(f"with --label-age 0 the label is each video's latest observation, and none was "
+                             f"observed after {hours:g} h, so {moment} has nothing to predict: use pre_upload, "
+                             "or give a label age")
+        out = out[late]
+    out = out.reset_index(drop=True)
+    rows = view.videos.set_index("video_id").loc[out["video_id"]].reset_index()
+    f = feature_rows(rows, view, moment, spec)
     meta = out[["creator_id", "platform", "published_at", "velocity", "outcome_known_at"]].reset_index(drop=True)
     return pd.concat([meta, f], axis=1)
 
 
-def _followers_asof(out, cutoff, videos, snapshots) -> np.ndarray:
-    """log10 followers of the creator at the latest observation (of any of their videos) at or before the
-    cutoff; NaN where there is none."""
-    snap = snapshots[["video_id", "observed_at", "creator_followers"]].dropna()
-    snap = snap.merge(videos[["video_id", "creator_id"]], on="video_id").dropna(subset=["creator_id"])
-    left = pd.DataFrame({"creator_id": out["creator_id"], "t": cutoff, "i": np.arange(len(out))}).dropna(
-        subset=["creator_id"])
-    if snap.empty or left.empty:
-        return np.full(len(out), np.nan)
-    right = snap.rename(columns={"observed_at": "t"})[["creator_id", "t", "creator_followers"]]
-    m = pd.merge_asof(left.sort_values("t"), right.sort_values("t"), on="t", by="creator_id", direction="backward")
-    res = np.full(len(out), np.nan)
-    res[m["i"].to_numpy()] = np.log10(m["creator_followers"].to_numpy(dtype=float) + 1.0)
-    return res
+@dataclass
+class Draft:
+    """A video that is not in the store yet: what its creator knows before publishing."""
+
+    title: str
+    publish_at: datetime
+    hashtags: list[str] = field(default_factory=list)
+    description: str | None = None
+    duration_s: float | None = None
+    creator_id: str | None = None
+    has_thumbnail: bool = False
+    platform: str | None = None
+    video_id: str = "draft"
+
+    def frame(self) -> pd.DataFrame:
+        return pd.DataFrame([{"video_id": self.video_id, "creator_id": self.creator_id, "platform": self.platform,
+                              "published_at": pd.Timestamp(self.publish_at), "title": self.title,
+                              "hashtags": list(self.hashtags), "description": self.description,
+                              "duration_s": np.nan if self.duration_s is None else float(self.duration_s),
+                              "has_thumbnail": float(self.has_thumbnail)}])
 
 
-def _early(out, cutoff, snapshots, hours) -> pd.DataFrame:
-    """For each early mark h <= hours: log views, log likes and like rate of the video's latest snapshot at
-    or before min(publish + h, cutoff)."""
-    res = pd.DataFrame(index=range(len(out)))
-    snap = snapshots[["video_id", "observed_at", "views", "likes"]]
-    for h in EARLY_HOURS:
-        if h > hours:
-            continue
-        t = out["published_at"] + pd.Timedelta(hours=h)
-        left = pd.DataFrame({"video_id": out["video_id"], "t": t, "i": np.arange(len(out))}).sort_values("t")
-        right = snap.rename(columns={"observed_at": "t"}).sort_values("t")
-        m = pd.merge_asof(left, right, on="t", by="video_id", direction="backward")
-        views = np.full(len(out), np.nan)
-        likes = np.full(len(out), np.nan)
-        views[m["i"].to_numpy()] = m["views"].to_numpy(dtype=float)
-        likes[m["i"].to_numpy()] = m["likes"].to_numpy(dtype=float)
-        res[f"log_views_{h}h"] = np.log10(views + 1.0)
-        res[f"log_likes_{h}h"] = np.log10(likes + 1.0)
-        res[f"like_rate_{h}h"] = likes / np.maximum(views, 1.0)
-    return res
+def draft_features(view: StoreView, draft: Draft, spec: LabelSpec, scalar_names: list[str],
+                   vectors: dict[str, np.ndarray] | None = None, dims: dict[str, int] | None = None,
+                   moment: str = "pre_upload") -> FeatureSet:
+    """The one-row FeatureSet of a draft, through the same ``feature_rows`` as training rows; a modality
+    the draft lacks is zeros, as for a stored video with no vector."""
+    f = feature_rows(draft.frame(), view, moment, spec)
+    fs = FeatureSet(moment, spec, f, scalar_names, store_versions=dict(view.versions))
+    for block, dim in (dims or {}).items():
+        vec = (vectors or {}).get(block)
+        setattr(fs, block, (np.zeros(dim, np.float32) if vec is None else np.asarray(vec, np.float32))[None, :])
+    return fs
 
 
 def _vectors(store: Store, table: str | None, ids: pd.Series, version: int | None) -> np.ndarray | None:
@@ -174,7 +253,10 @@ def _vectors(store: Store, table: str | None, ids: pd.Series, version: int | Non
 
 
 def default_tables(store: Store) -> tuple[str | None, str | None]:
-    names = store.table_names()
+    """The text and image tables heads read: the offline preset's when present. Tables whose text includes
+    the description (``_desc``) are never features: a description is read when the video is crawled,
+    after publishing, and may say how it went ("trending", "thanks for 1M views")."""
+    names = [n for n in store.table_names() if not n.endswith("_desc")]
     text = next((n for n in names if n == "emb_text_minilm"), next((n for n in names if n.startswith("emb_text_")), None))
     image = next((n for n in names if n == "emb_image_efficientnet_lite0"),
                  next((n for n in names if n.startswith("emb_image_")), None))
@@ -182,27 +264,25 @@ def default_tables(store: Store) -> tuple[str | None, str | None]:
 
 
 def build_features(store: Store, moment: str = "pre_upload", spec: LabelSpec | None = None,
-                   text_table: str | None = None, image_table: str | None = None) -> FeatureSet:
+                   text_table: str | None = None, image_table: str | None = None,
+                   view: StoreView | None = None) -> FeatureSet:
     """Read the store (versions pinned and recorded) and assemble the features of ``moment``."""
-    import pyarrow.compute as pc
-
     from miles.store.embeddings import table_fingerprint
 
-    spec = spec or LabelSpec(age_hours=168.0)
-    versions = {t: store.version(t) for t in ("videos", "snapshots") if store.has(t)}
-    if not versions.get("videos"):
-        raise ValueError(f"store {store.path} has no videos: run `miles ingest` or `miles demo` first")
-    vt = store.dataset("videos", versions["videos"]).to_table(
-        columns=["video_id", "creator_id", "platform", "published_at", "title", "hashtags", "duration_s"])
-    has_thumb = store.dataset("videos", versions["videos"]).to_table(columns=["video_id"],
-                                                                     filter=pc.field("thumbnail").is_valid())
-    videos = vt.to_pandas()
-    videos["has_thumbnail"] = videos["video_id"].isin(set(has_thumb["video_id"].to_pylist())).astype(float)
-    snapshots = store.read("snapshots", version=versions.get("snapshots")).to_pandas()
-    frame = assemble(videos, snapshots, moment, spec)
+    spec = spec or LabelSpec()
+    view = view or StoreView.read(store)
+    if view.snapshots.empty:
+        raise MilesError(f"store {store.path} has no snapshots (view counts over time), so no outcome is known: "
+                         "ingest observations with counts and an observation time (--observed-at)")
+    frame = assemble(view.videos, view.snapshots, moment, spec, view=view)
     if frame.empty:
-        raise ValueError(f"no video in {store.path} has a final outcome at {spec.age_hours} h: "
-                         "ingest later observations, or use LabelSpec(age_hours=None) for the latest one")
+        raise MilesError(f"no video in {store.path} has a final outcome at {spec.age_hours:g} h (snapshots on "
+                         "both sides of that age): ingest later observations, or use --label-age 0 for the "
+                         "latest one")
+    versions = dict(view.versions)
+    if text_table and text_table.endswith("_desc"):
+        raise MilesError(f"{text_table} embeds descriptions, which are read when a video is crawled, after "
+                         "publishing: no head may use them (they serve similar-video search only)")
     dt, di = text_table, image_table
     if dt is None and di is None:
         dt, di = default_tables(store)

@@ -1,14 +1,19 @@
 """Labels from outcomes: velocity, ``viral`` within a cohort, and the creator-relative breakout.
 
-    spec = LabelSpec(age_hours=24, viral_fraction=0.2)
+    spec = LabelSpec(age_hours=168, viral_fraction=0.2)
     outcomes = compute_outcomes(videos, snapshots, spec)    # one row per video with a known outcome
     fitted = spec.fit(outcomes[train_mask])                   # thresholds from training rows only
     labels = fitted.transform(outcomes)                       # viral / breakout for any rows
 
 *velocity* = log10(views per hour) at ``age_hours`` after publishing, interpolated between the two
-snapshots around that age; with no snapshot at or past that age, at the latest observation
-(age = observed_at − published_at). ``outcome_known_at`` is when that number became known: a label may
-only be used as history by predictions made after it.
+snapshots around that age. The outcome is *final* only when a snapshot lies within ``age_tolerance`` of
+that age, or snapshots on both sides of it lie within a factor ``max_gap`` of each other (one snapshot
+at 1 h and the next at 30 days say little about the views at 7 days). Otherwise the row carries its latest
+observation as a partial outcome, which is never a label and never creator history. ``age_hours=None``
+uses the latest observation (age = observed_at − published_at). ``outcome_known_at`` is when that number
+became known: a label may only be used as history by predictions made after it.
+
+The defaults here are the command line's defaults (``miles.cli`` reads them from this class).
 """
 
 from __future__ import annotations
@@ -19,17 +24,20 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from miles.heads.history import creator_history
+
 Cohort = Literal["platform_week", "platform", "none"]
 
 
 @dataclass(frozen=True)
 class LabelSpec:
-    age_hours: float | None = 24.0  # None: always the latest observation
+    age_hours: float | None = 168.0  # None: always the latest observation
     viral_fraction: float = 0.2
     cohort: Cohort = "platform_week"
     breakout_margin: float = float(np.log10(2.0))  # velocity above the creator's trailing median by 2x
     min_history: int = 1  # earlier videos with known outcomes needed for a creator prior
-    age_tolerance: float = 0.05  # a last snapshot within 5% short of age_hours still counts as at that age
+    age_tolerance: float = 0.05  # a snapshot within 5% of age_hours counts as at that age
+    max_gap: float = 2.0  # else the snapshots around age_hours must be within this factor of each other
     per_hour: bool = True  # False: the target is log10(views) itself (for sources whose age is unknown)
 
     def __post_init__(self):
@@ -37,6 +45,8 @@ class LabelSpec:
             raise ValueError(f"viral_fraction must be in (0, 1), got {self.viral_fraction}")
         if self.age_hours is not None and self.age_hours <= 0:
             raise ValueError(f"age_hours must be positive or None, got {self.age_hours}")
+        if self.max_gap <= 1:
+            raise ValueError(f"max_gap must be above 1 (a ratio of snapshot ages), got {self.max_gap}")
         if self.cohort not in ("platform_week", "platform", "none"):
             raise ValueError(f"cohort must be platform_week, platform or none, got {self.cohort!r}")
 
@@ -102,10 +112,7 @@ def compute_outcomes(videos: pd.DataFrame, snapshots: pd.DataFrame, spec: LabelS
     for vid, g in s.groupby("video_id", sort=False):
         ages, views = g["age_h"].to_numpy(), g["views"].to_numpy(dtype=float)
         pub = g["published_at"].iloc[0]
-        # At a fixed age the outcome is measured only when snapshots bracket that age (within the
-        # tolerance): one observation long after it says nothing about the views at it.
-        final = spec.age_hours is None or (ages[-1] >= spec.age_hours * (1 - spec.age_tolerance)
-                                           and ages[0] <= spec.age_hours * (1 + spec.age_tolerance))
+        final = spec.age_hours is None or brackets(ages, spec)
         if spec.age_hours is not None and final:
             a = min(max(spec.age_hours, float(ages[0])), float(ages[-1]))
             v_at = float(np.interp(a, np.r_[0.0, ages], np.r_[0.0, views]))
@@ -117,27 +124,16 @@ def compute_outcomes(videos: pd.DataFrame, snapshots: pd.DataFrame, spec: LabelS
         rows.append((vid, float(np.log10(rate)), a, known, bool(final)))
     out = pd.DataFrame(rows, columns=["video_id", "velocity", "age_hours", "outcome_known_at", "final"])
     out = v.merge(out, on="video_id").sort_values("published_at", kind="stable").reset_index(drop=True)
-    out[["creator_prior", "n_prior"]] = creator_history(out, spec.min_history)
+    prior, n_prior = creator_history(out, out["creator_id"], out["published_at"], spec.min_history)
+    out["creator_prior"], out["n_prior"] = prior, n_prior
     return out
 
 
-def creator_history(outcomes: pd.DataFrame, min_history: int = 1) -> pd.DataFrame:
-    """Per row: the median velocity of the creator's videos whose outcome was known strictly before this
-    row's ``published_at``, and how many there were. Point-in-time: nothing later is used."""
-    prior = np.full(len(outcomes), np.nan)
-    count = np.zeros(len(outcomes), dtype=int)
-    final = outcomes["final"] if "final" in outcomes else pd.Series(True, index=outcomes.index)
-    epoch = pd.Timestamp("1970-01-01", tz="UTC")
-    # Seconds since the epoch; a partial (not final) outcome never counts as history: NaN compares false.
-    known_s = (outcomes["outcome_known_at"] - epoch).dt.total_seconds().where(final.astype(bool))
-    pub_s = (outcomes["published_at"] - epoch).dt.total_seconds()
-    for _, g in outcomes.groupby("creator_id", sort=False, dropna=True):
-        pos = outcomes.index.get_indexer(g.index)
-        known, vel = known_s.to_numpy()[pos], g["velocity"].to_numpy()
-        for p, pub in zip(pos, pub_s.to_numpy()[pos]):
-            mask = known < pub
-            n = int(mask.sum())
-            count[p] = n
-            if n >= min_history:
-                prior[p] = float(np.median(vel[mask]))
-    return pd.DataFrame({"creator_prior": prior, "n_prior": count}, index=outcomes.index)
+def brackets(ages: np.ndarray, spec: LabelSpec) -> bool:
+    """Do these snapshot ages (hours, sorted) pin down the views at ``spec.age_hours``? One within the
+    tolerance, or one on each side within ``max_gap`` of each other (a ratio: a bounded gap in log time)."""
+    target = spec.age_hours
+    if np.any(np.abs(np.log(ages / target)) <= np.log1p(spec.age_tolerance)):
+        return True
+    below, above = ages[ages < target], ages[ages > target]
+    return bool(len(below) and len(above) and above[0] / below[-1] <= spec.max_gap)

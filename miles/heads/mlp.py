@@ -4,9 +4,11 @@
     text     (n, dt) ─────────────────────────────────────► Linear(dt, p) ─┼─► concat (n, k·p) ─► MLP ─► (n, 2)
     image    (n, di) ─────────────────────────────────────► Linear(di, p) ─┘
 
-Loss: class-weighted BCE on the viral logit plus MSE on the standardised velocity (each output trained
-when its target is given). AdamW; early stopping on validation AUROC (viral) or MAE (velocity), best
-epoch kept. Seeded and deterministic on CPU; bf16 autocast on CUDA.
+Loss: BCE on the viral logit (unweighted, so the probability is an estimate of the rate, not pushed
+toward 0.5) plus MSE on the standardised velocity (each output trained when its target is given). AdamW;
+early stopping on validation AUROC (viral) or MAE (velocity), best epoch kept. Seeded and deterministic
+on CPU, where it runs on one thread: the matrices are small, and two threads that synchronise on every
+op ran several times slower than one; bf16 autocast on CUDA.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils.metaestimators import available_if
 
-from miles.heads.models import HeadMixin, Task, _is_viral, blocks_of
+from miles.heads.base import HeadMixin, Task, blocks_of, is_viral
 
 
 def _fusion_class():
@@ -84,16 +86,10 @@ class MLPHead(HeadMixin, BaseEstimator):
     def fit(self, X, y, y_aux=None):
         """``y``: the task's target; ``y_aux``: the other output's target (velocity for a viral head,
         viral for a velocity head), trained jointly when given."""
-        import copy
-
         import torch
 
         X, y = self._check_Xy(X, y)
         y = (y == self.classes_[-1]).astype(np.float32) if self.task == "viral" else y.astype(np.float32)
-        torch.manual_seed(self.random_state)
-        rng = np.random.default_rng(self.random_state)
-        if self.device == "cpu":
-            torch.use_deterministic_algorithms(True, warn_only=True)
         self.blocks_ = blocks_of(self.block_sizes, X.shape[1])
         meta = next((sl for n, sl in self.blocks_ if n == "metadata"), None)
         if meta is not None:
@@ -109,40 +105,59 @@ class MLPHead(HeadMixin, BaseEstimator):
             vel = (vel - self.vel_mean_) / self.vel_std_
         else:
             self.vel_mean_, self.vel_std_ = 0.0, 1.0
-        dims = {n: (sl.stop - sl.start) * (2 if n == "metadata" else 1) for n, sl in self.blocks_}
-        self.block_dims_ = dims
-        self.model_ = _build(dims, self.proj, self.hidden, self.dropout).to(self.device)
+        self.block_dims_ = {n: (sl.stop - sl.start) * (2 if n == "metadata" else 1) for n, sl in self.blocks_}
+        # Seeds and thread settings are set for this fit and put back after it: fitting a head must not
+        # change the caller's torch state.
+        threads = torch.get_num_threads()
+        deterministic = torch.are_deterministic_algorithms_enabled()
+        try:
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(self.random_state)
+                if self.device == "cpu":
+                    torch.set_num_threads(1)  # small matrices: one thread beats two that synchronise per op
+                    torch.use_deterministic_algorithms(True, warn_only=True)
+                self._train(X, y, viral, vel)
+        finally:
+            torch.set_num_threads(threads)
+            torch.use_deterministic_algorithms(deterministic)
+        return self
+
+    def _train(self, X, y, viral, vel) -> None:
+        import copy
+
+        import torch
+
+        rng = np.random.default_rng(self.random_state)
+        self.model_ = _build(self.block_dims_, self.proj, self.hidden, self.dropout).to(self.device)
         n = len(X)
         n_val = int(n * self.validation_fraction) if n >= 50 else 0
         tr, va = np.arange(n - n_val), np.arange(n - n_val, n)
         parts = self._parts(X)
+        val_parts = [p[n - n_val:] for p in parts]
         tv = lambda a: None if a is None else torch.as_tensor(a, device=self.device)  # noqa: E731
         t_viral, t_vel = tv(viral), tv(vel)
-        pos = float(viral[tr].mean()) if viral is not None and len(tr) else 0.5
-        pos_weight = torch.tensor((1 - pos) / max(pos, 1e-6), device=self.device)
         opt = torch.optim.AdamW(self.model_.parameters(), lr=self.lr, weight_decay=self.weight_decay)
         cuda = self.device.startswith("cuda")
         best, best_state, bad = -np.inf, None, 0
         self.history_ = []
         for epoch in range(self.epochs):
             self.model_.train()
-            order = rng.permutation(tr)
+            order = torch.as_tensor(rng.permutation(tr), device=self.device)
             for b in range(0, len(order), self.batch_size):
-                idx = torch.as_tensor(order[b:b + self.batch_size], device=self.device)
+                idx = order[b:b + self.batch_size]
                 with torch.autocast("cuda", dtype=torch.bfloat16, enabled=cuda):
                     out = self.model_([p[idx] for p in parts]).float()  # (b, 2)
                 loss = out.new_zeros(())
                 if t_viral is not None:
-                    loss = loss + torch.nn.functional.binary_cross_entropy_with_logits(
-                        out[:, 0], t_viral[idx], pos_weight=pos_weight)
+                    loss = loss + torch.nn.functional.binary_cross_entropy_with_logits(out[:, 0], t_viral[idx])
                 if t_vel is not None:
                     loss = loss + torch.nn.functional.mse_loss(out[:, 1], t_vel[idx])
-                opt.zero_grad()
+                opt.zero_grad(set_to_none=True)
                 loss.backward()
                 opt.step()
             if not n_val:
                 continue
-            score = self._val_score(X[va], y[va])
+            score = self._val_score(val_parts, y[va])
             self.history_.append(score)
             if score > best + 1e-6:
                 best, best_state, bad, self.best_epoch_ = score, copy.deepcopy(self.model_.state_dict()), 0, epoch
@@ -152,14 +167,18 @@ class MLPHead(HeadMixin, BaseEstimator):
                     break
         if best_state is not None:
             self.model_.load_state_dict(best_state)
-        return self
+        self.model_.eval()
 
-    def _val_score(self, X, y) -> float:
+    def _val_score(self, parts, y) -> float:
+        import torch
         from sklearn.metrics import roc_auc_score
 
+        self.model_.eval()
+        with torch.inference_mode():
+            out = self.model_(parts).float().cpu().numpy()
         if self.task == "viral":
-            return float(roc_auc_score(y, self._raw(X)[:, 0])) if len(np.unique(y)) > 1 else 0.0
-        return -float(np.mean(np.abs(self.predict(X) - y)))
+            return float(roc_auc_score(y, out[:, 0])) if len(np.unique(y)) > 1 else 0.0
+        return -float(np.mean(np.abs(out[:, 1] * self.vel_std_ + self.vel_mean_ - y)))
 
     def _raw(self, X) -> np.ndarray:
         import torch
@@ -170,7 +189,7 @@ class MLPHead(HeadMixin, BaseEstimator):
                                                     enabled=self.device.startswith("cuda")):
             return self.model_(self._parts(X)).float().cpu().numpy()
 
-    @available_if(_is_viral)
+    @available_if(is_viral)
     def predict_proba(self, X):
         p = 1.0 / (1.0 + np.exp(-self._raw(X)[:, 0]))
         return np.column_stack([1 - p, p])
@@ -183,3 +202,31 @@ class MLPHead(HeadMixin, BaseEstimator):
             p = self.predict_proba(X)[:, 1]
             return self.classes_[(p >= 0.5).astype(int)]
         return self.predict_velocity(X)
+
+    # ---- persistence ----------------------------------------------------------------------------
+    def state(self):
+        tensors = {f"model.{k}": v.detach().cpu().numpy() for k, v in self.model_.state_dict().items()}
+        if hasattr(self, "mean_"):
+            tensors.update(mean=self.mean_, std=self.std_)
+        cfg = {"block_dims": self.block_dims_, "vel_mean": self.vel_mean_, "vel_std": self.vel_std_,
+               "n_features_in": self.n_features_in_}
+        return cfg, tensors
+
+    @classmethod
+    def restore(cls, params, config, tensors):
+        import torch
+
+        head = cls(**params)
+        head.block_dims_ = config["block_dims"]
+        head.blocks_ = blocks_of(params["block_sizes"], config["n_features_in"])
+        head.vel_mean_, head.vel_std_ = config["vel_mean"], config["vel_std"]
+        head.n_features_in_ = config["n_features_in"]
+        if "mean" in tensors:
+            head.mean_, head.std_ = tensors["mean"], tensors["std"]
+        head.model_ = _build(head.block_dims_, head.proj, head.hidden, head.dropout)
+        head.model_.load_state_dict({k[len("model."):]: torch.from_numpy(v.copy()) for k, v in tensors.items()
+                                     if k.startswith("model.")})
+        head.model_.eval()
+        if head.task == "viral":
+            head.classes_ = np.array([0, 1])
+        return head

@@ -1,130 +1,27 @@
-"""Heads: small models on the cached vectors, built by name (scikit-learn's estimator contract).
+"""The heads that are not neural: built by name in ``miles.heads.registry`` (scikit-learn's estimator contract).
 
     >>> head = create_head("lightgbm", task="viral", block_sizes={"metadata": 10, "text": 384})
     >>> head.fit(X_train, y_train).predict_proba(X_test)[:, 1]
 
-- ``baseline``: TF-IDF + logistic (ridge for velocity) regression on the title text (X: 1-d strings).
-- ``creator_prior``: the creator's trailing median velocity, the number to beat (X: metadata block).
-- ``lightgbm``: gradient-boosted trees; embedding blocks reduced by PCA fit on the training rows.
-- ``mlp``: the PyTorch fusion MLP in ``miles.heads.mlp``.
+- ``BaselineHead``: TF-IDF + logistic (ridge for velocity) regression on the title text (X: 1-d strings).
+- ``CreatorPriorHead``: the creator's trailing median velocity, the number to beat (X: metadata block).
+- ``LightGBMHead``: gradient-boosted trees; embedding blocks reduced by PCA fit on the training rows.
 
-``task`` is ``viral`` (a classifier: ``predict_proba``) or ``velocity`` (a regressor: ``predict``). Rows
-are expected in time order: the last ``validation_fraction`` of the training rows is the early-stopping
-slice.
+``task`` is ``viral`` (a classifier: ``predict_proba``) or ``velocity`` (a regressor: ``predict``). No head
+weights its classes: every probability is an unweighted estimate, so Brier and ECE mean the same for all
+(``miles.heads.calibration`` then fits the map from these to calibrated probabilities). Rows are expected
+in time order: the last ``validation_fraction`` of the training rows is the early-stopping slice.
 """
 
 from __future__ import annotations
 
 import warnings
-from typing import Literal
 
 import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils.metaestimators import available_if
 
-Task = Literal["viral", "velocity"]
-
-
-def _check_task(task: str) -> None:
-    if task not in ("viral", "velocity"):
-        raise ValueError(f"task must be 'viral' or 'velocity', got {task!r}")
-
-
-def _is_viral(est) -> bool:
-    return est.task == "viral"
-
-
-class HeadMixin:
-    """Shared contract: the task picks classifier or regressor behaviour; inputs are validated the
-    scikit-learn way (2-d, numeric, finite or NaN, same width as in ``fit``)."""
-
-    task: str
-
-    def __sklearn_tags__(self):
-        from sklearn.utils import ClassifierTags, RegressorTags
-
-        tags = super().__sklearn_tags__()
-        viral = getattr(self, "task", "viral") == "viral"
-        tags.estimator_type = "classifier" if viral else "regressor"
-        tags.classifier_tags = ClassifierTags(multi_class=False) if viral else None
-        tags.regressor_tags = None if viral else RegressorTags()
-        tags.input_tags.allow_nan = True  # NaN means "unknown" (a creator with no history)
-        return tags
-
-    def _check_X(self, X, reset: bool) -> np.ndarray:
-        from sklearn.utils.validation import check_is_fitted, validate_data
-
-        if not reset:
-            check_is_fitted(self)
-        return validate_data(self, X, reset=reset, dtype=np.float32, ensure_all_finite="allow-nan")
-
-    def _check_Xy(self, X, y):
-        from sklearn.utils.multiclass import check_classification_targets
-        from sklearn.utils.validation import validate_data
-
-        _check_task(self.task)
-        X, y = validate_data(self, X, y, dtype=np.float32, ensure_all_finite="allow-nan", y_numeric=not _is_viral(self))
-        if _is_viral(self):
-            check_classification_targets(y)
-            self.classes_ = np.unique(y)
-            if len(self.classes_) > 2:
-                raise ValueError(f"Only binary classification is supported: a viral head takes 0/1 labels, "
-                                 f"got classes {self.classes_.tolist()}")
-            if len(self.classes_) < 2:
-                raise ValueError(f"a viral head needs both classes in its training rows, got only one class, "
-                                 f"{self.classes_.tolist()}: use more rows or a larger viral_fraction")
-        return X, y
-
-    def score(self, X, y) -> float:
-        """Accuracy for ``viral``, R² for ``velocity`` (scikit-learn's defaults)."""
-        from sklearn.metrics import accuracy_score, r2_score
-
-        return float(accuracy_score(y, self.predict(X)) if _is_viral(self) else r2_score(y, self.predict(X)))
-
-    def score_values(self, X) -> np.ndarray:
-        """The head's one number per row: P(viral) for ``viral``, predicted velocity for ``velocity``."""
-        return self.predict_proba(X)[:, 1] if self.task == "viral" else self.predict(X)
-
-
-def blocks_of(block_sizes: dict[str, int] | None, n_features: int) -> list[tuple[str, slice]]:
-    if not block_sizes:
-        return [("metadata", slice(0, n_features))]
-    out, start = [], 0
-    for name, size in block_sizes.items():
-        out.append((name, slice(start, start + size)))
-        start += size
-    if start != n_features:
-        raise ValueError(f"block_sizes add up to {start} columns, X has {n_features}")
-    return out
-
-
-class BlockReducer:
-    """Per embedding block, a PCA fit on the training rows; the metadata block passes through."""
-
-    def __init__(self, block_sizes, n_components: int, random_state: int = 0):
-        self.block_sizes, self.n_components, self.random_state = block_sizes, n_components, random_state
-
-    def fit(self, X: np.ndarray) -> BlockReducer:
-        from sklearn.decomposition import PCA
-
-        self.blocks_ = blocks_of(self.block_sizes, X.shape[1])
-        self.pcas_ = {}
-        for name, sl in self.blocks_:
-            if name != "metadata" and self.n_components:
-                k = min(self.n_components, sl.stop - sl.start, max(1, X.shape[0] - 1))
-                self.pcas_[name] = PCA(n_components=k, random_state=self.random_state).fit(X[:, sl])
-        return self
-
-    def transform(self, X: np.ndarray) -> np.ndarray:
-        parts = [self.pcas_[n].transform(X[:, sl]) if n in self.pcas_ else X[:, sl] for n, sl in self.blocks_]
-        return np.hstack(parts).astype(np.float32)
-
-    def names(self) -> list[str]:
-        out = []
-        for n, sl in self.blocks_:
-            k = self.pcas_[n].n_components_ if n in self.pcas_ else sl.stop - sl.start
-            out += [f"{n}_pc{i}" if n in self.pcas_ else f"{n}_{i}" for i in range(k)]
-        return out
+from miles.heads.base import BlockReducer, HeadMixin, Task, check_task, is_viral
 
 
 class BaselineHead(HeadMixin, BaseEstimator):
@@ -146,7 +43,7 @@ class BaselineHead(HeadMixin, BaseEstimator):
     def fit(self, X, y):
         from sklearn.linear_model import LogisticRegression, Ridge
 
-        _check_task(self.task)
+        check_task(self.task)
         texts = _texts(X)
         y = np.asarray(y)
         self.vectoriser_ = self._vectoriser()
@@ -156,19 +53,51 @@ class BaselineHead(HeadMixin, BaseEstimator):
             self.vectoriser_ = self._vectoriser().set_params(words__min_df=1, chars__min_df=1)
             Z = self.vectoriser_.fit_transform(texts)
         if self.task == "viral":
-            self.model_ = LogisticRegression(C=self.C, max_iter=2000, class_weight="balanced").fit(Z, y)
+            self.model_ = LogisticRegression(C=self.C, max_iter=2000).fit(Z, y)
             self.classes_ = self.model_.classes_
         else:
             self.model_ = Ridge(alpha=self.alpha).fit(Z, y.astype(float))
         return self
 
-    @available_if(_is_viral)
+    @available_if(is_viral)
     def predict_proba(self, X):
         return self.model_.predict_proba(self.vectoriser_.transform(_texts(X)))
 
     def predict(self, X):
         Z = self.vectoriser_.transform(_texts(X))
         return self.model_.predict(Z)
+
+    def state(self):
+        words, chars = (t for _, t in self.vectoriser_.transformer_list)
+        cfg = {"words_vocab": {k: int(v) for k, v in words.vocabulary_.items()},
+               "chars_vocab": {k: int(v) for k, v in chars.vocabulary_.items()}}
+        tensors = {"words_idf": words.idf_, "chars_idf": chars.idf_, "coef": np.atleast_2d(self.model_.coef_),
+                   "intercept": np.atleast_1d(self.model_.intercept_)}
+        if self.task == "viral":
+            tensors["classes"] = self.model_.classes_
+        return cfg, tensors
+
+    @classmethod
+    def restore(cls, params, config, tensors):
+        from sklearn.linear_model import LogisticRegression, Ridge
+
+        head = cls(**params)
+        vec = head._vectoriser()
+        words, chars = (t for _, t in vec.transformer_list)
+        for t, voc, idf in ((words, config["words_vocab"], tensors["words_idf"]),
+                            (chars, config["chars_vocab"], tensors["chars_idf"])):
+            t.vocabulary_ = voc
+            t.idf_ = idf
+        head.vectoriser_ = vec
+        if head.task == "viral":
+            head.model_ = LogisticRegression()
+            head.model_.classes_ = head.classes_ = tensors["classes"]
+            head.model_.coef_, head.model_.intercept_ = tensors["coef"], tensors["intercept"]
+        else:
+            head.model_ = Ridge()
+            head.model_.coef_, head.model_.intercept_ = tensors["coef"][0], float(tensors["intercept"][0])
+        return head
+
 
 
 def _texts(X) -> list[str]:
@@ -203,7 +132,7 @@ class CreatorPriorHead(HeadMixin, BaseEstimator):
             self.model_ = LogisticRegression().fit(self._prior(X)[:, None], y)
         return self
 
-    @available_if(_is_viral)
+    @available_if(is_viral)
     def predict_proba(self, X):
         prior = self._prior(self._check_X(X, reset=False))
         return self.model_.predict_proba(prior[:, None])
@@ -213,6 +142,27 @@ class CreatorPriorHead(HeadMixin, BaseEstimator):
         if self.task == "viral":
             return self.model_.predict(self._prior(X)[:, None])
         return self._prior(X)
+
+    def state(self):
+        cfg = {"fill": self.fill_, "n_features_in": self.n_features_in_}
+        tensors = {}
+        if self.task == "viral":
+            tensors = {"coef": self.model_.coef_, "intercept": self.model_.intercept_, "classes": self.model_.classes_}
+        return cfg, tensors
+
+    @classmethod
+    def restore(cls, params, config, tensors):
+        from sklearn.linear_model import LogisticRegression
+
+        head = cls(**params)
+        head.fill_, head.n_features_in_ = config["fill"], config["n_features_in"]
+        if head.task == "viral":
+            head.model_ = LogisticRegression()
+            head.model_.coef_, head.model_.intercept_, head.model_.classes_ = (
+                tensors["coef"], tensors["intercept"], tensors["classes"])
+            head.classes_ = head.model_.classes_
+        return head
+
 
 
 class LightGBMHead(HeadMixin, BaseEstimator):
@@ -260,7 +210,7 @@ class LightGBMHead(HeadMixin, BaseEstimator):
         X = self._check_X(X, reset=False)
         return self.reducer_.transform(X)
 
-    @available_if(_is_viral)
+    @available_if(is_viral)
     def predict_proba(self, X):
         Z = self.transform_features(X)
         return self.model_.predict_proba(Z)
@@ -269,24 +219,37 @@ class LightGBMHead(HeadMixin, BaseEstimator):
         Z = self.transform_features(X)
         return self.model_.predict(Z)
 
+    def state(self):
+        rcfg, tensors = self.reducer_.state()
+        cfg = {"reducer": rcfg, "n_features_in": self.n_features_in_, "feature_names": self.feature_names_,
+               "files": {"model.txt": self.model_.booster_.model_to_string()}}
+        return cfg, tensors
 
-HEADS = {
-    "baseline": (BaselineHead, "TF-IDF + logistic regression on titles (the original project's baseline)"),
-    "creator_prior": (CreatorPriorHead, "the creator's trailing median velocity (the one to beat)"),
-    "lightgbm": (LightGBMHead, "LightGBM on metadata and PCA-reduced embeddings, early stopping"),
-    "mlp": (None, "PyTorch fusion MLP: per-modality projections, two outputs (viral logit, velocity)"),
-}
+    @classmethod
+    def restore(cls, params, config, tensors):
+        import lightgbm as lgb
+
+        head = cls(**params)
+        head.model_ = _BoosterModel(lgb.Booster(model_str=config["files"]["model.txt"]), head.task)
+        head.reducer_ = BlockReducer.restore(config["reducer"], tensors, config["n_features_in"])
+        head.feature_names_ = config["feature_names"]
+        head.n_features_in_ = config["n_features_in"]
+        if head.task == "viral":
+            head.classes_ = np.array([0, 1])
+        return head
 
 
-def list_heads() -> list[str]:
-    return list(HEADS)
+class _BoosterModel:
+    """The parts of LGBMClassifier / LGBMRegressor that a loaded head uses, over a plain Booster."""
 
+    def __init__(self, booster, task: str):
+        self.booster_, self.task = booster, task
+        self.classes_ = np.array([0, 1])
 
-def create_head(name: str, **params):
-    if name not in HEADS:
-        raise ValueError(f"unknown head {name!r}; valid: {', '.join(HEADS)}")
-    if name == "mlp":
-        from miles.heads.mlp import MLPHead
+    def predict_proba(self, Z):
+        p = self.booster_.predict(Z)
+        return np.column_stack([1 - p, p])
 
-        return MLPHead(**params)
-    return HEADS[name][0](**params)
+    def predict(self, Z):
+        p = self.booster_.predict(Z)
+        return (p >= 0.5).astype(int) if self.task == "viral" else p

@@ -1,76 +1,133 @@
-"""``miles train``: fit the deployable heads on every row with a final outcome and save them.
+"""``miles train``: fit the deployable heads on every row with a final outcome and save them in the store.
 
-Artifacts go to ``<store>/heads/<head>/<moment>/<task>/`` (see ``persist``) and each is a row of ``runs``
-(kind ``train``). ``predict`` (a later stage) loads them from there.
+    rows = train_heads(store, heads=("lightgbm",), moments=("pre_upload",), spec=LabelSpec())
+    fitted, meta = load_deployed(store, "lightgbm", "pre_upload")
+
+Each head is fitted by ``miles.heads.fit.fit_head`` (the same path as ``eval``): models on the earlier 80%
+of rows, calibration on the latest 20%. Its folder ``<store>/heads/<head>/<moment>`` holds ``viral/``,
+``velocity/`` (``persist``) and ``head.json``: the label spec and thresholds, the calibration and velocity
+band, the feature list, encoder fingerprints and store versions. ``predict`` reads only that folder.
+Each head is a ``runs`` row (kind ``train``) with its prediction for every training row in ``predictions``.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
+import shutil
 import uuid
 from dataclasses import asdict
 from datetime import datetime, timezone
 from pathlib import Path
 
-from miles.eval.explain import shap_patterns
-from miles.heads.dataset import build_features
+import numpy as np
+
+from miles.errors import MilesError
+from miles.heads.calibration import Calibration
+from miles.heads.dataset import FeatureSet, build_features
+from miles.heads.fit import FittedHead, fit_head
 from miles.heads.labels import LabelSpec
-from miles.heads.models import create_head
-from miles.heads.persist import save_head
+from miles.heads.openings import learn_openings
+from miles.heads.persist import load_head, save_head
 from miles.store import Store
 
 log = logging.getLogger(__name__)
 
 
-def head_dir(store: Store, head: str, moment: str, task: str) -> Path:
-    return store.path / "heads" / head / moment / task
+def head_dir(store: Store, head: str, moment: str) -> Path:
+    return store.path / "heads" / head / moment
+
+
+def head_inputs(fs: FeatureSet, head: str, blocks, seed: int = 0, rows=slice(None)) -> tuple[object, str, dict]:
+    """(X, features label, params) of one head on some blocks of a feature set: the TF-IDF baseline reads
+    the text, the creator prior the metadata block, the others every block given."""
+    if head == "baseline":
+        return fs.texts[rows], "title", {}
+    if head == "creator_prior":
+        return fs.X(["metadata"])[rows], "creator_prior", {"prior_column": fs.scalar_names.index("creator_prior")}
+    sizes = {"metadata": len(fs.scalar_names)}
+    sizes.update({b: getattr(fs, b).shape[1] for b in blocks if b != "metadata"})
+    return fs.X(blocks)[rows], "+".join(blocks), {"block_sizes": {b: sizes[b] for b in blocks}, "random_state": seed}
+
+
+def save_deployed(fitted: FittedHead, folder: Path, meta: dict) -> Path:
+    """Write the head to a new folder and swap it in with one atomic rename of a symlink, so a reader
+    sees the old head or the new one, never half of each."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    stamp = f"{folder.name}@{uuid.uuid4().hex[:12]}"
+    new = folder.parent / stamp
+    save_head(fitted.viral, new / "viral", meta)
+    if fitted.velocity is not None:
+        save_head(fitted.velocity, new / "velocity", meta)
+    (new / "head.json").write_text(json.dumps({**meta, "calibration": fitted.calibration.to_dict(),
+                                               "n_fit": fitted.n_fit}, indent=1, default=str))
+    old = folder.resolve() if folder.is_symlink() else None
+    if folder.exists() and not folder.is_symlink():  # a folder from an older Miles: replace it
+        shutil.rmtree(folder)
+    link = folder.parent / f".{stamp}.link"
+    os.symlink(stamp, link)
+    os.replace(link, folder)
+    if old is not None and old.exists() and old != new.resolve():
+        shutil.rmtree(old, ignore_errors=True)
+    return folder
+
+
+def load_deployed(store: Store, head: str, moment: str = "pre_upload") -> tuple[FittedHead, dict]:
+    folder = head_dir(store, head, moment)
+    if not (folder / "head.json").exists():
+        raise MilesError(f"store {store.path} has no trained {head} head for {moment}: run "
+                         f"`miles train --store {store.path} --heads {head} --moments {moment}` (after `miles embed`)")
+    meta = json.loads((folder / "head.json").read_text())
+    clf, _ = load_head(folder / "viral")
+    reg = load_head(folder / "velocity")[0] if (folder / "velocity" / "config.json").exists() else None
+    return FittedHead(head, clf, reg, Calibration.from_dict(meta["calibration"]), meta.get("n_fit", 0)), meta
 
 
 def train_heads(store: Store, heads=("baseline", "creator_prior", "lightgbm", "mlp"), moments=("pre_upload",),
                 spec: LabelSpec | None = None, seed: int = 0) -> list[dict]:
-    spec = spec or LabelSpec(age_hours=168.0)
+    from miles.heads.explain import shap_patterns
+
+    spec = spec or LabelSpec()
     out = []
     now = datetime.now(timezone.utc)
     for moment in moments:
         fs = build_features(store, moment, spec)
-        fitted = spec.fit(fs.frame)
-        y = fitted.transform(fs.frame)["viral"].to_numpy()
+        fitted_labels = spec.fit(fs.frame)
+        y = fitted_labels.transform(fs.frame)["viral"].to_numpy()
         v = fs.frame["velocity"].to_numpy()
-        blocks = [b for b in ("metadata", "text", "image") if b == "metadata" or getattr(fs, b) is not None]
-        sizes = {"metadata": len(fs.scalar_names)}
-        sizes.update({b: getattr(fs, b).shape[1] for b in blocks if b != "metadata"})
+        if len(np.unique(y)) < 2:
+            raise MilesError(f"all {len(y)} training rows have the same viral label: use more videos or another "
+                             "--viral-fraction")
+        openings = learn_openings(fs.texts, y)
         for head in heads:
-            if head == "baseline":
-                X, features, params = fs.texts, "title", {}
-            elif head == "creator_prior":
-                X, features, params = fs.X(["metadata"]), "creator_prior", {
-                    "prior_column": fs.scalar_names.index("creator_prior")}
-            else:
-                X, features, params = fs.X(blocks), "+".join(blocks), {"block_sizes": sizes, "random_state": seed}
-            meta = {"label_spec": asdict(spec), "thresholds": {"global": fitted.global_threshold,
-                                                               "platform": fitted.platform_thresholds},
-                    "moment": moment, "features": features, "scalar_names": fs.scalar_names, "blocks": blocks,
+            if head == "creator_prior" and fs.frame["creator_id"].isna().all():
+                log.warning("no video has a creator id: the creator_prior head is not trained")
+                continue
+            X, features, params = head_inputs(fs, head, fs.blocks(), seed)
+            fitted = fit_head(head, X, y, v, params)
+            meta = {"head": head, "label_spec": asdict(spec),
+                    "thresholds": {"global": fitted_labels.global_threshold,
+                                   "platform": fitted_labels.platform_thresholds},
+                    "moment": moment, "features": features, "scalar_names": fs.scalar_names, "blocks": fs.blocks(),
                     "encoders": fs.encoders, "store_versions": fs.store_versions, "n_train": len(fs),
                     "trained_at": now.isoformat()}
-            tasks = {}
-            if head == "mlp":
-                model = create_head("mlp", task="viral", **params).fit(X, y, y_aux=v)
-                tasks = {"viral": model}
-            else:
-                tasks = {"viral": create_head(head, task="viral", **params).fit(X, y),
-                         "velocity": create_head(head, task="velocity", **params).fit(X, v)}
-            for task, model in tasks.items():
-                task_meta = meta
-                if task == "viral" and hasattr(model, "reducer_"):  # LightGBM: the model's global SHAP patterns
-                    task_meta = {**meta, "shap_patterns": shap_patterns(model, X, fs.scalar_names, seed=seed)}
-                folder = save_head(model, head_dir(store, head, moment, task), task_meta)
-                run = {"run_id": uuid.uuid4().hex[:16], "created_at": now, "kind": "train", "head": head,
-                       "moment": moment, "split": "all", "features": features, "n_train": len(fs), "n_test": 0,
-                       "metrics": json.dumps({}), "config": json.dumps({"task": task, **meta}, default=str),
-                       "artifact": str(folder)}
-                store.upsert("runs", [run])
-                out.append({"head": head, "moment": moment, "task": task, "features": features, "rows": len(fs),
-                            "artifact": str(folder)})
-                log.info("trained %s %s %s on %d rows → %s", head, moment, task, len(fs), folder)
+            meta["openings"] = openings
+            if head == "lightgbm":  # the model's global SHAP patterns, for recommend
+                meta["shap_patterns"] = shap_patterns(fitted.viral, X, fs.scalar_names, seed=seed)
+            folder = save_deployed(fitted, head_dir(store, head, moment), meta)
+            _, p, vel = fitted.predict(X)
+            run_id = uuid.uuid4().hex[:16]
+            store.upsert("runs", [{"run_id": run_id, "created_at": now, "kind": "train", "head": head,
+                                   "moment": moment, "split": "all", "features": features, "n_train": len(fs),
+                                   "n_test": 0, "metrics": json.dumps({}),
+                                   "config": json.dumps(meta, default=str), "artifact": str(folder)}])
+            store.upsert("predictions", [
+                {"run_id": run_id, "video_id": vid, "viral": int(yy), "p_viral": float(pp), "velocity": float(vv),
+                 "velocity_pred": float(qq)}
+                for vid, yy, pp, vv, qq in zip(fs.frame["video_id"], y, p, v, vel)], update=False)
+            out.append({"head": head, "moment": moment, "features": features, "rows": len(fs),
+                        "calibrated_on": fitted.calibration.n, "run_id": run_id, "artifact": str(folder)})
+            log.info("trained %s %s on %d rows (calibrated on %d) → %s", head, moment, len(fs),
+                     fitted.calibration.n, folder)
     return out

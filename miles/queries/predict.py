@@ -1,13 +1,15 @@
 """``miles predict``: how likely is a draft to break out, why, and which earlier videos like it did.
 
-    out = predict(store, title="Wait for it... ramen hack", thumbnail="draft.jpg", creator_id="creator_0042")
-    out["viral_probability"], out["velocity"], out["factors"], out["similar"]
+    out = predict(store, title="Wait for it... ramen hack", thumbnail=jpeg_bytes, creator_id="creator_0042")
+    out["viral_probability"], out["viral_interval"], out["velocity"], out["factors"], out["similar"]
 
-The draft is encoded with the store's own encoders (fingerprints checked), turned into the ``pre_upload``
-feature row exactly as training rows are (creator followers and history from the store, as of the planned
-publish time), and scored by the trained head. The probability is recalibrated on the head's own
-time-split evaluation predictions when there are some (isotonic), and the velocity interval is the
-2.5–97.5% range of its evaluation residuals.
+A draft is a row that is not in the store yet: its features come from ``miles.heads.dataset.draft_features``,
+the same ``feature_rows`` that builds every training row (creator followers and history from the store
+as of the planned publish time), its title and thumbnail are encoded by the encoders that made the
+head's tables, and it is scored by the trained head. The probability is calibrated by the head's own
+calibration (fitted at ``miles train`` on its latest training rows, saved in the head's folder) and
+comes with the interval of the validation rows scored like it; the velocity interval comes from the same
+rows. ``predict`` never reads evaluation runs.
 """
 
 from __future__ import annotations
@@ -16,143 +18,31 @@ import json
 import logging
 import time
 from datetime import datetime, timezone
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from miles.errors import MilesError
+from miles.heads.dataset import Draft, draft_features
 from miles.heads.features import REGISTRY
-from miles.heads.labels import LabelSpec, compute_outcomes
-from miles.heads.persist import load_head
-from miles.heads.train import head_dir
-from miles.queries.similar import query_vectors, similar
+from miles.heads.labels import LabelSpec
+from miles.heads.train import head_inputs
+from miles.queries.cache import deployed_head, store_view
+from miles.queries.encode import query_vectors
+from miles.queries.similar import similar
 from miles.sources.parse import hashtags_in, parse_hashtags, parse_time
 from miles.store import Store
-from miles.store.text import compose_text
 
 log = logging.getLogger(__name__)
 MOMENT = "pre_upload"
 
 
-_HEADS: dict[tuple, tuple] = {}
+def _factors(model, X: np.ndarray, scalar_names: list[str], scalars: dict, top: int = 5) -> list[dict]:
+    from miles.heads.explain import grouped, tree_shap
 
-
-def _load(store: Store, head: str):
-    viral_dir = head_dir(store, head, MOMENT, "viral")
-    cfg = viral_dir / "config.json"
-    key = (str(viral_dir.resolve()), cfg.stat().st_mtime_ns if cfg.exists() else 0)
-    if key not in _HEADS:
-        _HEADS[key] = _load_uncached(store, head)
-    return _HEADS[key]
-
-
-def _load_uncached(store: Store, head: str):
-    viral_dir = head_dir(store, head, MOMENT, "viral")
-    if not (viral_dir / "config.json").exists():
-        raise ValueError(f"store {store.path} has no trained {head} head for {MOMENT}: run "
-                         f"`miles train --store {store.path} --head {head}` (after `miles embed`)")
-    clf, meta = load_head(viral_dir)
-    reg = None
-    if (head_dir(store, head, MOMENT, "velocity") / "config.json").exists():
-        reg, _ = load_head(head_dir(store, head, MOMENT, "velocity"))
-    return clf, reg, meta
-
-
-def creator_state(store: Store, creator_id: str | None, at: datetime, spec: LabelSpec) -> tuple[float, float, float]:
-    """(log10 followers, creator prior, n prior) of a creator as of ``at``, from the store."""
-    if not creator_id:
-        return np.nan, np.nan, 0.0
-    cid = creator_id.replace("'", "")
-    videos = store.read("videos", columns=["video_id", "creator_id", "platform", "published_at"],
-                        filter=f"creator_id = '{cid}'").to_pandas()
-    if videos.empty:
-        return np.nan, np.nan, 0.0
-    snaps = store.read("snapshots").to_pandas()
-    snaps = snaps[snaps["video_id"].isin(set(videos["video_id"]))]
-    t = pd.Timestamp(at)
-    seen = snaps[(snaps["observed_at"] <= t) & snaps["creator_followers"].notna()].sort_values("observed_at")
-    followers = float(np.log10(seen["creator_followers"].iloc[-1] + 1.0)) if len(seen) else np.nan
-    out = compute_outcomes(videos, snaps, spec)
-    known = out[out["final"] & (out["outcome_known_at"] < t)]
-    prior = float(np.median(known["velocity"])) if len(known) >= spec.min_history else np.nan
-    return followers, prior, float(len(known))
-
-
-def feature_row(store: Store, meta: dict, title: str, hashtags: list[str], thumbnail: str | Path | None,
-                duration: float | None, publish_at: datetime, followers: int | None, creator_id: str | None,
-                timings: dict | None = None) -> tuple[np.ndarray, dict[str, float], dict[str, np.ndarray]]:
-    spec = LabelSpec(**meta["label_spec"])
-    log_f, prior, n_prior = creator_state(store, creator_id, publish_at, spec)
-    if followers is not None:
-        log_f = float(np.log10(followers + 1.0))
-    scalars = {"duration_s": np.nan if duration is None else float(duration), "publish_hour": publish_at.hour,
-               "publish_weekday": publish_at.weekday(), "title_chars": len(title), "title_words": len(title.split()),
-               "hashtag_count": len(hashtags), "has_thumbnail": float(thumbnail is not None), "log_followers": log_f,
-               "creator_prior": prior, "creator_n_prior": n_prior}
-    names = meta["scalar_names"]
-    parts = [np.array([[scalars[n] for n in names]], dtype=np.float32)]
-    tables = {m: t for t, fp in meta.get("encoders", {}).items() for m in ("text", "image") if t.startswith(f"emb_{m}_")}
-    vecs = query_vectors(store, tables, None, compose_text(title, hashtags), thumbnail, timings) if tables else {}
-    for block in meta["blocks"]:
-        if block == "metadata":
-            continue
-        dim = int(next(fp["dim"] for t, fp in meta["encoders"].items() if t.startswith(f"emb_{block}_")))
-        parts.append(vecs.get(block, np.zeros(dim, dtype=np.float32))[None, :])
-    return np.hstack(parts), scalars, vecs
-
-
-_CALIBRATION: dict[tuple, tuple] = {}
-
-
-def _eval_calibration(store: Store, head: str):
-    """Isotonic map and velocity residual quantiles from this head's time-split evaluation predictions
-    (computed once per version of the runs and predictions tables)."""
-    key = (str(store.path.resolve()), head, store.version("runs") if store.has("runs") else 0,
-           store.version("predictions") if store.has("predictions") else 0)
-    if key not in _CALIBRATION:
-        _CALIBRATION[key] = _eval_calibration_uncached(store, head)
-    return _CALIBRATION[key]
-
-
-def _eval_rows(store: Store, head: str):
-    """The head's time-split evaluation predictions (viral, p_viral, velocity, velocity_pred), or None."""
-    key = (str(store.path.resolve()), head, store.version("runs") if store.has("runs") else 0,
-           store.version("predictions") if store.has("predictions") else 0, "rows")
-    if key not in _CALIBRATION:
-        _CALIBRATION[key] = _eval_rows_uncached(store, head)
-    return _CALIBRATION[key]
-
-
-def _eval_calibration_uncached(store: Store, head: str):
-    rows = _eval_rows(store, head)
-    if rows is None:
-        return None, None
-    from sklearn.isotonic import IsotonicRegression
-
-    iso = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0).fit(rows["p_viral"], rows["viral"])
-    resid = (rows["velocity"] - rows["velocity_pred"]).to_numpy()
-    return iso, np.percentile(resid, [2.5, 97.5])
-
-
-def _eval_rows_uncached(store: Store, head: str):
-    from miles.queries.sql import sql
-
-    try:
-        rows = sql(store, "SELECT p.viral, p.p_viral, p.velocity, p.velocity_pred FROM predictions p JOIN runs r "
-                          f"USING (run_id) WHERE r.kind = 'eval' AND r.head = '{head}' AND r.moment = '{MOMENT}' "
-                          "AND r.split = 'time' AND r.features = (SELECT max(features) FROM runs WHERE kind = 'eval' "
-                          f"AND head = '{head}' AND moment = '{MOMENT}' AND split = 'time')").to_pandas()
-    except Exception:  # no eval recorded yet
-        return None
-    return rows if len(rows) >= 50 else None
-
-
-def _factors(clf, X: np.ndarray, scalar_names: list[str], scalars: dict, top: int = 5) -> list[dict]:
-    from miles.eval.explain import grouped, tree_shap
-
-    if not hasattr(clf, "reducer_"):
+    if not hasattr(model, "reducer_"):
         return []
-    values, names = tree_shap(clf, X, scalar_names)
+    values, names = tree_shap(model, X, scalar_names)
     gvals, gnames = grouped(values, names)
     out = []
     for j in np.argsort(-np.abs(gvals[0]))[:top]:
@@ -165,50 +55,87 @@ def _factors(clf, X: np.ndarray, scalar_names: list[str], scalars: dict, top: in
             v = float(values[0, j])
             desc = REGISTRY[n].description if n in REGISTRY else n
             val = scalars.get(n)
-            shown = "unknown" if val is None or (isinstance(val, float) and np.isnan(val)) else f"{val:.3g}"
-            out.append({"kind": "feature", "name": n, "value": None if shown == "unknown" else float(val),
-                        "effect": round(v, 4), "says": f"{desc} = {shown} {'raises' if v > 0 else 'lowers'} the odds "
-                                                       f"({v:+.2f})"})
+            shown = "unknown" if val is None else f"{val:.3g}"
+            out.append({"kind": "feature", "name": n, "value": val, "effect": round(v, 4),
+                        "says": f"{desc} = {shown} {'raises' if v > 0 else 'lowers'} the odds ({v:+.2f})"})
     return out
 
 
-def predict(store: Store, title: str, thumbnail: str | Path | None = None, duration: float | None = None,
+def _creator_note(store: Store, creator_id: str | None) -> str | None:
+    if not creator_id:
+        return "no --creator-id: the creator's history and followers are unknown"
+    videos = store_view(store).videos
+    if not (videos["creator_id"] == creator_id).any():
+        return (f"creator {creator_id!r} has no videos in {store.path}: no history or followers (check the id, "
+                "e.g. `miles sql \"SELECT DISTINCT creator_id FROM videos\"`)")
+    return None
+
+
+def _draft_vectors(store: Store, meta: dict, draft: Draft, thumbnail: bytes | None, timings: dict):
+    tables = {m: t for t in meta.get("encoders", {}) for m in ("text", "image") if t.startswith(f"emb_{m}_")}
+    if not tables:
+        return {}, {}
+    vecs = query_vectors(store, tables, title=draft.title, thumbnail=thumbnail, hashtags=draft.hashtags,
+                         description=draft.description, timings=timings)
+    dims = {m: int(meta["encoders"][t]["dim"]) for m, t in tables.items() if m in meta["blocks"]}
+    return vecs, dims
+
+
+def predict(store: Store, title: str, thumbnail: bytes | None = None, duration: float | None = None,
             publish_at: str | datetime | None = None, followers: int | None = None, creator_id: str | None = None,
-            hashtags: str | list[str] | None = None, head: str = "lightgbm", k: int = 5) -> dict:
-    if not title or not title.strip():
-        raise ValueError("--title is empty: give the draft's title (emoji-only is fine)")
-    clf, reg, meta = _load(store, head)
-    tags = parse_hashtags(hashtags) or hashtags_in(title)
-    at = parse_time(publish_at) if publish_at else datetime.now(timezone.utc)
+            hashtags: str | list[str] | None = None, description: str | None = None, head: str = "lightgbm",
+            k: int = 5) -> dict:
+    if not isinstance(title, str) or not title.strip():
+        raise MilesError("--title is empty: give the draft's title (emoji-only is fine)")
+    if duration is not None and not (np.isfinite(duration) and duration > 0):
+        raise MilesError(f"--duration must be a positive number of seconds, got {duration}")
+    if followers is not None and followers < 0:
+        raise MilesError(f"--followers must be 0 or more, got {followers}")
+    if k < 0:
+        raise MilesError(f"-k must be 0 or more, got {k}")
     timings: dict[str, float] = {}
     t = time.perf_counter()
-    X, scalars, vecs = feature_row(store, meta, title, tags, thumbnail, duration, at, followers, creator_id, timings)
-    timings["features"] = time.perf_counter() - t - timings.get("text_encode", 0) - timings.get("image_encode", 0)
-    if meta["features"] == "title":  # the TF-IDF baseline reads the text itself
-        X = np.array([compose_text(title, tags)], dtype=object)
-    elif meta["features"] == "creator_prior":
-        X = X[:, : len(meta["scalar_names"])]
+    fitted, meta = deployed_head(store, head, MOMENT)
+    spec = LabelSpec(**meta["label_spec"])
+    tags = parse_hashtags(hashtags) if hashtags is not None else hashtags_in(title)
+    try:
+        at = parse_time(publish_at) if publish_at else datetime.now(timezone.utc)
+    except ValueError as err:
+        raise MilesError(f"--publish-at: {err}") from err
+    draft = Draft(title=title, publish_at=at, hashtags=tags, description=description, duration_s=duration,
+                  creator_id=creator_id or None, has_thumbnail=thumbnail is not None)
+    timings["load"] = time.perf_counter() - t
+    vecs, dims = _draft_vectors(store, meta, draft, thumbnail, timings)
     t = time.perf_counter()
-    p_raw = float(clf.predict_proba(X)[0, 1])
-    velocity = float(reg.predict(X)[0]) if reg is not None else float(clf.predict_velocity(X)[0])
-    iso, band = _eval_calibration(store, head)
-    p = float(iso.predict([p_raw])[0]) if iso is not None else p_raw
+    fs = draft_features(store_view(store), draft, spec, meta["scalar_names"], vecs, dims)
+    if followers is not None:  # the creator's own number now beats the store's last observation
+        fs.frame.loc[0, "log_followers"] = float(np.log10(followers + 1.0))
+    X = head_inputs(fs, head, meta["blocks"])[0]
+    timings["features"] = time.perf_counter() - t
+    t = time.perf_counter()
+    raw, p, vel = (float(a[0]) for a in fitted.predict(X))
     timings["heads"] = time.perf_counter() - t
+    scalars = {n: (None if pd.isna(fs.frame.loc[0, n]) else float(fs.frame.loc[0, n])) for n in meta["scalar_names"]}
     t = time.perf_counter()
-    factors = _factors(clf, X, meta["scalar_names"], scalars)
+    factors = _factors(fitted.viral, X, meta["scalar_names"], scalars) if head == "lightgbm" else []
     timings["shap"] = time.perf_counter() - t
     t = time.perf_counter()
-    evidence = similar(store, k=k, viral_only=True, before=at, vectors=vecs, spec=LabelSpec(**meta["label_spec"]))
+    evidence = similar(store, k=k, viral_only=True, before=at, vectors=vecs, spec=spec) if k and vecs else []
     timings["search"] = time.perf_counter() - t
+    notes = [n for n in [_creator_note(store, creator_id)] if n]
+    if not evidence and k:
+        notes.append(f"no video that broke out was published and settled before {at.isoformat()}, so there is "
+                     "no earlier evidence to show")
+    interval = fitted.calibration.interval(p)
+    band = fitted.calibration.velocity_interval(vel)
     return {
         "head": head, "moment": MOMENT,
-        "viral_probability": round(p, 4), "viral_probability_raw": round(p_raw, 4),
-        "calibrated": iso is not None,
-        "velocity": round(velocity, 4),
-        "velocity_interval": None if band is None else [round(velocity + band[0], 4), round(velocity + band[1], 4)],
-        "factors": factors,
-        "similar": evidence,
-        "inputs": {k2: (None if isinstance(v, float) and np.isnan(v) else v) for k2, v in scalars.items()},
+        "viral_probability": round(p, 4), "viral_interval": None if interval is None else [round(x, 4) for x in interval],
+        "viral_probability_raw": round(raw, 4), "calibrated_on": fitted.calibration.n,
+        "velocity": round(vel, 4), "velocity_interval": None if band is None else [round(x, 4) for x in band],
+        "label": {"age_hours": spec.age_hours, "viral_fraction": spec.viral_fraction, "cohort": spec.cohort,
+                  "target": "velocity" if spec.per_hour else "views"},
+        "factors": factors, "similar": evidence, "notes": notes, "inputs": scalars,
         "timings_ms": {k2: round(v * 1000, 1) for k2, v in timings.items()},
     }
 

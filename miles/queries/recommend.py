@@ -5,11 +5,11 @@
     print(out["text"])
 
 1. The draft is scored (``predict``), and so is every variant the creator gives; variants are ranked by
-   calibrated P(viral), each with its change from the draft and a 95% interval (Wilson intervals of the
-   evaluation rows behind each calibrated probability, combined conservatively).
-2. Suggestions compare the draft with its viral neighbours (title length, hook, hashtags, duration,
+   calibrated P(viral), each with its change from the draft and a 95% interval (the Wilson intervals of the
+   head's validation rows behind each calibrated probability, combined conservatively).
+2. Suggestions compare the draft with its viral neighbours (title length, opening, hashtags, duration,
    publish hour, thumbnail brightness, contrast and faces) and with the head's signed SHAP groups, and cite
-   the neighbours. Faces are counted by ``miles.queries.faces`` (OpenCV's packaged frontal-face cascade).
+   the neighbours. Openings are learned from the training rows (``miles.heads.openings``), not listed. Faces are counted by ``miles.queries.faces`` (OpenCV's packaged frontal-face cascade).
    The LightGBM head's global SHAP patterns (mean SHAP per quantile bin of title length, hashtags,
    duration and publish hour over its training rows, saved by ``miles train``) add a suggestion where the
    draft sits in a bin the model scores at least 0.1 log-odds below the best one.
@@ -24,22 +24,17 @@ import io
 import json
 import logging
 import os
-import re
 import urllib.request
-from pathlib import Path
 
 import numpy as np
 
-from miles.eval.metrics import wilson_interval
+from miles.heads.openings import opening_of
+from miles.queries.cache import deployed_head
 from miles.queries.faces import count_faces
-from miles.queries.predict import _load, predict
+from miles.queries.predict import predict
 from miles.store import Store
 
 log = logging.getLogger(__name__)
-
-HOOKS = re.compile(r"^(wait for it|pov|i tried|nobody|you won'?t believe|stop|watch till|\d+ |how |why |this )",
-                   re.IGNORECASE)
-
 
 def _image_stats(data: bytes | None) -> dict:
     """Brightness and contrast (0–1 greyscale mean and std) and the number of frontal faces."""
@@ -65,41 +60,22 @@ def _rounded(stats: dict) -> dict:
 
 
 def _features(title: str, n_hashtags: int, duration, hour, thumb: bytes | None) -> dict:
-    f = {"title_chars": len(title or ""), "hook": bool(HOOKS.search((title or "").strip())),
-         "hashtags": n_hashtags, "duration_s": duration, "publish_hour": hour}
+    f = {"title_chars": len(title or ""), "opening": opening_of(title), "hashtags": n_hashtags,
+         "duration_s": duration, "publish_hour": hour}
     f.update(_image_stats(thumb))
     return f
 
 
-def _prob_interval(store: Store, head: str, p_raw: float) -> tuple[float, float] | None:
-    """Wilson interval of the evaluation rows that share this calibrated probability."""
-    from miles.queries.predict import _eval_calibration, _eval_rows
-
-    iso, _ = _eval_calibration(store, head)
-    rows = _eval_rows(store, head)
-    if iso is None or rows is None:
-        return None
-    cal = iso.predict(rows["p_viral"].to_numpy())
-    c = float(iso.predict([p_raw])[0])
-    same = np.isclose(cal, c)
-    return wilson_interval(float(rows["viral"].to_numpy()[same].sum()), float(same.sum()))
-
-
-def _variant_rows(store, base: dict, drafts: list[tuple[str, str, dict]], head: str) -> list[dict]:
-    base_ci = _prob_interval(store, head, base["viral_probability_raw"])
+def _variant_rows(base: dict, drafts: list[tuple[str, str, dict, dict]]) -> list[dict]:
+    base_ci = base["viral_interval"]
     out = []
-    for kind, label, res in drafts:
-        measured = {}
-        if kind == "thumbnail":
-            measured = _rounded(_image_stats(Path(label).read_bytes()))
-        ci = _prob_interval(store, head, res["viral_probability_raw"])
-        delta = res["viral_probability"] - base["viral_probability"]
-        interval = None
-        if ci and base_ci:
-            interval = [round(ci[0] - base_ci[1], 4), round(ci[1] - base_ci[0], 4)]
+    for kind, label, res, measured in drafts:
+        ci = res["viral_interval"]
+        interval = [round(ci[0] - base_ci[1], 4), round(ci[1] - base_ci[0], 4)] if ci and base_ci else None
         out.append({"kind": kind, "variant": label, "viral_probability": res["viral_probability"],
-                    "delta": round(delta, 4), "delta_interval": interval,
-                    "velocity": res["velocity"], "delta_velocity": round(res["velocity"] - base["velocity"], 4),
+                    "delta": round(res["viral_probability"] - base["viral_probability"], 4),
+                    "delta_interval": interval, "velocity": res["velocity"],
+                    "delta_velocity": round(res["velocity"] - base["velocity"], 4),
                     "why": [f["says"] for f in res["factors"][:2]], **({"thumbnail": measured} if measured else {})})
     return sorted(out, key=lambda r: -r["viral_probability"])
 
@@ -133,13 +109,32 @@ def _pattern_suggestions(patterns: dict, inputs: dict, min_gap: float = 0.1, min
     return out
 
 
-def _suggestions(store: Store, draft: dict, neighbours: list[dict], factors: list[dict]) -> list[dict]:
+def _opening(draft: dict, rows: list[dict], ids: list[str], learned: list[dict]) -> list[dict]:
+    """Suggest an opening learned from the training rows that similar viral videos use and the draft does not."""
+    mine = set(draft["opening"])
+    if any(o["opening"] in mine for o in learned):
+        return []
+    titles = {r["video_id"]: r["title"] for r in rows}
+    for o in learned:
+        users = [i for i in ids if o["opening"] in opening_of(titles.get(i))]
+        if users:
+            return [{"what": f"open with “{o['opening']}…”: of {o['n']} training videos that do, "
+                             f"{o['rate']:.0%} broke out ({o['ci_low']:.0%}–{o['ci_high']:.0%}) against "
+                             f"{o['base_rate']:.0%} of all; {len(users)} of the {len(ids)} similar viral videos "
+                             f"open so (e.g. “{titles[users[0]]}”)", "evidence": users}]
+    return []
+
+
+def _suggestions(store: Store, draft: dict, neighbours: list[dict], factors: list[dict],
+                 openings: list[dict]) -> list[dict]:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     if not neighbours:
         return [{"what": "no similar earlier video that broke out is in the store, so there is no evidence to "
                          "compare with", "evidence": []}]
     ids = [n["video_id"] for n in neighbours]
-    quoted = ", ".join("'" + i.replace("'", "") + "'" for i in ids)
-    rows = store.read("videos", filter=f"video_id IN ({quoted})").to_pylist()
+    rows = store.read("videos", filter=pc.field("video_id").isin(pa.array(ids, pa.string()))).to_pylist()
     feats = {r["video_id"]: _features(r["title"], len(r["hashtags"] or []), r["duration_s"], r["published_at"].hour,
                                       r["thumbnail"]) for r in rows}
     out = []
@@ -157,11 +152,7 @@ def _suggestions(store: Store, draft: dict, neighbours: list[dict], factors: lis
                             f"{lo:.3g}–{hi:.3g}{unit} (median {med:.3g}) — consider {direction}",
                     "evidence": [i for i in ids if i in feats]})
 
-    hooks = [i for i in ids if feats.get(i, {}).get("hook")]
-    if not draft["hook"] and len(hooks) * 2 >= len(ids):
-        examples = "; ".join(f"“{next(r['title'] for r in rows if r['video_id'] == i)}”" for i in hooks[:2])
-        out.append({"what": f"open with a hook: {len(hooks)} of {len(ids)} similar viral videos do ({examples})",
-                    "evidence": hooks})
+    out += _opening(draft, rows, ids, openings)
     with_thumb = [i for i in ids if "faces" in feats.get(i, {})]
     faced = [i for i in with_thumb if feats[i]["faces"] > 0]
     if draft.get("faces") == 0 and len(with_thumb) >= 2 and len(faced) * 2 >= len(with_thumb):
@@ -190,7 +181,9 @@ def _suggestions(store: Store, draft: dict, neighbours: list[dict], factors: lis
 
 def deterministic_text(result: dict) -> str:
     d = result["draft"]
-    lines = [f"P(viral) {d['viral_probability']:.2f}, velocity {d['velocity']:.2f} log10 views/h."]
+    ci = d.get("viral_interval")
+    lines = [f"P(viral) {d['viral_probability']:.2f}" + (f" [{ci[0]:.2f}, {ci[1]:.2f}]" if ci else "")
+             + f", velocity {d['velocity']:.2f} log10 views/h."]
     for s in result["suggestions"]:
         cite = f" (see {', '.join(s['evidence'][:3])})" if s["evidence"] else ""
         lines.append(f"- {s['what']}{cite}")
@@ -233,24 +226,27 @@ def llm_text(evidence: dict, fallback: str, timeout: float = 20.0) -> tuple[str,
         return fallback + f"\n(LLM unavailable: {type(err).__name__}; deterministic text shown)", "deterministic"
 
 
-def recommend(store: Store, title: str, thumbnail: str | Path | None = None, duration: float | None = None,
+def recommend(store: Store, title: str, thumbnail: bytes | None = None, duration: float | None = None,
               publish_at=None, followers: int | None = None, creator_id: str | None = None, hashtags=None,
-              title_variants=(), thumbnail_variants=(), head: str = "lightgbm", k: int = 5,
-              use_llm: bool = False) -> dict:
+              title_variants=(), thumbnail_variants: list[tuple[str, bytes]] | tuple = (), head: str = "lightgbm",
+              k: int = 5, use_llm: bool = False) -> dict:
+    """``thumbnail_variants``: (label, image bytes) pairs; the label (a file name, say) only names the row."""
     common = dict(duration=duration, publish_at=publish_at, followers=followers, creator_id=creator_id,
                   hashtags=hashtags, head=head, k=k)
     base = predict(store, title=title, thumbnail=thumbnail, **common)
-    drafts = [("title", t, predict(store, title=t, thumbnail=thumbnail, **common)) for t in title_variants]
-    drafts += [("thumbnail", str(p), predict(store, title=title, thumbnail=p, **common)) for p in thumbnail_variants]
+    drafts = [("title", t, predict(store, title=t, thumbnail=thumbnail, **common), {}) for t in title_variants]
+    drafts += [("thumbnail", label, predict(store, title=title, thumbnail=data, **common),
+                _rounded(_image_stats(data))) for label, data in thumbnail_variants]
     inputs = base["inputs"]
-    thumb = Path(thumbnail).read_bytes() if thumbnail else None
-    mine = _features(title, int(inputs["hashtag_count"]), inputs["duration_s"], inputs["publish_hour"], thumb)
-    result = {"draft": {k2: base[k2] for k2 in ("viral_probability", "velocity", "velocity_interval", "calibrated")},
-              "measured": _rounded(mine),
-              "factors": base["factors"], "similar": base["similar"],
-              "suggestions": _suggestions(store, mine, base["similar"], base["factors"])
-              + _pattern_suggestions(_load(store, head)[2].get("shap_patterns", {}), inputs),
-              "variants": _variant_rows(store, base, drafts, head)}
+    mine = _features(title, int(inputs["hashtag_count"]), inputs["duration_s"], int(inputs["publish_hour"]), thumbnail)
+    meta = deployed_head(store, head)[1]
+    result = {"draft": {k2: base[k2] for k2 in ("viral_probability", "viral_interval", "velocity",
+                                                "velocity_interval")},
+              "measured": _rounded(mine), "factors": base["factors"], "similar": base["similar"],
+              "notes": base["notes"],
+              "suggestions": _suggestions(store, mine, base["similar"], base["factors"], meta.get("openings", []))
+              + _pattern_suggestions(meta.get("shap_patterns", {}), inputs),
+              "variants": _variant_rows(base, drafts)}
     text = deterministic_text(result)
     result["text"], result["text_source"] = llm_text(result, text) if use_llm else (text, "deterministic")
     return result

@@ -15,9 +15,16 @@ so that tests can check that a model recovers a signal we planted. The story:
    part) + a content effect (hook strength, thumbnail brightness, face and text, contrast: the
    part an encoder can see) + timing (evening posts and short videos do a little better) + heavy-tailed
    noise (Student t, 3 d.f.).
-4. **Snapshots** at about 1 h, 6 h, 24 h and 7 days after publishing follow a saturating curve
-   views(t) = V·(1 − exp(−t/τ)) with a per-video τ; a snapshot exists only if its time is before the
-   collection date. Likes, comments and shares scale with views, a little more for better content.
+4. **Snapshots**: the crawler visits a few minutes before and a few minutes after each mark (1 h, 6 h,
+   24 h, 7 days), so early features have their numbers and the label at 7 days is bracketed. Views follow
+   a saturating curve views(t) = V·(1 − exp(−t/τ)) with a per-video τ; a snapshot exists only if its time
+   is before the collection date. Likes, comments and shares scale with views, a little more for better
+   content.
+5. **Leak canaries** (``canaries=True``, the default): what real crawls do to the unwary. A creator's
+   followers jump by half, 30 minutes after one of their videos takes off (top 20% of outcomes), so a
+   follower count read *after* publishing gives the outcome away; and such a video's description gains
+   "trending" as soon as it does, the way crawled descriptions carry what happened after upload. An honest
+   ``pre_upload`` model gains nothing from either (``tests/heads/test_canaries.py``).
 
 So an honest model sees what real data shows: the creator prior carries most of the skill, content adds
 some, and a model that reads titles and thumbnails beats metadata alone.
@@ -41,6 +48,8 @@ START = datetime(2026, 3, 2, tzinfo=timezone.utc)
 DAYS = 180
 COLLECTED = START + timedelta(days=DAYS + 2)  # the moment the (synthetic) crawler stopped
 SNAPSHOT_HOURS = (1.0, 6.0, 24.0, 168.0)
+JUMP = 1.5  # followers multiply by this after a video takes off (a canary)
+JUMP_AFTER_H = 0.5
 SIZE = (288, 512)  # portrait 9:16, as shorts covers are
 
 NICHES: dict[str, dict] = {
@@ -170,7 +179,8 @@ def _thumbnail(rng: np.random.Generator, niche: dict, bright: float, contrast: f
     return buf.getvalue()
 
 
-def generate(out_dir: str | Path, n_videos: int = 2000, seed: int = 0, progress: bool = False) -> DemoFiles:
+def generate(out_dir: str | Path, n_videos: int = 2000, seed: int = 0, progress: bool = False,
+             canaries: bool = True) -> DemoFiles:
     """Write ``videos.csv`` (one row per observation) and ``thumbnails/`` under ``out_dir``."""
     from tqdm.auto import tqdm
 
@@ -180,6 +190,7 @@ def generate(out_dir: str | Path, n_videos: int = 2000, seed: int = 0, progress:
     thumbs = out / "thumbnails"
     thumbs.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
+    crawl = np.random.default_rng([seed, 1])  # crawl times: their own stream, so the videos are the same
     niche_names = list(NICHES)
     n_creators = max(8, n_videos // 16)
     creators = []
@@ -197,7 +208,7 @@ def generate(out_dir: str | Path, n_videos: int = 2000, seed: int = 0, progress:
     # Some creators post much more than others.
     activity = rng.lognormal(0.0, 0.8, n_creators)
     activity /= activity.sum()
-    rows = []
+    videos = []
     for i in tqdm(range(n_videos), desc="demo data", unit="video", disable=None if progress else True, leave=False):
         cr = creators[int(rng.choice(n_creators, p=activity))]
         niche = NICHES[cr["niche"]]
@@ -223,30 +234,16 @@ def generate(out_dir: str | Path, n_videos: int = 2000, seed: int = 0, progress:
         log_f0 = cr["log_followers"] + cr["growth"] * day / math.log(10)
         log_v7d = 0.8 * log_f0 - 0.45 + cr["skill"] + content + timing + 0.18 * float(rng.standard_t(3))
         tau = float(np.exp(rng.normal(math.log(18), 0.5)))  # hours to ~63% of final views
-        v_inf = 10 ** log_v7d / (1 - math.exp(-168 / tau))
         like_rate = float(np.clip(rng.normal(0.045 + 0.04 * content, 0.01), 0.005, 0.3))
         vid = f"demo_{i:06d}"
         thumb_name = ""
         if rng.random() >= 0.02:  # 2% of videos have no thumbnail file, as in real crawls
             thumb_name = f"thumbnails/{vid}.jpg"
             (out / thumb_name).write_bytes(_thumbnail(rng, niche, bright, contrast, face, text))
-        for hrs in SNAPSHOT_HOURS:
-            # The crawler visits a little before each mark, so an "early 1 h" model has its 1 h numbers.
-            observed = published + timedelta(hours=hrs, seconds=-int(rng.integers(0, 480)))
-            if observed > COLLECTED:
-                break
-            t = (observed - published).total_seconds() / 3600
-            views = int(v_inf * (1 - math.exp(-t / tau)))
-            followers = int(10 ** (cr["log_followers"] + cr["growth"] * (day + t / 24) / math.log(10)))
-            rows.append({
-                "video_id": vid, "platform": "demo", "creator_id": cr["id"], "title": title,
-                "description": f"{thing} | {cr['niche']} | SYNTHETIC demo video",
-                "hashtags": " ".join(f"#{t}" for t in tags), "language": "en", "duration_s": duration,
-                "published_at": published.isoformat(), "thumbnail": thumb_name,
-                "observed_at": observed.isoformat(), "views": views,
-                "likes": int(views * like_rate), "comments": int(views * like_rate * 0.06),
-                "shares": int(views * like_rate * 0.12), "creator_followers": followers,
-            })
+        videos.append({"vid": vid, "cr": cr, "day": day, "published": published, "title": title, "thing": thing,
+                       "tags": tags, "duration": duration, "log_v7d": log_v7d, "tau": tau, "like_rate": like_rate,
+                       "thumb": thumb_name})
+    rows = _observations(videos, crawl, canaries)
     csv_path = out / "videos.csv"
     with open(csv_path, "w", newline="", encoding="utf-8") as f:
         writer = csv.DictWriter(f, fieldnames=list(rows[0]))
@@ -254,6 +251,41 @@ def generate(out_dir: str | Path, n_videos: int = 2000, seed: int = 0, progress:
         writer.writerows(rows)
     log.info("demo data: %d videos, %d creators, %d observation rows in %s", n_videos, n_creators, len(rows), out)
     return DemoFiles(csv=csv_path, thumbnails=thumbs, videos=n_videos, rows=len(rows))
+
+
+def _observations(videos: list[dict], crawl: np.random.Generator, canaries: bool) -> list[dict]:
+    """One CSV row per crawl of each video: a few minutes before and after each mark."""
+    took_off = np.quantile([v["log_v7d"] for v in videos], 0.8)
+    jumps: dict[str, list[datetime]] = {}  # creator -> when their followers jumped
+    for v in videos:
+        if canaries and v["log_v7d"] >= took_off:
+            jumps.setdefault(v["cr"]["id"], []).append(v["published"] + timedelta(hours=JUMP_AFTER_H))
+    rows = []
+    for v in videos:
+        cr, published = v["cr"], v["published"]
+        v_inf = 10 ** v["log_v7d"] / (1 - math.exp(-168 / v["tau"]))
+        viral = canaries and v["log_v7d"] >= took_off
+        for hrs in SNAPSHOT_HOURS:
+            for offset in (-int(crawl.integers(0, 480)), int(crawl.integers(60, 1200))):
+                observed = published + timedelta(hours=hrs, seconds=offset)
+                if observed > COLLECTED:
+                    continue
+                t = (observed - published).total_seconds() / 3600
+                views = int(v_inf * (1 - math.exp(-t / v["tau"])))
+                jumped = sum(j <= observed for j in jumps.get(cr["id"], []))
+                followers = int(10 ** (cr["log_followers"] + cr["growth"] * (v["day"] + t / 24) / math.log(10))
+                                * JUMP ** jumped)
+                trending = " | trending" if viral and t >= JUMP_AFTER_H else ""
+                rows.append({
+                    "video_id": v["vid"], "platform": "demo", "creator_id": cr["id"], "title": v["title"],
+                    "description": f"{v['thing']} | {cr['niche']} | SYNTHETIC demo video{trending}",
+                    "hashtags": " ".join(f"#{t}" for t in v["tags"]), "language": "en", "duration_s": v["duration"],
+                    "published_at": published.isoformat(), "thumbnail": v["thumb"],
+                    "observed_at": observed.isoformat(), "views": views,
+                    "likes": int(views * v["like_rate"]), "comments": int(views * v["like_rate"] * 0.06),
+                    "shares": int(views * v["like_rate"] * 0.12), "creator_followers": followers,
+                })
+    return rows
 
 
 def _pick_title(rng: np.random.Generator, hook_rate: float) -> tuple[str, float]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -19,6 +18,7 @@ from miles.sources.parse import (
     parse_seconds,
     parse_time,
 )
+from miles.store.text import content_hash
 
 COUNT_FIELDS = ("views", "likes", "comments", "shares", "creator_followers")
 MAX_TEXT = 5000  # characters kept of a title or description
@@ -54,14 +54,6 @@ class Canonical:
     reject: str | None = None  # the row is not stored
     notes: list[str] = field(default_factory=list)  # the row is stored, with these problems
     snapshot_skipped: str | None = None
-
-
-def content_hash(title: str | None, thumbnail: bytes | None) -> str:
-    h = hashlib.sha256()
-    h.update((title or "").encode("utf-8"))
-    h.update(b"\x00")
-    h.update(thumbnail or b"")
-    return h.hexdigest()
 
 
 def raw_json(data: dict[str, Any], limit: int = 20_000) -> str:
@@ -139,7 +131,7 @@ def normalize(raw: RawRow, opts: Options) -> Canonical:
         "duration_s": duration,
         "published_at": published,
         "thumbnail": thumbnail,
-        "content_hash": content_hash(title, thumbnail),
+        "content_hash": content_hash(title, tags, description, thumbnail),
     }
     has_counts = any(counts[c] is not None for c in ("views", "likes", "comments", "shares"))
     if has_counts or counts["creator_followers"] is not None:

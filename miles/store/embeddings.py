@@ -52,6 +52,9 @@ def open_embedding_table(store: Store, name: str, fingerprint_json: str, with_em
     if not store.has(name):
         return store.create(name, embedding_schema(int(fp["dim"]), fingerprint_json, with_empty_flag))
     have = table_fingerprint(store, name)
+    if have.get("modality") == "text" and "text" not in have.get("preprocessing", {}):
+        # tables from before the text recipe was recorded hold titles and hashtags
+        have["preprocessing"] = {**have.get("preprocessing", {}), "text": "title+hashtags"}
     diff = [k for k in IDENTITY_FIELDS if have.get(k) != fp.get(k)]
     if diff:
         raise ValueError(

@@ -63,7 +63,7 @@ def test_a_bad_file_in_a_batch_fails_alone_and_pngs_go_through_pillow():
 
 
 def test_job_with_the_torchvision_decoder_matches_pillow(tmp_path):
-    from miles.embed.base import create_encoder
+    from miles.embed.registry import create_encoder
 
     enc = {"image": create_encoder("efficientnet_lite0")}
     stores = [ingested_store(tmp_path / name, videos=24) for name in ("a", "b")]  # the same demo data twice
@@ -102,7 +102,7 @@ def test_nvjpeg_matches_the_cpu_decoders():
 
 @pytest.mark.gpu
 def test_job_on_cuda_with_nvjpeg(tmp_path):
-    from miles.embed.base import create_encoder
+    from miles.embed.registry import create_encoder
 
     gpu_store, cpu_store = (ingested_store(tmp_path / name, videos=40) for name in ("gpu", "cpu"))
     rep = embed(gpu_store, EmbedConfig(progress=False, modalities=("image",), decoder="nvjpeg", batch_size=16),

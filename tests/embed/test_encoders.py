@@ -2,8 +2,9 @@ import numpy as np
 import pytest
 import torch
 
-from miles.embed.base import Fingerprint, WeightsNotFound, create_encoder, list_encoders, table_name
-from miles.embed.reader import compose_text
+from miles.embed.base import Fingerprint, WeightsNotFound, table_name
+from miles.embed.registry import create_encoder, list_encoders
+from miles.store.text import compose_text
 
 
 @pytest.fixture(scope="module")

@@ -7,9 +7,9 @@ import time
 import numpy as np
 import pytest
 
-from miles.embed.base import create_encoder
 from miles.embed.job import EmbedConfig, embed
 from miles.embed.reader import in_shard, parse_shard
+from miles.embed.registry import create_encoder
 from tests.conftest import ingested_store, jpeg_bytes
 
 

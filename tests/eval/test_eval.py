@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from miles.eval.metrics import METRICS, bootstrap_samples, ece, paired_gain, with_interval
+from miles.eval.metrics import bootstrap_weights, ece, metric, paired_gain, with_interval
 from miles.eval.splits import split_indices
 
 
@@ -43,15 +43,16 @@ def test_metrics_and_intervals():
     y = rng.integers(0, 2, 400)
     s = y + rng.normal(0, 1, 400)
     groups = np.repeat(np.arange(40), 10)
-    samples = bootstrap_samples(groups, 100)
-    val, lo, hi = with_interval("auroc", y, s, samples)
+    W = bootstrap_weights(groups, 100)
+    val, lo, hi = with_interval("auroc", y, s, W)
     assert lo < val < hi and 0.6 < val < 0.9
     assert ece(np.array([0, 1, 1, 0]), np.array([0.0, 1.0, 1.0, 0.0])) == 0.0
-    assert METRICS["velocity_mae"](np.array([1.0, 2.0]), np.array([1.5, 2.5])) == 0.5
-    gain, glo, ghi = paired_gain("velocity_mae", y.astype(float), y + 0.1, y + 0.5, samples)
+    assert metric("velocity_mae", np.array([1.0, 2.0]), np.array([1.5, 2.5])) == 0.5
+    gain, glo, ghi = paired_gain("velocity_mae", y.astype(float), y + 0.1, y + 0.5, W)
     assert gain == pytest.approx(0.4) and glo > 0  # positive = better, also for lower-is-better metrics
-    # resamples draw whole creators
-    assert all(len(set(groups[i])) <= 40 and len(i) % 10 == 0 for i in samples[:5])
+    # resamples draw whole creators: every row of a creator has its creator's weight
+    assert all(len(set(w[groups == g])) == 1 for w in W[:5] for g in range(40))
+    assert (W.sum(1) == 400).all()
 
 
 def test_eval_on_demo_store(demo_store, tmp_path):

@@ -17,10 +17,20 @@ def frames(specs):
 
 
 def test_velocity_interpolates_at_fixed_age():
-    v, s = frames([("a", "c", 0, [(12, 1200), (36, 3600)])])
+    v, s = frames([("a", "c", 0, [(18, 1800), (30, 3000)])])
     out = compute_outcomes(v, s, LabelSpec(age_hours=24))
     assert out.loc[0, "velocity"] == pytest.approx(np.log10((2400 + 1) / 24))
-    assert out.loc[0, "outcome_known_at"] == T0 + pd.Timedelta(hours=36)
+    assert out.loc[0, "outcome_known_at"] == T0 + pd.Timedelta(hours=30)
+    assert out.loc[0, "final"]
+
+
+@pytest.mark.parametrize("ages, final", [((12, 36), False), ((16, 30), True), ((1, 720), False), ((23.5,), True),
+                                         ((6, 25), True), ((6, 30), False), ((30, 40), False)])
+def test_interpolation_needs_snapshots_close_on_both_sides(ages, final):
+    """Around a 24 h label: one snapshot within 5% of it, or one on each side within a factor 2."""
+    v, s = frames([("a", "c", 0, [(a, int(100 * a)) for a in ages])])
+    out = compute_outcomes(v, s, LabelSpec(age_hours=24))
+    assert bool(out.loc[0, "final"]) is final
 
 
 def test_velocity_single_snapshot_uses_observation_age():
@@ -57,18 +67,26 @@ def test_viral_threshold_fit_on_training_rows_only():
 
 def test_unseen_cohort_falls_back_to_platform_threshold():
     v, s = frames([(f"v{i}", "c", i * 24.0 * 7, [(24, 100 * (i + 1))]) for i in range(6)])
-    out = compute_outcomes(v, s, LabelSpec())
-    fitted = LabelSpec().fit(out.iloc[:3])
+    out = compute_outcomes(v, s, LabelSpec(age_hours=24))
+    fitted = LabelSpec(age_hours=24).fit(out.iloc[:3])
     th = fitted.thresholds(out.iloc[3:])
     assert np.allclose(th, fitted.platform_thresholds["p"])
 
 
 def test_breakout_label():
     v, s = frames([("a", "c", 0, [(24, 240)]), ("b", "c", 48, [(24, 2400)]), ("d", "c", 96, [(24, 250)])])
-    out = compute_outcomes(v, s, LabelSpec())
-    labels = LabelSpec().fit(out).transform(out)
+    out = compute_outcomes(v, s, LabelSpec(age_hours=24))
+    labels = LabelSpec(age_hours=24).fit(out).transform(out)
     assert np.isnan(labels.loc[0, "breakout"])
     assert labels.loc[1, "breakout"] == 1.0 and labels.loc[2, "breakout"] == 0.0
+
+
+def test_label_spec_defaults_are_the_command_line_defaults():
+    from miles.cli import build_parser, label_spec
+
+    for command in ("eval", "train", "similar"):
+        args = build_parser().parse_args([command] + (["--title", "x"] if command == "similar" else []))
+        assert label_spec(args) == LabelSpec(), command
 
 
 def test_bad_specs():

@@ -3,8 +3,9 @@ import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from miles.heads.mlp import MLPHead
-from miles.heads.models import BaselineHead, CreatorPriorHead, LightGBMHead, create_head, list_heads
+from miles.heads.models import BaselineHead, CreatorPriorHead, LightGBMHead
 from miles.heads.persist import load_head, save_head
+from miles.heads.registry import create_head, list_heads
 
 # The creator-prior head reads one column (the prior) by design, so the checks that expect a model to
 # learn from every column do not apply to it.

@@ -1,48 +1,122 @@
+import json
+
 import numpy as np
+import pandas as pd
+import pyarrow.compute as pc
 import pytest
 
-from miles.heads.dataset import build_features
-from miles.heads.persist import load_head
-from miles.heads.train import head_dir
+from miles.errors import MilesError
+from miles.heads.dataset import Draft, build_features, draft_features
+from miles.queries import sql
+from miles.queries.cache import deployed_head, store_view
+from miles.queries.encode import query_vectors
 from miles.queries.predict import predict
+from tests.conftest import jpeg_bytes
+
+TABLES = {"text": "emb_text_minilm", "image": "emb_image_efficientnet_lite0"}
 
 
-def test_predict_reproduces_the_head_on_a_stored_video(demo_store, tmp_path):
+def _stored(store, video_id):
+    return store.read("videos", filter=pc.field("video_id") == video_id).to_pylist()[0]
+
+
+def test_draft_path_equals_training_rows_for_50_stored_videos(demo_store):
+    """One feature path: each stored video, built as a draft from its own title, hashtags, thumbnail bytes,
+    duration, creator and publish time (the store holding what it held then — every feature is as of that
+    time), equals its training row; and predict gives the head's stored prediction for it."""
     fs = build_features(demo_store, "pre_upload")
-    row = fs.frame.iloc[-1]
-    video = demo_store.read("videos", filter=f"video_id = '{row['video_id']}'").to_pylist()[0]
-    thumb = None
-    if video["thumbnail"] is not None:
-        thumb = tmp_path / "t.jpg"
-        thumb.write_bytes(video["thumbnail"])
-    out = predict(demo_store, title=video["title"], hashtags=video["hashtags"], thumbnail=thumb,
-                  duration=video["duration_s"], publish_at=video["published_at"], creator_id=video["creator_id"])
-    clf, meta = load_head(head_dir(demo_store, "lightgbm", "pre_upload", "viral"))
-    X = fs.X(meta["blocks"])[[len(fs) - 1]]
-    assert out["viral_probability_raw"] == pytest.approx(float(clf.predict_proba(X)[0, 1]), abs=1e-4)
-    for name in ("log_followers", "creator_prior", "title_chars", "hashtag_count"):
-        expected = row[name]
-        got = out["inputs"][name]
-        assert (got is None and np.isnan(expected)) or got == pytest.approx(expected, abs=1e-5), name
-    assert 0 <= out["viral_probability"] <= 1
-    lo, hi = out["velocity_interval"]
-    assert lo < out["velocity"] < hi
+    fitted, meta = deployed_head(demo_store, "lightgbm")
+    run = sql(demo_store, "SELECT run_id FROM runs WHERE kind = 'train' AND head = 'lightgbm' AND moment = "
+                          "'pre_upload' ORDER BY created_at DESC LIMIT 1").to_pylist()[0]["run_id"]
+    stored = sql(demo_store, f"SELECT video_id, p_viral, velocity_pred FROM predictions WHERE run_id = '{run}'"
+                 ).to_pandas().set_index("video_id")
+    rows = np.random.default_rng(0).choice(len(fs), size=50, replace=False)
+    for i in rows:
+        row = fs.frame.iloc[i]
+        v = _stored(demo_store, row["video_id"])
+        draft = Draft(title=v["title"], publish_at=v["published_at"], hashtags=v["hashtags"], duration_s=v["duration_s"],
+                      creator_id=v["creator_id"], has_thumbnail=v["thumbnail"] is not None)
+        vecs = query_vectors(demo_store, TABLES, title=v["title"], hashtags=v["hashtags"], thumbnail=v["thumbnail"])
+        d = draft_features(store_view(demo_store), draft, fs.spec, fs.scalar_names, vecs,
+                           {"text": 384, "image": 1280})
+        pd.testing.assert_series_equal(d.frame.iloc[0][fs.scalar_names], row[fs.scalar_names], check_names=False,
+                                       check_dtype=False)
+        assert d.frame.iloc[0]["text"] == row["text"]
+        np.testing.assert_allclose(d.X(["text", "image"])[0], fs.X(["text", "image"])[i], atol=2e-5)
+        out = predict(demo_store, title=v["title"], hashtags=v["hashtags"], thumbnail=v["thumbnail"],
+                      duration=v["duration_s"], publish_at=v["published_at"], creator_id=v["creator_id"], k=0)
+        assert out["viral_probability"] == pytest.approx(stored.loc[row["video_id"], "p_viral"], abs=2e-3)
+        assert out["velocity"] == pytest.approx(stored.loc[row["video_id"], "velocity_pred"], abs=2e-3)
+
+
+def test_predict_is_calibrated_with_intervals_and_never_certain(demo_store):
+    out = predict(demo_store, title="Wait for it... crispy tofu 🔥", creator_id="creator_0001", duration=20,
+                  thumbnail=jpeg_bytes())
+    fitted, meta = deployed_head(demo_store, "lightgbm")
+    lo, hi = out["viral_interval"]
+    assert 0 < out["viral_probability"] < 1 and lo <= hi
+    assert out["calibrated_on"] == fitted.calibration.n > 0
+    vlo, vhi = out["velocity_interval"]
+    assert vlo < out["velocity"] < vhi
     assert out["factors"] and all("says" in f for f in out["factors"])
     assert all(s["viral"] for s in out["similar"])
+    # the most extreme inputs still get a probability inside the calibration's bounds
+    for title, followers in (("POV: you finally fix the squeaky door 😂 #diy", 0), ("x", 10**9)):
+        p = predict(demo_store, title=title, followers=followers, thumbnail=jpeg_bytes(colour=(255, 0, 0)))
+        assert fitted.calibration.floor <= p["viral_probability"] <= fitted.calibration.ceiling
+        assert 0 < p["viral_probability"] < 1
+
+
+def test_a_date_before_any_data_is_ordinary_input(demo_store):
+    out = predict(demo_store, title="POV: you finally fix the squeaky door 😂 #diy", duration=28,
+                  publish_at="2025-08-01T18:00:00Z", followers=12000)
+    assert out["similar"] == [] and any("no video that broke out" in n for n in out["notes"])
+    assert out["viral_interval"] is not None and 0 < out["viral_probability"] < 1
+
+
+def test_unknown_creator_is_said(demo_store):
+    out = predict(demo_store, title="hello", creator_id="cr'eator_00'11")
+    assert any("has no videos" in n for n in out["notes"])
+    assert out["inputs"]["creator_n_prior"] == 0
 
 
 def test_predict_without_a_trained_head_is_clear(tmp_path):
     from tests.conftest import ingested_store
 
     store = ingested_store(tmp_path, videos=20)
-    with pytest.raises(ValueError, match="run `miles train"):
+    with pytest.raises(MilesError, match="run `miles train"):
         predict(store, title="hello")
-    with pytest.raises(ValueError, match="empty"):
+    with pytest.raises(MilesError, match="empty"):
         predict(store, title="  ")
 
 
 @pytest.mark.parametrize("head", ["mlp", "baseline", "creator_prior"])
 def test_predict_with_other_heads(demo_store, head):
     out = predict(demo_store, title="Wait for it... crispy tofu 🔥", creator_id="creator_0001", duration=20, head=head)
-    assert 0 <= out["viral_probability"] <= 1 and np.isfinite(out["velocity"])
+    assert 0 < out["viral_probability"] < 1 and np.isfinite(out["velocity"])
     assert set(out["timings_ms"]) >= {"heads", "shap", "search"}
+
+
+def test_predict_cli_and_its_errors(demo_store, tmp_path, capsys):
+    from miles.cli import main
+
+    thumb = tmp_path / "t.jpg"
+    thumb.write_bytes(jpeg_bytes())
+    args = ["predict", "--store", str(demo_store.path), "--title", "POV: you finally fix the squeaky door 😂 #diy",
+            "--duration", "28", "--publish-at", "2025-08-01T18:00:00Z", "--followers", "12000"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("P(viral) ") and "no video that broke out" in out
+    assert main(args + ["--json", "--thumbnail", str(thumb)]) == 0
+    got = json.loads(capsys.readouterr().out)
+    assert 0 < got["viral_probability"] < 1 and got["similar"] == []
+    bad = tmp_path / "bad.jpg"
+    bad.write_bytes(b"not an image")
+    for extra, message in ((["--thumbnail", str(bad)], "not a decodable image"), (["--duration", "-3"], "positive"),
+                           (["--publish-at", "yesterday-ish"], "--publish-at"), (["-k", "-1"], "-k")):
+        try:
+            code = main(args + extra)
+        except SystemExit as exit_:  # argparse's own check of a flag
+            code = exit_.code
+        err = capsys.readouterr().err
+        assert code == 2 and message in err and "Traceback" not in err, err

@@ -5,8 +5,8 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
+from miles.queries.cache import deployed_head
 from miles.queries.faces import count_faces
-from miles.queries.predict import _load
 from miles.queries.recommend import _pattern_suggestions, _suggestions, llm_text, recommend
 
 
@@ -16,13 +16,14 @@ def draft(demo_store, tmp_path):
     a, b = tmp_path / "a.jpg", tmp_path / "b.jpg"
     a.write_bytes(rows[0]["thumbnail"])
     b.write_bytes(rows[1]["thumbnail"])
-    return a, b
+    return a, b  # files, for the CLI; the library takes bytes
 
 
 def test_recommend_ranks_variants_and_cites_neighbours(demo_store, draft):
     a, b = draft
-    out = recommend(demo_store, title="ramen at home", thumbnail=a, creator_id="creator_0001", duration=25,
-                    title_variants=["Wait for it... ramen hack", "ramen"], thumbnail_variants=[b])
+    out = recommend(demo_store, title="ramen at home", thumbnail=a.read_bytes(), creator_id="creator_0001",
+                    duration=25, title_variants=["Wait for it... ramen hack", "ramen"],
+                    thumbnail_variants=[("b.jpg", b.read_bytes())])
     assert len(out["variants"]) == 3
     probs = [v["viral_probability"] for v in out["variants"]]
     assert probs == sorted(probs, reverse=True)
@@ -34,8 +35,8 @@ def test_recommend_ranks_variants_and_cites_neighbours(demo_store, draft):
     assert out["suggestions"] and all(set(s["evidence"]) <= neighbour_ids for s in out["suggestions"])
     assert out["text_source"] == "deterministic" and out["text"].startswith("P(viral)")
     assert "Best variant" in out["text"]
-    assert set(out["measured"]) >= {"title_chars", "hook", "brightness", "contrast", "faces"}
-    patterns = _load(demo_store, "lightgbm")[2]["shap_patterns"]  # saved by `miles train`
+    assert set(out["measured"]) >= {"title_chars", "opening", "brightness", "contrast", "faces"}
+    patterns = deployed_head(demo_store, "lightgbm")[1]["shap_patterns"]  # saved by `miles train`
     assert {"duration_s", "title_chars", "hashtag_count", "publish_hour"} <= set(patterns)
     thumb_row = next(v for v in out["variants"] if v["kind"] == "thumbnail")
     assert thumb_row["thumbnail"]["faces"] == count_faces(b.read_bytes())
@@ -46,13 +47,13 @@ def test_faces_suggestion_cites_the_neighbours_with_faces(demo_store):
     faced = [r["video_id"] for r in rows[:80] if count_faces(r["thumbnail"]) > 0][:3]
     plain = [r["video_id"] for r in rows[:80] if count_faces(r["thumbnail"]) == 0][:1]
     assert len(faced) == 3 and plain
-    draft = {"title_chars": 20, "hook": True, "hashtags": 2, "duration_s": 30, "publish_hour": None,
-             "brightness": 0.5, "contrast": 0.2, "faces": 0}
-    out = _suggestions(demo_store, draft, [{"video_id": i} for i in faced + plain], [])
+    draft = {"title_chars": 20, "opening": ("wait", "wait for"), "hashtags": 2, "duration_s": 30,
+             "publish_hour": None, "brightness": 0.5, "contrast": 0.2, "faces": 0}
+    out = _suggestions(demo_store, draft, [{"video_id": i} for i in faced + plain], [], [])
     face = [s for s in out if s["what"].startswith("show a face")]
     assert len(face) == 1 and face[0]["what"].startswith("show a face: 3 of 4") and set(face[0]["evidence"]) == set(faced)
     factors = [{"kind": "group", "name": "format", "effect": -0.001}, {"kind": "group", "name": "timing", "effect": -0.4}]
-    out = _suggestions(demo_store, dict(draft, faces=1), [{"video_id": i} for i in faced + plain], factors)
+    out = _suggestions(demo_store, dict(draft, faces=1), [{"video_id": i} for i in faced + plain], factors, [])
     assert not any("face" in s["what"] for s in out)
     assert [s["what"] for s in out if "holds" in s["what"]] == ["the model holds the timing against this draft "
                                                                  "(-0.40 log-odds)"]  # a negligible -0.00 is not said
@@ -116,7 +117,7 @@ def test_no_endpoint_means_deterministic(monkeypatch):
 
 def test_recommend_with_llm_end_to_end(demo_store, draft, server):
     Fake.mode = "ok"
-    out = recommend(demo_store, title="ramen at home", thumbnail=draft[0], use_llm=True)
+    out = recommend(demo_store, title="ramen at home", thumbnail=draft[0].read_bytes(), use_llm=True)
     assert out["text_source"] == "llm" and out["text"] == "- open with a hook"
 
 
@@ -148,3 +149,24 @@ def test_pattern_suggestions_need_a_real_gap_and_enough_rows():
     assert [s["pattern"] for s in out] == ["duration_s"]
     assert "5–15 s +0.40" in out[0]["what"] and "(55 s)" in out[0]["what"] and "-0.30" in out[0]["what"]
     assert _pattern_suggestions(patterns, dict(inputs, duration_s=10.0)) == []
+
+
+def test_opening_suggestion_is_learned_and_cites_the_neighbours_that_use_it(demo_store):
+    """Openings come from the head's training rows (no template list): one is suggested only when a similar
+    viral video opens with it and the draft does not."""
+    from miles.heads.openings import opening_of
+
+    learned = deployed_head(demo_store, "lightgbm")[1]["openings"]
+    assert learned and all(o["ci_low"] > o["base_rate"] for o in learned)
+    rows = demo_store.read("videos", columns=["video_id", "title"]).to_pylist()
+    top = learned[0]["opening"]
+    users = [r["video_id"] for r in rows if top in opening_of(r["title"])][:2]
+    others = [r["video_id"] for r in rows if not opening_of(r["title"]) or
+              not any(o["opening"] in opening_of(r["title"]) for o in learned)][:2]
+    draft = {"title_chars": 20, "opening": ("my",), "hashtags": 2, "duration_s": 30, "publish_hour": None}
+    out = _suggestions(demo_store, draft, [{"video_id": i} for i in users + others], [], learned)
+    opening = [s for s in out if s["what"].startswith("open with")]
+    assert len(opening) == 1 and set(opening[0]["evidence"]) == set(users)
+    out = _suggestions(demo_store, dict(draft, opening=opening_of(f"{top} it")), [{"video_id": i} for i in users],
+                       [], learned)
+    assert not any(s["what"].startswith("open with") for s in out)  # the draft already opens so

@@ -1,0 +1,87 @@
+"""Encode a query (a draft's title and thumbnail bytes) with the encoders that made the store's tables.
+
+    vecs = query_vectors(store, {"text": "emb_text_minilm", "image": "emb_image_efficientnet_lite0"},
+                         title="Wait for it...", hashtags=["food"], thumbnail=jpeg_bytes)
+
+Each encoder is rebuilt by name and checked against its table's fingerprint (weights, dimension), and
+the text is composed by the table's own recipe (title and hashtags, plus the description when the table
+was made with it), so a query vector is comparable with the stored ones. Thumbnails are bytes: no string
+from a client ever becomes a file path here.
+"""
+
+from __future__ import annotations
+
+import time
+from functools import lru_cache
+
+import numpy as np
+
+from miles.errors import MilesError
+from miles.store import Store
+from miles.store.embeddings import table_fingerprint
+from miles.store.text import compose_text, text_recipe
+
+
+@lru_cache(maxsize=4)
+def _encoder(name: str, weights_sha256: str, dim: int):
+    from miles.embed.registry import create_encoder
+
+    enc = create_encoder(name)
+    mine = enc.fingerprint
+    if (mine.dim, mine.weights_sha256) != (dim, weights_sha256):
+        raise MilesError(f"the store's vectors were made by {name} with weights {weights_sha256[:12]}, but this "
+                         f"machine's {name} has weights {mine.weights_sha256[:12]}: the vectors would not be "
+                         "comparable")
+    return enc
+
+
+def store_encoder(store: Store, table: str):
+    """The encoder that made ``table``, checked against the table's fingerprint (loaded once per process)."""
+    fp = table_fingerprint(store, table)
+    return _encoder(fp["name"], fp["weights_sha256"], int(fp["dim"]))
+
+
+def query_vectors(store: Store, tables: dict[str, str], video_id: str | None = None, title: str | None = None,
+                  thumbnail: bytes | None = None, hashtags: list[str] | None = None, description: str | None = None,
+                  timings: dict | None = None) -> dict[str, np.ndarray]:
+    """One (d,) unit vector per modality that the query has (encode times added to ``timings``)."""
+    import pyarrow.compute as pc
+
+    from miles.sources.parse import hashtags_in
+
+    timings = {} if timings is None else timings
+    out: dict[str, np.ndarray] = {}
+    if video_id is not None:
+        for modality, table in tables.items():
+            rows = store.read(table, columns=["vector"], filter=pc.field("video_id") == video_id)
+            if rows.num_rows:
+                out[modality] = np.asarray(rows["vector"][0].as_py(), dtype=np.float32)
+        if not out:
+            raise MilesError(f"video {video_id!r} has no vectors in {sorted(tables.values())}: is it in the store? "
+                             f"(`miles embed --store {store.path}` encodes new videos)")
+        return out
+    if title is None and thumbnail is None:
+        raise MilesError("give --video-id, or --title (and optionally --thumbnail)")
+    if title is not None and "text" in tables:
+        enc = store_encoder(store, tables["text"])
+        recipe = text_recipe(table_fingerprint(store, tables["text"]))
+        tags = hashtags if hashtags is not None else hashtags_in(title)
+        t = time.perf_counter()
+        out["text"] = enc.encode_texts([compose_text(title, tags, description if recipe.description else None)])[0]
+        timings["text_encode"] = time.perf_counter() - t
+    if thumbnail is not None and "image" in tables:
+        from miles.embed.reader import decode
+        from miles.sources.images import MAX_BYTES, ImageError, verify_image
+
+        enc = store_encoder(store, tables["image"])
+        t = time.perf_counter()
+        try:
+            if len(thumbnail) > MAX_BYTES:
+                raise ImageError(f"it is {len(thumbnail) / 2**20:.1f} MiB, over the limit of {MAX_BYTES / 2**20:.0f} MiB")
+            verify_image(thumbnail)
+            pixels = decode(thumbnail, enc.preprocess)
+        except ImageError as err:
+            raise MilesError(f"the thumbnail cannot be used: {err}") from err
+        out["image"] = enc.encode_images(pixels[None])[0]
+        timings["image_encode"] = time.perf_counter() - t
+    return out
