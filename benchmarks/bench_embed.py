@@ -31,7 +31,8 @@ import numpy as np, torch
 from PIL import Image
 from miles.embed.registry import create_encoder, preset_encoders
 from miles.embed.job import EmbedConfig, embed
-from miles.embed.reader import compose_text, decode
+from miles.embed.reader import decode
+from miles.store.text import compose_text
 from miles.store import Store
 
 store_dir, preset, device, batch, random_ok = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5] == "1"

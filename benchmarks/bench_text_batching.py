@@ -31,11 +31,12 @@ def main() -> None:
 
     from miles.embed.base import Encoder
     from miles.embed.job import EmbedConfig, embed, text_groups
-    from miles.embed.reader import compose_text, fetch, plan
+    from miles.embed.reader import fetch, plan
     from miles.embed.registry import create_encoder
     from miles.sources import ingest
     from miles.sources.demo import generate
     from miles.store import Store
+    from miles.store.text import compose_text
 
     class ByCharacters:
         """The same encoder, but reporting each text's cost in characters."""

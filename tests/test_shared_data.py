@@ -67,12 +67,12 @@ def test_korean_titles_and_bilibili_covers_embed(tmp_path):
     assert all(r["video_id"] != bv and r["published_at"] < pub.isoformat() for r in rows)
     train_heads(store, heads=("lightgbm",), spec=spec)
     cover = folder / "covers" / f"{bv}.jpg"
-    out = predict(store, title="小蛋糕致上百人食物中毒？", thumbnail=cover, duration=120)
-    assert 0 <= out["viral_probability"] <= 1 and out["factors"]
+    out = predict(store, title="小蛋糕致上百人食物中毒？", thumbnail=cover.read_bytes(), duration=120)
+    assert 0 < out["viral_probability"] < 1 and out["factors"] and out["viral_interval"]
     from miles.queries import sql
     from miles.queries.recommend import recommend
 
-    rec = recommend(store, title="小蛋糕", thumbnail=cover, title_variants=["小蛋糕致上百人食物中毒？为什么"])
+    rec = recommend(store, title="小蛋糕", thumbnail=cover.read_bytes(), title_variants=["小蛋糕致上百人食物中毒？为什么"])
     assert rec["text"] and len(rec["variants"]) == 1
     n = sql(store, "SELECT count(*) AS n FROM videos_latest WHERE platform = 'bilibili'").to_pylist()[0]["n"]
     assert n == 946

@@ -123,9 +123,21 @@ def evaluate(store: Store, config: EvalConfig | None = None) -> EvalResult:
     return result
 
 
+def fit_labels(frame: pd.DataFrame, train: np.ndarray, spec: LabelSpec) -> pd.DataFrame:
+    """The labels of every row, with the viral thresholds fitted on the training rows only."""
+    return spec.fit(frame.iloc[train]).transform(frame)
+
+
+def fit_and_score(head: str, X, y: np.ndarray, v: np.ndarray, train: np.ndarray, test: np.ndarray, params: dict):
+    """Fit one head on the training rows only (``fit_head``: its calibration slice is the latest of them)
+    and score the test rows: (fitted head, raw P(viral), calibrated P(viral), velocity)."""
+    fitted = fit_head(head, X[train], y[train], v[train], params)
+    return (fitted, *fitted.predict(X[test]))
+
+
 def _evaluate_split(fs: FeatureSet, moment: str, split: str, heads, cfg: EvalConfig, result: EvalResult) -> None:
     tr, te = split_indices(fs.frame, split, cfg.test_fraction, cfg.seed, cfg.purge)
-    lab = cfg.spec.fit(fs.frame.iloc[tr]).transform(fs.frame)  # thresholds from training rows only
+    lab = fit_labels(fs.frame, tr, cfg.spec)
     y, v = lab["viral"].to_numpy(), fs.frame["velocity"].to_numpy()
     groups = fs.frame["creator_id"].astype(object).where(fs.frame["creator_id"].notna(), fs.frame["video_id"])
     groups = groups.to_numpy()
@@ -137,10 +149,9 @@ def _evaluate_split(fs: FeatureSet, moment: str, split: str, heads, cfg: EvalCon
     scores: dict[tuple[str, str], Fitted] = {}
     for head in heads:
         for blocks in _variants(fs, head, cfg.ablations):
-            Xtr, features, params = head_inputs(fs, head, blocks, cfg.seed, rows=tr)
-            Xte = head_inputs(fs, head, blocks, cfg.seed, rows=te)[0]
-            fitted = fit_head(head, Xtr, y[tr], v[tr], params)
-            raw, p, vel = fitted.predict(Xte)
+            X, features, params = head_inputs(fs, head, blocks, cfg.seed)
+            fitted, raw, p, vel = fit_and_score(head, X, y, v, tr, te, params)
+            Xte = X[te]
             f = Fitted(head, moment, split, features, te, p, vel, fitted.viral, Xte if head == "lightgbm" else None,
                        raw)
             result.fitted.append(f)

@@ -24,15 +24,20 @@ def has_creators(frame: pd.DataFrame) -> bool:
 
 
 def _creator_draw(groups: np.ndarray, fraction: float, seed: int, among=None) -> set:
-    """Creators drawn in a seeded random order until they hold ``fraction`` of the rows (of ``among``)."""
+    """Creators drawn in a seeded random order until they hold ``fraction`` of the rows (of ``among``); a
+    creator who would carry the share far past it is passed over, so one prolific creator cannot turn a
+    30% test side into 70%."""
     pool = groups if among is None else groups[among]
     uniq = np.unique(pool)
     np.random.default_rng(seed).shuffle(uniq)
     sizes = pd.Series(pool).value_counts()
+    goal = fraction * len(pool)
     taken, chosen = 0, set()
     for g in uniq:
-        if taken >= fraction * len(pool):
+        if taken >= goal:
             break
+        if chosen and taken + int(sizes[g]) > 1.15 * goal:
+            continue
         chosen.add(g)
         taken += int(sizes[g])
     return chosen

@@ -46,7 +46,8 @@ def learn_openings(titles, viral, min_rows: int = 30, z: float = 3.0, top: int =
         if lo > base:
             out.append({"opening": o, "n": len(idx), "rate": round(k / len(idx), 4), "ci_low": round(lo, 4),
                         "ci_high": round(hi, 4), "base_rate": round(base, 4)})
-    # A two-word opening that says no more than its first word is dropped in favour of the word.
-    kept = [r for r in out if not any(s["opening"] == r["opening"].split()[0] and s is not r and
-                                      s["rate"] >= r["rate"] - 0.02 for s in out)]
+    # A two-word opening is kept only when it says more than its first word: its rate's lower bound must
+    # clear the word's own rate.
+    rate = {r["opening"]: r["rate"] for r in out}
+    kept = [r for r in out if " " not in r["opening"] or r["ci_low"] > rate.get(r["opening"].split()[0], -1.0)]
     return sorted(kept, key=lambda r: -r["ci_low"])[:top]

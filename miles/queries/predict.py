@@ -37,7 +37,13 @@ log = logging.getLogger(__name__)
 MOMENT = "pre_upload"
 
 
-def _factors(model, X: np.ndarray, scalar_names: list[str], scalars: dict, top: int = 5) -> list[dict]:
+ABSENT = {"thumbnail embedding": "no thumbnail given", "title embedding": "no title vector"}
+
+
+def _factors(model, X: np.ndarray, scalar_names: list[str], scalars: dict, absent: set[str], top: int = 5
+             ) -> list[dict]:
+    """The head's SHAP values for this draft in words: groups first, then single features. A group the
+    draft lacks (``absent``: no thumbnail, say) is described as missing, as the model saw it."""
     from miles.heads.explain import grouped, tree_shap
 
     if not hasattr(model, "reducer_"):
@@ -46,9 +52,10 @@ def _factors(model, X: np.ndarray, scalar_names: list[str], scalars: dict, top: 
     gvals, gnames = grouped(values, names)
     out = []
     for j in np.argsort(-np.abs(gvals[0]))[:top]:
-        v = float(gvals[0, j])
-        out.append({"kind": "group", "name": gnames[j], "effect": round(v, 4),
-                    "says": f"{gnames[j]} {'raises' if v > 0 else 'lowers'} the odds of breaking out ({v:+.2f} log-odds)"})
+        v, g = float(gvals[0, j]), gnames[j]
+        what = f"{ABSENT[g]} (scored as videos without one are)" if g in absent else g
+        out.append({"kind": "group", "name": g, "effect": round(v, 4),
+                    "says": f"{what} {'raises' if v > 0 else 'lowers'} the odds of breaking out ({v:+.2f} log-odds)"})
     for j in np.argsort(-np.abs(values[0]))[: top * 3]:
         n = names[j]
         if n in scalar_names and len([f for f in out if f["kind"] == "feature"]) < top:
@@ -117,7 +124,8 @@ def predict(store: Store, title: str, thumbnail: bytes | None = None, duration: 
     timings["heads"] = time.perf_counter() - t
     scalars = {n: (None if pd.isna(fs.frame.loc[0, n]) else float(fs.frame.loc[0, n])) for n in meta["scalar_names"]}
     t = time.perf_counter()
-    factors = _factors(fitted.viral, X, meta["scalar_names"], scalars) if head == "lightgbm" else []
+    absent = {"thumbnail embedding"} if thumbnail is None else set()
+    factors = _factors(fitted.viral, X, meta["scalar_names"], scalars, absent) if head == "lightgbm" else []
     timings["shap"] = time.perf_counter() - t
     t = time.perf_counter()
     evidence = similar(store, k=k, viral_only=True, before=at, vectors=vecs, spec=spec) if k and vecs else []

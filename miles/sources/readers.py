@@ -185,13 +185,17 @@ def read_smp(path: Path, user_map: dict[str, str]) -> Iterator[RawRow]:
     ``popularity`` is a log-scaled view count whose base and observation time the set does not state. It
     is read as log2(views + 1), the SMP image track's convention; ranks (AUROC, Spearman within the set)
     do not depend on that choice. With no observation time in the files, the counts become a snapshot
-    only when ``--observed-at`` is given; otherwise the summary counts them as skipped."""
+    only when ``--observed-at`` is given; otherwise the summary counts them as skipped.
+
+    ``post_suggested_words`` are TikTok's search suggestions gathered when the set was crawled, after
+    publishing: they are not the creator's description and are not read (a ``pre_upload`` model must not
+    see them). The post has no caption apart from its hashtags, which become the title text."""
     folder = path if path.is_dir() else path.parent
     videos = _load_jsonl_by(_smp_file(folder, "videos"), "pid")
     users = _load_jsonl_by(_smp_file(folder, "users"), "uid")
     popularity = _load_jsonl_by(_smp_file(folder, "popularity"), "pid")
     smp_map = {"video_id": "pid", "creator_id": "uid", "title": "post_text", "hashtags": "post_content",
-               "description": "post_suggested_words", "language": "post_text_language",
+               "language": "post_text_language",
                "duration_s": "video_duration", "published_at": "post_time",
                "creator_followers": "user_follower_count", "views": "smp_views", **user_map}
     for raw in read_jsonl(_smp_file(folder, "posts"), smp_map):
@@ -202,8 +206,6 @@ def read_smp(path: Path, user_map: dict[str, str]) -> Iterator[RawRow]:
             pop = popularity.get(str(d.get("pid")), {}).get("popularity")
             d["smp_views"] = round(2.0 ** float(pop) - 1) if isinstance(pop, (int, float)) else None
             d["post_text"] = " ".join(f"#{t}" for t in str(d.get("post_content") or "").split(",") if t.strip())
-            if isinstance(d.get("post_suggested_words"), list):
-                d["post_suggested_words"] = ", ".join(map(str, d["post_suggested_words"]))
             raw.columns = resolve_columns(d, smp_map)
             raw.platform = "tiktok"
         yield raw

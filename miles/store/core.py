@@ -16,12 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-os.environ.setdefault("LANCE_LOG", "error")  # lance logs "creating new dataset" warnings at WARN level
+import pyarrow as pa
+import pyarrow.compute as pc
 
-import pyarrow as pa  # noqa: E402
-import pyarrow.compute as pc  # noqa: E402
-
-from miles.store.schema import KEYS, SCHEMAS  # noqa: E402
+from miles.store.schema import KEYS, SCHEMAS
 
 log = logging.getLogger(__name__)
 
@@ -41,11 +39,11 @@ class UpsertResult:
 
 
 class Store:
-    """A Miles store directory. Tables are created on first write with their canonical schema."""
+    """A Miles store directory. Tables are created on first write with their canonical schema; the
+    directory itself too (opening a store to read never creates anything)."""
 
     def __init__(self, path: str | os.PathLike[str]):
         self.path = Path(path)
-        self.path.mkdir(parents=True, exist_ok=True)
         self._db = None
 
     @property
@@ -55,6 +53,7 @@ class Store:
         if self._db is None:
             import lancedb
 
+            self.path.mkdir(parents=True, exist_ok=True)
             self._db = lancedb.connect(str(self.path))
         return self._db
 
@@ -69,6 +68,8 @@ class Store:
 
     # ---- tables -------------------------------------------------------------------------------
     def table_names(self) -> list[str]:
+        if not self.path.is_dir():
+            return []
         return sorted(p.name[: -len(".lance")] for p in self.path.glob("*.lance") if p.is_dir())
 
     def has(self, name: str) -> bool:

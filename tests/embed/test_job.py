@@ -38,7 +38,7 @@ def test_embed_then_rerun_encodes_nothing(small, encoders):
     assert np.allclose(np.linalg.norm(v, axis=1), 1.0, atol=1e-5)
     # The stored vector is the encoder's vector for the composed text.
     row = small.read("videos", filter="video_id = 'demo_000000'").to_pylist()[0]
-    from miles.embed.reader import compose_text
+    from miles.store.text import compose_text
 
     expected = encoders["text"].encode_texts([compose_text(row["title"], row["hashtags"])])[0]
     assert np.abs(np.array(text["demo_000000"][1]) - expected).max() < 1e-5
@@ -52,7 +52,7 @@ def test_embed_then_rerun_encodes_nothing(small, encoders):
 def test_every_text_vector_belongs_to_its_video(small, encoders):
     # Small batches, groups and sort windows: texts are reordered by length within each window of 16 and
     # committed 8 at a time; every stored vector must still be its own video's.
-    from miles.embed.reader import compose_text
+    from miles.store.text import compose_text
 
     rep = embed(small, EmbedConfig(progress=False, modalities=("text",), batch_size=4, commit_every=2,
                                    sort_window=2), encoders)["text"]

@@ -1,13 +1,26 @@
-"""The leak test: no feature of a moment may move when data after that moment changes."""
+"""Leak tests, each shown to fail on a deliberately leaky variant of the code it guards.
+
+1. Point in time: no feature of a moment may move when anything observed after that moment changes —
+   every snapshot column scaled, observation times after the cutoff moved, new post-cutoff snapshots
+   inserted. Mutants: an as-of join that looks ``nearest`` instead of backward, a post-publication
+   follower count, a creator prior that reads outcomes not yet known.
+2. No test row teaches the model: a test row's prediction may depend on the training rows and on its own
+   inputs only; changing the features and outcomes of *other* test rows must not move it. Mutants:
+   thresholds fitted on all rows, PCA fitted on the rows being scored, early stopping on the test rows.
+"""
 
 import numpy as np
 import pandas as pd
 import pytest
 
+import miles.heads.dataset as dataset
+import miles.heads.history as history
 from miles.heads.dataset import assemble, scalar_names_for
 from miles.heads.features import MOMENTS, moment_hours
 from miles.heads.labels import LabelSpec
 from tests.conftest import ingested_store
+
+SPEC = LabelSpec(age_hours=168.0)
 
 
 @pytest.fixture(scope="module")
@@ -19,22 +32,76 @@ def frames(tmp_path_factory):
     return videos, store.read("snapshots").to_pandas()
 
 
-@pytest.mark.parametrize("moment", MOMENTS)
-def test_features_ignore_everything_after_the_cutoff(frames, moment):
-    videos, snaps = frames
-    spec = LabelSpec(age_hours=168.0)
-    base = assemble(videos, snaps, moment, spec).set_index("video_id")
+def after_cutoff(snaps: pd.DataFrame, cutoff: pd.Timestamp, rng) -> pd.DataFrame:
+    """Everything observed after ``cutoff`` changed: every count scaled, times moved (still after it), and
+    a new snapshot of each video inserted just after the cutoff with extreme counts."""
+    later = snaps["observed_at"] > cutoff
+    out = snaps.copy()
+    for col in ("views", "likes", "comments", "shares", "creator_followers"):
+        out.loc[later, col] = out.loc[later, col] * 7 + 13
+    minutes = rng.integers(1, 90, int(later.sum()))
+    out.loc[later, "observed_at"] = np.maximum(out.loc[later, "observed_at"] + pd.to_timedelta(minutes, unit="m"),
+                                               cutoff + pd.Timedelta(seconds=1))
+    extra = snaps.drop_duplicates("video_id").copy()
+    extra["observed_at"] = cutoff + pd.Timedelta(minutes=1)
+    for col in ("views", "likes", "comments", "shares", "creator_followers"):
+        extra[col] = 10**9
+    return pd.concat([out, extra], ignore_index=True)
+
+
+def cutoff_violations(videos, snaps, moment: str, n: int = 12) -> list[tuple[str, str]]:
+    """(video, feature) pairs that moved when everything after the video's cutoff changed."""
+    base = assemble(videos, snaps, moment, SPEC).set_index("video_id")
     names = scalar_names_for(moment)
     rng = np.random.default_rng(0)
-    for vid in rng.choice(base.index.to_numpy(), size=12, replace=False):
+    moved = []
+    for vid in rng.choice(base.index.to_numpy(), size=n, replace=False):
         cutoff = base.loc[vid, "published_at"] + pd.Timedelta(hours=moment_hours(moment))
-        later = snaps["observed_at"] > cutoff
-        changed = snaps.copy()
-        changed.loc[later, "views"] = changed.loc[later, "views"] * 7 + 13
-        changed.loc[later, "likes"] = changed.loc[later, "likes"] * 3
-        changed.loc[later, "creator_followers"] = changed.loc[later, "creator_followers"] * 5
-        after = assemble(videos, changed, moment, spec).set_index("video_id")
-        pd.testing.assert_series_equal(base.loc[vid, names], after.loc[vid, names], check_names=False)
+        after = assemble(videos, after_cutoff(snaps, cutoff, rng), moment, SPEC).set_index("video_id")
+        if vid not in after.index:  # its label moved out of reach: the label may, features may not
+            continue
+        for name in names:
+            a, b = base.loc[vid, name], after.loc[vid, name]
+            if not (a == b or (pd.isna(a) and pd.isna(b))):
+                moved.append((vid, name))
+    return moved
+
+
+@pytest.mark.parametrize("moment", MOMENTS)
+def test_features_ignore_everything_after_the_cutoff(frames, moment):
+    assert cutoff_violations(*frames, moment) == []
+
+
+def _nearest(left, right, on, by):
+    return pd.merge_asof(left, right, on=on, by=by, direction="nearest")
+
+
+def _followers_at_the_end(real):
+    def leaky(rows, view, moment, spec):
+        f = real(rows, view, moment, spec)
+        end = pd.Series([pd.Timestamp.max.tz_localize("UTC")] * len(rows))
+        f["log_followers"] = history.followers_asof(view.followers(), rows["creator_id"], end)
+        return f
+    return leaky
+
+
+def _prior_from_every_outcome(real):
+    def leaky(outcomes, creator_ids, times, min_history=1):
+        return real(outcomes, creator_ids, [pd.Timestamp.max.tz_localize("UTC")] * len(creator_ids), min_history)
+    return leaky
+
+
+@pytest.mark.parametrize("mutant, moment", [("nearest as-of join", "pre_upload"), ("nearest as-of join", "early_6h"),
+                                            ("post-publication followers", "pre_upload"),
+                                            ("prior from outcomes not yet known", "pre_upload")])
+def test_the_cutoff_test_catches_each_leak(frames, monkeypatch, mutant, moment):
+    if mutant == "nearest as-of join":
+        monkeypatch.setattr(history, "asof", _nearest)
+    elif mutant == "post-publication followers":
+        monkeypatch.setattr(dataset, "feature_rows", _followers_at_the_end(dataset.feature_rows))
+    else:
+        monkeypatch.setattr(dataset, "creator_history", _prior_from_every_outcome(history.creator_history))
+    assert cutoff_violations(*frames, moment), f"the {mutant} went unnoticed"
 
 
 def test_every_feature_is_registered_for_its_moment():
@@ -42,20 +109,100 @@ def test_every_feature_is_registered_for_its_moment():
         assert scalar_names_for(moment)  # asserts registry membership inside
 
 
-def test_the_leak_test_can_fail(frames):
-    """A feature computed from after the cutoff (the final views) is caught by the same comparison."""
-    videos, snaps = frames
-    spec = LabelSpec(age_hours=168.0)
-    base = assemble(videos, snaps, "pre_upload", spec).set_index("video_id")
-    vid = base.index[5]
-    changed = snaps.copy()
-    later = changed["observed_at"] > base.loc[vid, "published_at"]
-    changed.loc[later, "views"] *= 7
-    after = assemble(videos, changed, "pre_upload", spec).set_index("video_id")
-    assert base.loc[vid, "velocity"] != after.loc[vid, "velocity"]  # the label moves, as it must
-
-
 def test_label_must_come_after_the_moment(frames):
+    from miles.errors import MilesError
+
     videos, snaps = frames
-    with pytest.raises(ValueError, match="features would contain the answer"):
+    with pytest.raises(MilesError, match="features would contain the answer"):
         assemble(videos, snaps, "early_24h", LabelSpec(age_hours=24))
+
+
+def test_latest_observation_label_needs_an_observation_after_the_moment(frames):
+    """``--label-age 0`` with an early moment: only rows observed after the moment have something to predict."""
+    from miles.errors import MilesError
+
+    videos, snaps = frames
+    latest = LabelSpec(age_hours=None)
+    rows = assemble(videos, snaps, "early_6h", latest)
+    pub = videos.set_index("video_id").loc[rows["video_id"], "published_at"].to_numpy()
+    last = snaps.groupby("video_id")["observed_at"].max().loc[rows["video_id"]].to_numpy()
+    assert len(rows) and ((last - pub) > pd.Timedelta(hours=6).to_timedelta64()).all()
+    early = snaps.merge(videos[["video_id", "published_at"]], on="video_id")
+    early = early[early["observed_at"] <= early["published_at"] + pd.Timedelta(hours=5)].drop(columns="published_at")
+    with pytest.raises(MilesError, match="none was observed after 6 h"):
+        assemble(videos, early, "early_6h", latest)
+
+
+# ---- 2. no test row teaches the model --------------------------------------------------------------
+
+def transductive_violation(demo_store) -> float:
+    """Largest change in a test row's P(viral) when the features and outcomes of other test rows change."""
+    from miles.eval.runner import EvalConfig, EvalResult, _evaluate_split
+    from miles.eval.splits import split_indices
+    from miles.heads.dataset import build_features
+
+    # One viral threshold per platform: every row's velocity could reach it, so a threshold fitted on
+    # test rows would show (per-week cohorts hide that mistake when the test weeks come after training).
+    cfg = EvalConfig(heads=("lightgbm",), moments=("pre_upload",), splits=("time",), n_boot=10, ablations=False,
+                     progress=False, spec=LabelSpec(cohort="platform"))
+    fs = build_features(demo_store, "pre_upload", cfg.spec)
+    _, te = split_indices(fs.frame, "time", cfg.test_fraction, cfg.seed, cfg.purge)
+    a, b = te[::2], te[1::2]
+
+    def scores(feature_set):
+        result = EvalResult([], [], [], {}, {})
+        _evaluate_split(feature_set, "pre_upload", "time", cfg.heads, cfg, result)
+        f = result.fitted[0]
+        return pd.Series(f.p_viral, index=f.test_idx).loc[a].to_numpy()
+
+    before = scores(fs)
+    rng = np.random.default_rng(1)
+    frame = fs.frame.copy()
+    frame.loc[b, "velocity"] += 3.0
+    for name in fs.scalar_names:
+        frame.loc[b, name] = frame.loc[b, name] * 3 + 1
+    changed = dataset.FeatureSet(fs.moment, fs.spec, frame, fs.scalar_names, fs.text.copy(), fs.image.copy())
+    changed.text[b] = rng.normal(size=changed.text[b].shape)
+    changed.image[b] = rng.normal(size=changed.image[b].shape)
+    return float(np.abs(scores(changed) - before).max())
+
+
+def _thresholds_on_all_rows(frame, train, spec):
+    return spec.fit(frame).transform(frame)
+
+
+def _pca_on_scored_rows(real_transform):
+    def leaky(self, X):
+        if X.shape[0] > 1:
+            self.fit(X)
+        return real_transform(self, X)
+    return leaky
+
+
+def _early_stopping_on_test_rows(head, X, y, v, train, test, params):
+    """The classic slip: the held-out rows passed as the early-stopping set."""
+    from miles.heads.fit import fit_head
+
+    rows = np.r_[train, test]
+    fitted = fit_head(head, X[rows], y[rows], v[rows], {**params, "validation_fraction": (len(test) + 0.5) / len(rows)},
+                      calibration_fraction=0.0)
+    return (fitted, *fitted.predict(X[test]))
+
+
+def test_other_test_rows_do_not_move_a_prediction(demo_store):
+    assert transductive_violation(demo_store) == 0.0
+
+
+@pytest.mark.parametrize("mutant", ["thresholds fitted on all rows", "PCA fitted on the scored rows",
+                                    "early stopping on the test rows"])
+def test_the_transduction_test_catches_each_leak(demo_store, monkeypatch, mutant):
+    import miles.eval.runner as runner
+    from miles.heads.base import BlockReducer
+
+    if mutant == "thresholds fitted on all rows":
+        monkeypatch.setattr(runner, "fit_labels", _thresholds_on_all_rows)
+    elif mutant == "PCA fitted on the scored rows":
+        monkeypatch.setattr(BlockReducer, "transform", _pca_on_scored_rows(BlockReducer.transform))
+    else:
+        monkeypatch.setattr(runner, "fit_and_score", _early_stopping_on_test_rows)
+    assert transductive_violation(demo_store) > 0.0, f"{mutant} went unnoticed"

@@ -151,22 +151,21 @@ def test_pattern_suggestions_need_a_real_gap_and_enough_rows():
     assert _pattern_suggestions(patterns, dict(inputs, duration_s=10.0)) == []
 
 
-def test_opening_suggestion_is_learned_and_cites_the_neighbours_that_use_it(demo_store):
-    """Openings come from the head's training rows (no template list): one is suggested only when a similar
-    viral video opens with it and the draft does not."""
+def test_opening_suggestion_cites_the_neighbours_that_use_it(demo_store):
+    """An opening learned from training rows is suggested only when a similar viral video opens with it and
+    the draft does not."""
     from miles.heads.openings import opening_of
 
-    learned = deployed_head(demo_store, "lightgbm")[1]["openings"]
-    assert learned and all(o["ci_low"] > o["base_rate"] for o in learned)
     rows = demo_store.read("videos", columns=["video_id", "title"]).to_pylist()
-    top = learned[0]["opening"]
-    users = [r["video_id"] for r in rows if top in opening_of(r["title"])][:2]
-    others = [r["video_id"] for r in rows if not opening_of(r["title"]) or
-              not any(o["opening"] in opening_of(r["title"]) for o in learned)][:2]
+    users = [r["video_id"] for r in rows if "wait for" in opening_of(r["title"])][:2]
+    others = [r["video_id"] for r in rows if "wait" not in opening_of(r["title"])][:2]
+    learned = [{"opening": "wait for", "n": 80, "rate": 0.45, "ci_low": 0.3, "ci_high": 0.6, "base_rate": 0.2}]
     draft = {"title_chars": 20, "opening": ("my",), "hashtags": 2, "duration_s": 30, "publish_hour": None}
     out = _suggestions(demo_store, draft, [{"video_id": i} for i in users + others], [], learned)
     opening = [s for s in out if s["what"].startswith("open with")]
-    assert len(opening) == 1 and set(opening[0]["evidence"]) == set(users)
-    out = _suggestions(demo_store, dict(draft, opening=opening_of(f"{top} it")), [{"video_id": i} for i in users],
-                       [], learned)
+    assert len(opening) == 1 and set(opening[0]["evidence"]) == set(users) and "45%" in opening[0]["what"]
+    out = _suggestions(demo_store, dict(draft, opening=opening_of("Wait for it... soup")),
+                       [{"video_id": i} for i in users], [], learned)
     assert not any(s["what"].startswith("open with") for s in out)  # the draft already opens so
+    out = _suggestions(demo_store, draft, [{"video_id": i} for i in others], [], learned)
+    assert not any(s["what"].startswith("open with") for s in out)  # no neighbour to cite

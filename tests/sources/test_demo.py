@@ -27,5 +27,5 @@ def test_demo_store_contents(demo_store):
     assert (videos["platform"] == "demo").all()
     assert demo_store.count("rejects") == 0
     snaps = demo_store.read("snapshots").to_pandas()
-    assert 300 <= len(snaps) <= 4 * 300
+    assert 300 <= len(snaps) <= 8 * 300  # crawls a few minutes before and after each of four marks
     assert (snaps.groupby("video_id")["views"].apply(lambda s: s.is_monotonic_increasing)).all()

@@ -52,3 +52,13 @@ def test_store_path_resolution(monkeypatch, tmp_path):
     monkeypatch.setenv("MILES_STORE", str(tmp_path / "x"))
     assert resolve_store_path() == tmp_path / "x"
     assert resolve_store_path("given") .name == "given"
+
+
+def test_reading_a_missing_store_creates_nothing(tmp_path):
+    from miles.store import Store
+
+    s = Store(tmp_path / "nowhere")
+    assert s.table_names() == [] and s.count("videos") == 0 and s.read("videos").num_rows == 0
+    assert not (tmp_path / "nowhere").exists()
+    s.upsert("rejects", [{"source": "x", "row": 1, "reason": "r"}])  # the first write makes it
+    assert (tmp_path / "nowhere" / "rejects.lance").is_dir()
