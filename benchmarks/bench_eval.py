@@ -26,9 +26,9 @@ PARTS = {  # part -> (file suffix, function) whose cumulative time is that part'
 }
 
 
-def cumulative(stats: pstats.Stats, suffix: str, func: str, cls_line: int | None = None) -> float:
+def cumulative(stats: pstats.Stats, suffix: str, func: str) -> float:
     total = 0.0
-    for (file, line, name), (_, _, _, ct, _) in stats.stats.items():
+    for (file, _line, name), (_, _, _, ct, _) in stats.stats.items():
         if file.endswith(suffix) and name == func:
             total += ct
     return total
@@ -37,7 +37,7 @@ def cumulative(stats: pstats.Stats, suffix: str, func: str, cls_line: int | None
 def lightgbm_fit(stats: pstats.Stats) -> float:
     """LightGBMHead.fit alone (models.py has three ``fit``s: pick the one that calls lightgbm)."""
     total = 0.0
-    for (file, line, name), (_, _, _, ct, callers) in stats.stats.items():
+    for (file, _line, name), (_, _, _, ct, _callers) in stats.stats.items():
         if name == "fit" and file.endswith(("lightgbm/sklearn.py",)):
             total += ct
     return total

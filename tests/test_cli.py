@@ -66,3 +66,59 @@ def test_missing_store_is_clear(tmp_path):
     assert r.returncode == 2 and "no Miles store" in r.stderr
     r = run("ingest", str(tmp_path / "missing.csv"), "--store", str(tmp_path / "s"))
     assert r.returncode == 2 and "no such input" in r.stderr
+
+
+def _flags():
+    """{subcommand: {option string: argparse action}} over every subcommand (and ``store info``)."""
+    import argparse
+
+    parser = build_parser()
+    subs = parser._subparsers._group_actions[0].choices
+    out = {}
+    for name, sub in subs.items():
+        out[name] = {o: a for a in sub._actions for o in a.option_strings}
+        for action in sub._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for inner, p in action.choices.items():
+                    out[f"{name} {inner}"] = {o: a for a in p._actions for o in a.option_strings}
+    return out
+
+
+def test_every_flag_has_help():
+    missing = [f"{cmd} {flag}" for cmd, flags in _flags().items() for flag, a in flags.items()
+               if flag not in ("-h", "--help") and not (a.help or "").strip()]
+    assert not missing, missing
+
+
+def test_the_same_flag_means_the_same_everywhere():
+    seen: dict[str, tuple] = {}
+    clash = []
+    for cmd, flags in _flags().items():
+        for flag, a in flags.items():
+            if flag in ("-h", "--help", "--format", "--limit", "--seed", "--thumbnail", "--modality", "--title",
+                        "--platform", "--batch-size", "-k", "--head", "--heads"):
+                continue
+            kind = (type(a).__name__, a.nargs, str(a.default) if flag != "--moments" else "")
+            if seen.setdefault(flag, kind) != kind:
+                clash.append(f"{flag} in {cmd}: {kind} vs {seen[flag]}")
+    assert not clash, clash
+    flags = _flags()
+    assert all(type(f["--json"]).__name__ == "_StoreTrueAction" for f in flags.values() if "--json" in f)
+    assert {c for c, f in flags.items() if "--heads" in f} == {"eval", "train"}
+    assert all(flags[c]["--heads"].nargs == "+" and flags[c]["--moments"].nargs == "+" for c in ("eval", "train"))
+    assert {c for c, f in flags.items() if "--head" in f} == {"predict", "recommend"}
+    assert all(flags[c]["--head"].nargs is None for c in ("predict", "recommend"))
+
+
+def test_internal_errors_say_so_and_show_the_traceback_with_v(tmp_path, monkeypatch, capsys):
+    from miles.cli import COMMANDS
+
+    def broken(args):
+        return {}["missing"]
+
+    monkeypatch.setitem(COMMANDS, "encoders", broken)
+    assert main(["encoders"]) == 1
+    err = capsys.readouterr().err
+    assert "internal error: KeyError" in err and "-v" in err and "Traceback" not in err
+    with pytest.raises(KeyError):
+        main(["-v", "encoders"])

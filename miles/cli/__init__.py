@@ -1,0 +1,51 @@
+"""The ``miles`` command: a thin layer, each subcommand calls one library function and prints its result.
+
+    miles demo --store demo-store
+    miles ingest videos.csv --store my-store --map views=playCount
+    miles sql "SELECT count(*) FROM videos" --store my-store
+
+``args`` builds the parser (one meaning per flag everywhere), ``commands`` holds the subcommands, and
+``miles.present`` turns results into text. A user error is one line and exit code 2; an internal error
+says so and shows its traceback under ``-v``.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Sequence
+
+from miles import present
+from miles.cli.args import build_parser, label_spec
+from miles.cli.commands import COMMANDS, setup_logging
+
+__all__ = ["COMMANDS", "build_parser", "label_spec", "main"]
+log = logging.getLogger("miles")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from miles.errors import MilesError
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return 2
+    setup_logging(args.verbose, args.quiet)
+    try:
+        return COMMANDS[args.command](args)
+    except (MilesError, ValueError, FileNotFoundError) as err:  # bad input: one line, what to do
+        if args.verbose:
+            log.exception("the error in full")
+        print(f"miles {args.command}: error: {present.clean(str(err))}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"miles {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as err:  # a bug in Miles: say so, and how to see the traceback
+        if args.verbose:
+            raise
+        print(f"miles {args.command}: internal error: {type(err).__name__}: {present.clean(str(err))} "
+              "(run with -v for the traceback, and please report it)", file=sys.stderr)
+        return 1
+

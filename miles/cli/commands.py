@@ -1,0 +1,205 @@
+"""The ``miles`` subcommands: each reads its flags, calls one library function and prints the result."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from collections.abc import Callable
+
+from miles import present
+from miles.cli.args import label_spec
+
+log = logging.getLogger("miles")
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {}
+
+
+def command(name: str):
+    def wrap(fn: Callable[[argparse.Namespace], int]):
+        COMMANDS[name] = fn
+        return fn
+
+    return wrap
+
+
+
+def setup_logging(verbose: int, quiet: bool) -> None:
+    import os
+
+    os.environ.setdefault("LANCE_LOG", "error")  # lance logs "creating new dataset" warnings at WARN level
+    level = logging.WARNING if quiet else (logging.DEBUG if verbose > 1 else logging.INFO)
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%H:%M:%S")
+    logging.getLogger("faiss.loader").setLevel(logging.WARNING)  # it logs each instruction set it tries
+
+
+def _open(args: argparse.Namespace):
+    from miles.store import Store
+
+    return Store.open(args.store, must_exist=True)
+
+
+def _image(path: str | None) -> bytes | None:
+    """The bytes of an image named on the command line, verified (the library never opens client paths)."""
+    if path is None:
+        return None
+    from pathlib import Path
+
+    from miles.errors import MilesError
+    from miles.sources.images import ImageError, read_thumbnail
+
+    try:
+        return read_thumbnail(Path(path))
+    except ImageError as err:
+        raise MilesError(f"--thumbnail {path}: {err}") from err
+
+
+@command("ingest")
+def _ingest(args: argparse.Namespace) -> int:
+    from miles.sources import ingest
+    from miles.store import Store
+
+    summary = ingest(args.paths, Store.open(args.store), fmt=args.format, mapping=args.map,
+                     observed_at=args.observed_at, thumbnails=args.thumbnails, platform=args.platform,
+                     batch_size=args.batch_size, progress=not args.quiet)
+    print(summary.line())
+    return 0
+
+
+@command("store info")
+def _store_info(args: argparse.Namespace) -> int:
+    store = _open(args)
+    rows = store.info()
+    if args.json:
+        print(present.to_json({"store": str(store.path), "tables": rows}))
+    else:
+        print(f"store {store.path}")
+        print(present.format_table(rows, {"bytes": present.human_bytes}))
+    return 0
+
+
+@command("sql")
+def _sql(args: argparse.Namespace) -> int:
+    from miles.queries import sql
+
+    present.print_arrow(sql(args.store, args.query), args.format, args.limit)
+    return 0
+
+
+@command("embed")
+def _embed(args: argparse.Namespace) -> int:
+    from miles.embed.job import EmbedConfig, embed
+
+    modalities = ("text", "image") if args.modality == "both" else (args.modality,)
+    config = EmbedConfig(preset=args.preset, text_encoder=args.text_encoder, image_encoder=args.image_encoder,
+                         modalities=modalities, device=args.device, batch_size=args.batch_size,
+                         commit_every=args.commit_every, limit=args.limit, shard=args.shard, workers=args.workers,
+                         decoder=args.decoder, include_description=args.with_description, progress=not args.quiet)
+    for report in embed(_open(args), config).values():
+        print(report.line())
+    return 0
+
+
+@command("index")
+def _index(args: argparse.Namespace) -> int:
+    from miles.store.index import build_indexes
+
+    rows = build_indexes(_open(args), args.table, force=args.force)
+    cols = ("table", "kind", "n", "dim", "lance_version", "recall_at_10", "build_seconds", "up_to_date")
+    print(present.format_table([{c: r.get(c) for c in cols} for r in rows]))
+    return 0
+
+
+@command("encoders")
+def _encoders(args: argparse.Namespace) -> int:
+    from miles.embed.registry import PRESETS, describe_encoders
+
+    print(present.format_table([{"name": n, "what": d} for n, d in describe_encoders().items()]))
+    print("\npresets: " + "; ".join(f"{p}: {v['text']} + {v['image']}" for p, v in PRESETS.items()))
+    return 0
+
+
+@command("eval")
+def _eval(args: argparse.Namespace) -> int:
+    from miles.eval.pipeline import run_eval
+    from miles.eval.runner import EvalConfig
+
+    cfg = EvalConfig(heads=tuple(args.heads), moments=tuple(args.moments), splits=tuple(args.splits),
+                     spec=label_spec(args), n_boot=args.bootstrap, seed=args.seed, ablations=not args.no_ablations,
+                     purge=not args.no_purge, progress=not args.quiet)
+    result = run_eval(_open(args), cfg, report=args.report, json_path=args.metrics)
+    if args.json:
+        print(present.to_json({"records": result.records, "gains": result.gains, "notes": result.notes}))
+        return 0
+    print("\n".join(present.eval_lines(result)))
+    if args.report:
+        print(f"report: {args.report}")
+    return 0
+
+
+@command("train")
+def _train(args: argparse.Namespace) -> int:
+    from miles.heads.train import train_heads
+
+    rows = train_heads(_open(args), tuple(args.heads), tuple(args.moments), label_spec(args), seed=args.seed)
+    print(present.to_json(rows) if args.json else present.format_table(rows))
+    return 0
+
+
+@command("similar")
+def _similar(args: argparse.Namespace) -> int:
+    from miles.queries.similar import similar
+
+    rows = similar(_open(args), video_id=args.video_id, title=args.title, thumbnail=_image(args.thumbnail),
+                   k=args.k, modality=args.modality, viral_only=args.viral_only, before=args.before,
+                   platform=args.platform, spec=label_spec(args))
+    if args.json:
+        print(present.to_json(rows))
+    else:
+        print(present.format_table(rows) if rows else "(no earlier video with a known outcome matches)")
+    return 0
+
+
+def _draft(args: argparse.Namespace) -> dict:
+    return dict(title=args.title, thumbnail=_image(args.thumbnail), duration=args.duration,
+                publish_at=args.publish_at, followers=args.followers, creator_id=args.creator_id,
+                hashtags=args.hashtags, head=args.head, k=args.k)
+
+
+@command("predict")
+def _predict(args: argparse.Namespace) -> int:
+    from miles.queries.predict import predict
+
+    out = predict(_open(args), **_draft(args))
+    print(present.to_json(out) if args.json else "\n".join(present.prediction_lines(out)))
+    return 0
+
+
+@command("recommend")
+def _recommend(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from miles.queries.recommend import recommend
+
+    variants = [(Path(p).name, _image(p)) for p in args.thumbnail_variant]
+    out = recommend(_open(args), **_draft(args), title_variants=args.title_variant, thumbnail_variants=variants,
+                    use_llm=args.llm)
+    if args.json:
+        print(present.to_json(out))
+        return 0
+    print(present.clean(out["text"]))
+    if out["variants"]:
+        measured = ("faces", "brightness", "contrast")  # of thumbnail variants; blank for title variants
+        print("\n" + present.format_table([{**{k: v for k, v in r.items() if k not in ("why", "thumbnail")},
+                                            **{m: r.get("thumbnail", {}).get(m, "") for m in measured}}
+                                           for r in out["variants"]]))
+    return 0
+
+
+@command("demo")
+def _demo(args: argparse.Namespace) -> int:
+    from miles.pipeline import run_demo
+
+    result = run_demo(args.store or "demo-store", videos=args.videos, seed=args.seed, progress=not args.quiet)
+    print("\n".join(present.demo_lines(result)))
+    return 0
+
+
