@@ -34,6 +34,7 @@ def bench_predict(store_dir: str, n: int = 30) -> None:
     thumbs = sorted((store.path / "demo_source" / "thumbnails").glob("*.jpg"))[:n]
     hooks = ["Wait for it... {}", "My {} routine from this morning", "I tried {} for 30 days", "{} update"]
     things = ["ramen hack", "leg day", "desk setup", "corgi bath", "budget", "room makeover"]
+    thumbs = [p.read_bytes() for p in thumbs]
     predict(store, title="warm up", thumbnail=thumbs[0], creator_id="creator_0001")
     stages: dict[str, list[float]] = {}
     totals = []
@@ -139,7 +140,7 @@ def main() -> None:
     ap.add_argument("--store", default="demo-store")
     ap.add_argument("--skip", nargs="*", default=[], choices=["predict", "search", "sql"])
     args = ap.parse_args()
-    print(f"# queries benchmark · {platform.node()} · {platform.machine()} · {time.strftime('%Y-%m-%d')}")
+    print(f"# queries benchmark · {platform.machine()} · {__import__('os').cpu_count()} cores · {time.strftime('%Y-%m-%d')}")
     if "predict" not in args.skip:
         bench_predict(args.store)
     if "search" not in args.skip:

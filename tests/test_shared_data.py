@@ -12,6 +12,8 @@ def test_smp_video(store):
     s = ingest([shared("smp-video-2025")], store, observed_at="2023-09-15T00:00:00Z", progress=False)
     assert s.read == 4000 and s.read == s.stored + s.n_rejected
     assert s.stored >= 3990
+    # TikTok's suggested words were gathered at crawl time: they are not the creator's description
+    assert store.read("videos", columns=["description"]).to_pandas()["description"].isna().all()
     assert store.read("videos", columns=["creator_id"]).to_pandas()["creator_id"].nunique() > 3000
     assert store.count("snapshots") == s.stored
 
@@ -76,3 +78,14 @@ def test_korean_titles_and_bilibili_covers_embed(tmp_path):
     assert rec["text"] and len(rec["variants"]) == 1
     n = sql(store, "SELECT count(*) AS n FROM videos_latest WHERE platform = 'bilibili'").to_pylist()[0]["n"]
     assert n == 946
+
+
+def test_smp_without_an_observation_time_is_a_clear_message(tmp_path, capsys):
+    from miles.cli import main
+
+    store = tmp_path / "smp"
+    assert main(["-q", "ingest", str(shared("smp-video-2025")), "--format", "smp", "--store", str(store)]) == 0
+    assert "no observation time" in capsys.readouterr().out
+    assert main(["-q", "eval", "--store", str(store)]) == 2
+    err = capsys.readouterr().err
+    assert "no snapshots" in err and "--observed-at" in err and "Traceback" not in err

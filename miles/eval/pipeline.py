@@ -43,7 +43,7 @@ def record_runs(store: Store, result: EvalResult) -> int:
                    "velocity": float(v[i]), "velocity_pred": float(q)}
                   for vid, i, p, q in zip(vids, f.test_idx, f.p_viral, f.velocity)]
     store.upsert("runs", runs)
-    store.upsert("predictions", preds, update=False)
+    store.insert_new("predictions", preds)
     return len(runs)
 
 

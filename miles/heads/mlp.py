@@ -7,8 +7,7 @@
 Loss: BCE on the viral logit (unweighted, so the probability is an estimate of the rate, not pushed
 toward 0.5) plus MSE on the standardised velocity (each output trained when its target is given). AdamW;
 early stopping on the validation loss, best epoch kept. Seeded and deterministic
-on CPU, where it runs on one thread: the matrices are small, and two threads that synchronise on every
-op ran several times slower than one; bf16 autocast on CUDA.
+on CPU; bf16 autocast on CUDA.
 """
 
 from __future__ import annotations
@@ -60,8 +59,8 @@ def _build(block_dims: dict[str, int], proj: int, hidden: int, dropout: float):
 
 class MLPHead(HeadMixin, BaseEstimator):
     def __init__(self, task: Task = "viral", block_sizes: dict[str, int] | None = None, proj: int = 64,
-                 hidden: int = 128, dropout: float = 0.2, lr: float = 1e-3, weight_decay: float = 1e-3,
-                 epochs: int = 60, batch_size: int = 128, patience: int = 8, validation_fraction: float = 0.15,
+                 hidden: int = 128, dropout: float = 0.2, lr: float = 2e-3, weight_decay: float = 1e-3,
+                 epochs: int = 60, batch_size: int = 256, patience: int = 8, validation_fraction: float = 0.15,
                  random_state: int = 0, device: str = "cpu"):
         self.task, self.block_sizes, self.proj, self.hidden, self.dropout = task, block_sizes, proj, hidden, dropout
         self.lr, self.weight_decay, self.epochs, self.batch_size = lr, weight_decay, epochs, batch_size
@@ -106,19 +105,16 @@ class MLPHead(HeadMixin, BaseEstimator):
         else:
             self.vel_mean_, self.vel_std_ = 0.0, 1.0
         self.block_dims_ = {n: (sl.stop - sl.start) * (2 if n == "metadata" else 1) for n, sl in self.blocks_}
-        # Seeds and thread settings are set for this fit and put back after it: fitting a head must not
+        # The seed and determinism are set for this fit and put back after it: fitting a head must not
         # change the caller's torch state.
-        threads = torch.get_num_threads()
         deterministic = torch.are_deterministic_algorithms_enabled()
         try:
             with torch.random.fork_rng(devices=[]):
                 torch.manual_seed(self.random_state)
                 if self.device == "cpu":
-                    torch.set_num_threads(1)  # small matrices: one thread beats two that synchronise per op
                     torch.use_deterministic_algorithms(True, warn_only=True)
                 self._train(X, y, viral, vel)
         finally:
-            torch.set_num_threads(threads)
             torch.use_deterministic_algorithms(deterministic)
         return self
 

@@ -169,18 +169,19 @@ class LightGBMHead(HeadMixin, BaseEstimator):
     def __init__(self, task: Task = "viral", block_sizes: dict[str, int] | None = None, n_components: int = 32,
                  n_estimators: int = 600, learning_rate: float = 0.03, num_leaves: int = 15,
                  min_child_samples: int = 20, subsample: float = 0.8, colsample_bytree: float = 0.8,
-                 validation_fraction: float = 0.15, early_stopping_rounds: int = 50, random_state: int = 0):
+                 validation_fraction: float = 0.15, early_stopping_rounds: int = 50, max_bin: int = 63,
+                 random_state: int = 0):
         self.task, self.block_sizes, self.n_components = task, block_sizes, n_components
         self.n_estimators, self.learning_rate, self.num_leaves = n_estimators, learning_rate, num_leaves
         self.min_child_samples, self.subsample, self.colsample_bytree = min_child_samples, subsample, colsample_bytree
         self.validation_fraction, self.early_stopping_rounds = validation_fraction, early_stopping_rounds
-        self.random_state = random_state
+        self.max_bin, self.random_state = max_bin, random_state  # 63 bins: heads train on thousands of rows
 
     def _params(self) -> dict:
         return dict(n_estimators=self.n_estimators, learning_rate=self.learning_rate, num_leaves=self.num_leaves,
                     min_child_samples=self.min_child_samples, subsample=self.subsample, subsample_freq=1,
                     colsample_bytree=self.colsample_bytree, random_state=self.random_state, n_jobs=2, verbose=-1,
-                    deterministic=True, force_row_wise=True)
+                    deterministic=True, force_col_wise=True, max_bin=self.max_bin)
 
     def fit(self, X, y):
         import lightgbm as lgb

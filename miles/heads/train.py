@@ -122,10 +122,10 @@ def train_heads(store: Store, heads=("baseline", "creator_prior", "lightgbm", "m
                                    "moment": moment, "split": "all", "features": features, "n_train": len(fs),
                                    "n_test": 0, "metrics": json.dumps({}),
                                    "config": json.dumps(meta, default=str), "artifact": str(folder)}])
-            store.upsert("predictions", [
+            store.insert_new("predictions", [
                 {"run_id": run_id, "video_id": vid, "viral": int(yy), "p_viral": float(pp), "velocity": float(vv),
                  "velocity_pred": float(qq)}
-                for vid, yy, pp, vv, qq in zip(fs.frame["video_id"], y, p, v, vel)], update=False)
+                for vid, yy, pp, vv, qq in zip(fs.frame["video_id"], y, p, v, vel)])
             out.append({"head": head, "moment": moment, "features": features, "rows": len(fs),
                         "calibrated_on": fitted.calibration.n, "run_id": run_id, "artifact": str(folder)})
             log.info("trained %s %s on %d rows (calibrated on %d) → %s", head, moment, len(fs),

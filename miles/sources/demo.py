@@ -21,8 +21,8 @@ so that tests can check that a model recovers a signal we planted. The story:
    is before the collection date. Likes, comments and shares scale with views, a little more for better
    content.
 5. **Leak canaries** (``canaries=True``, the default): what real crawls do to the unwary. A creator's
-   followers jump by half, 30 minutes after one of their videos takes off (top 20% of outcomes), so a
-   follower count read *after* publishing gives the outcome away; and such a video's description gains
+   followers triple for two days from 30 minutes after one of their videos takes off (top 20% of
+   outcomes), so a follower count read *after* publishing gives the outcome away; and such a video's description gains
    "trending" as soon as it does, the way crawled descriptions carry what happened after upload. An honest
    ``pre_upload`` model gains nothing from either (``tests/heads/test_canaries.py``).
 
@@ -48,8 +48,9 @@ START = datetime(2026, 3, 2, tzinfo=timezone.utc)
 DAYS = 180
 COLLECTED = START + timedelta(days=DAYS + 2)  # the moment the (synthetic) crawler stopped
 SNAPSHOT_HOURS = (1.0, 6.0, 24.0, 168.0)
-JUMP = 1.5  # followers multiply by this after a video takes off (a canary)
+JUMP = 3.0  # followers multiply by this for a while after a video takes off (a canary)
 JUMP_AFTER_H = 0.5
+JUMP_DAYS = 2.0
 SIZE = (288, 512)  # portrait 9:16, as shorts covers are
 
 NICHES: dict[str, dict] = {
@@ -272,7 +273,7 @@ def _observations(videos: list[dict], crawl: np.random.Generator, canaries: bool
                     continue
                 t = (observed - published).total_seconds() / 3600
                 views = int(v_inf * (1 - math.exp(-t / v["tau"])))
-                jumped = sum(j <= observed for j in jumps.get(cr["id"], []))
+                jumped = sum(j <= observed < j + timedelta(days=JUMP_DAYS) for j in jumps.get(cr["id"], []))
                 followers = int(10 ** (cr["log_followers"] + cr["growth"] * (v["day"] + t / 24) / math.log(10))
                                 * JUMP ** jumped)
                 trending = " | trending" if viral and t >= JUMP_AFTER_H else ""

@@ -147,6 +147,17 @@ class Store:
         ids = pc.unique(table[first])
         return self.dataset(name).to_table(columns=keys + columns, filter=pc.field(first).isin(ids))
 
+    def insert_new(self, name: str, rows: pa.Table | list[dict[str, Any]]) -> None:
+        """Insert rows whose key is not stored yet, without reading the table first (for writers whose keys
+        are fresh, such as a new run's predictions); a key already stored is left as it is."""
+        schema = SCHEMAS[name]
+        table = rows if isinstance(rows, pa.Table) else pa.Table.from_pylist(rows, schema=schema)
+        table = table.select(schema.names).cast(schema)
+        if table.num_rows:
+            keys = KEYS[name]
+            self.create(name, schema).merge_insert(keys if len(keys) > 1 else keys[0]) \
+                .when_not_matched_insert_all().execute(table)
+
     def merge(self, name: str, table: pa.Table, keys: list[str]) -> None:
         """Upsert ``table`` into an existing table on ``keys`` without comparing values first (for writers
         that already know every row is new or changed, such as the embedding job)."""

@@ -78,6 +78,46 @@ def test_changed_content_is_reencoded(small, encoders):
     assert len(text) == 40 and text["demo_000001"][0] == "changed"
 
 
+def test_a_hashtag_edit_reencodes_through_ingest(tmp_path, encoders):
+    """The content hash covers everything an encoder may read: an edited hashtag (or description) makes
+    the video's hash change at ingest, and the next embed re-encodes exactly that video."""
+    import pandas as pd
+
+    from miles.sources import ingest
+    from miles.sources.demo import generate
+    from miles.store import Store
+
+    files = generate(tmp_path / "src", n_videos=12, seed=3)
+    store = Store.open(tmp_path / "s")
+    ingest([files.csv], store, progress=False)
+    embed(store, EmbedConfig(progress=False, modalities=("text",)), encoders)
+    df = pd.read_csv(files.csv)
+    first = df["video_id"].iloc[0]
+    df.loc[df["video_id"] == first, "hashtags"] = "#brandnewtag"
+    df.to_csv(files.csv.parent / "edited.csv", index=False)  # beside the original: thumbnail paths resolve
+    ingest([files.csv.parent / "edited.csv"], store, progress=False)
+    rep = embed(store, EmbedConfig(progress=False, modalities=("text",)), encoders)["text"]
+    assert rep.encoded == 1 and rep.already == 11
+    row = store.read("videos", filter=f"video_id = '{first}'").to_pylist()[0]
+    assert vectors(store, "emb_text_minilm")[first][0] == row["content_hash"]
+
+
+def test_the_text_recipe_is_part_of_the_fingerprint(small, encoders):
+    """Titles with descriptions go to a table of their own, whose fingerprint says so; the two recipes
+    never share a table."""
+    import json
+
+    from miles.store.embeddings import open_embedding_table, table_fingerprint
+
+    embed(small, EmbedConfig(progress=False, modalities=("text",), limit=4), encoders)
+    embed(small, EmbedConfig(progress=False, modalities=("text",), limit=4, include_description=True), encoders)
+    assert table_fingerprint(small, "emb_text_minilm")["preprocessing"]["text"] == "title+hashtags"
+    assert table_fingerprint(small, "emb_text_minilm_desc")["preprocessing"]["text"] == "title+hashtags+description"
+    fp = table_fingerprint(small, "emb_text_minilm_desc")
+    with pytest.raises(ValueError, match="differ in preprocessing"):
+        open_embedding_table(small, "emb_text_minilm", json.dumps(fp), with_empty_flag=True)
+
+
 def test_corrupt_image_does_not_stop_the_job(small, encoders):
     rows = small.read("videos", filter="thumbnail IS NOT NULL").to_pylist()[:3]
     rows[0]["thumbnail"] = b"\xff\xd8 corrupt jpeg"

@@ -1,18 +1,21 @@
-"""The demo plants leak canaries: follower counts that jump 30 minutes after a video takes off, and a
-description that gains "trending". An honest pre_upload model gains nothing from them; the same model
-with an as-of join that looks ``nearest`` instead of backward feeds on them."""
+"""The demo plants leak canaries: follower counts that triple 30 minutes after a video takes off, and a
+description that gains "trending". An honest pre_upload model gains nothing from them; the same models
+with an as-of join that looks ``nearest`` instead of backward, or with the description in their text,
+feed on them."""
 
 import pandas as pd
 import pytest
 
+import miles.heads.dataset as dataset
 import miles.heads.history as history
 from miles.errors import MilesError
 from miles.eval.runner import EvalConfig, evaluate
 from miles.sources import ingest
 from miles.sources.demo import generate
 from miles.store import Store
+from miles.store.text import compose_text
 
-CFG = EvalConfig(heads=("lightgbm",), moments=("pre_upload",), splits=("time", "creator"), n_boot=200,
+CFG = EvalConfig(heads=("baseline", "lightgbm"), moments=("pre_upload",), splits=("time", "creator"), n_boot=200,
                  ablations=False, progress=False)
 
 
@@ -28,9 +31,17 @@ def stores(tmp_path_factory):
     return (_store(tmp_path_factory.mktemp("canary"), True), _store(tmp_path_factory.mktemp("clean"), False))
 
 
-def _auroc(store) -> dict[str, float]:
+def _auroc(store) -> dict[tuple[str, str], float]:
     recs = evaluate(store, CFG).records
-    return {r["split"]: r["value"] for r in recs if r["metric"] == "auroc"}
+    return {(r["head"], r["split"]): r["value"] for r in recs if r["metric"] == "auroc"}
+
+
+def _with_descriptions(real):
+    def leaky(rows, view, moment, spec):
+        f = real(rows, view, moment, spec)
+        f["text"] = [compose_text(t, h, d) for t, h, d in zip(rows["title"], rows["hashtags"], rows["description"])]
+        return f
+    return leaky
 
 
 def test_the_canaries_are_planted(stores):
@@ -45,13 +56,17 @@ def test_the_canaries_are_planted(stores):
 
 def test_pre_upload_gains_nothing_from_the_canaries(stores, monkeypatch):
     planted, clean = (_auroc(s) for s in stores)
-    for split in planted:
-        assert planted[split] <= clean[split] + 0.02, (split, planted, clean)
-    # ... and the same evaluation with a leaky as-of join does feed on them
-    monkeypatch.setattr(history, "asof", lambda left, right, on, by: pd.merge_asof(
-        left, right, on=on, by=by, direction="nearest"))
+    for key in planted:
+        assert planted[key] <= clean[key] + 0.02, (key, planted, clean)
+    # ... while a leaky as-of join feeds on the followers, and a text with descriptions on "trending"
+    with monkeypatch.context() as m:
+        m.setattr(history, "asof", lambda left, right, on, by: pd.merge_asof(
+            left, right, on=on, by=by, direction="nearest"))
+        leaky = _auroc(stores[0])
+    assert all(leaky[("lightgbm", s)] > planted[("lightgbm", s)] + 0.03 for s in ("time", "creator")), (leaky, planted)
+    monkeypatch.setattr(dataset, "feature_rows", _with_descriptions(dataset.feature_rows))
     leaky = _auroc(stores[0])
-    assert all(leaky[s] > planted[s] + 0.04 for s in planted), (leaky, planted)
+    assert all(leaky[("baseline", s)] > planted[("baseline", s)] + 0.1 for s in ("time", "creator")), (leaky, planted)
 
 
 def test_descriptions_are_never_head_features(stores):

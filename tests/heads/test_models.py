@@ -95,3 +95,21 @@ def test_registry():
         create_head("xgb")
     with pytest.raises(ValueError, match="task must be"):
         LightGBMHead(task="views").fit(np.zeros((60, 2)), np.arange(60))
+
+
+def test_saved_heads_check_their_format_and_library_versions(tmp_path, caplog):
+    import json
+
+    X, viral, _, _ = data()
+    folder = save_head(LightGBMHead(task="viral", block_sizes=BLOCKS, n_estimators=20).fit(X, viral), tmp_path / "h")
+    cfg = json.loads((folder / "config.json").read_text())
+    assert cfg["versions"]["lightgbm"] and cfg["files"] == ["model.txt"]
+    cfg["versions"]["lightgbm"] = "0.0.1"
+    (folder / "config.json").write_text(json.dumps(cfg))
+    with caplog.at_level("WARNING"):
+        load_head(folder)
+    assert "lightgbm 0.0.1" in caplog.text
+    cfg["format"] = 99
+    (folder / "config.json").write_text(json.dumps(cfg))
+    with pytest.raises(ValueError, match="format 99"):
+        load_head(folder)

@@ -74,3 +74,37 @@ def test_similar_cli_json(demo_store):
                        capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr
     assert len(json.loads(r.stdout)) == 2
+
+
+def test_evidence_views_are_as_of_the_query_time(demo_store):
+    """In a backtest, a neighbour shows the views observed by the query time, never a later snapshot."""
+    snaps = demo_store.read("snapshots").to_pandas()
+    videos = demo_store.read("videos", columns=["video_id", "published_at"]).to_pandas().set_index("video_id")
+    cutoff = videos["published_at"].sort_values().iloc[200] + pd.Timedelta(days=10)
+    ev = evidence_table(demo_store, cutoff, LabelSpec())
+    assert len(ev)
+    seen = snaps[snaps["observed_at"] <= cutoff].sort_values("observed_at").groupby("video_id")["views"].last()
+    assert (ev["views"] == seen.reindex(ev.index)).all()
+    assert (ev["views"] <= snaps.groupby("video_id")["views"].max().reindex(ev.index)).all()
+
+
+def test_a_read_never_writes_the_index(demo_store, tmp_path):
+    """With a stale index, similar searches exactly in memory and leaves the index files alone."""
+    import shutil
+
+    from miles.store import Store
+
+    copy = Store(tmp_path / "copy")
+    shutil.copytree(demo_store.path, copy.path, symlinks=True)
+    meta = copy.path / "indexes" / "emb_text_minilm.json"
+    data = json.loads(meta.read_text())
+    data["lance_version"] = -1
+    meta.write_text(json.dumps(data))
+    before = {p.name: p.stat().st_mtime_ns for p in (copy.path / "indexes").iterdir()}
+    rows = similar(copy, title="Wait for it... crispy tofu", k=3, modality="text")
+    assert rows and {p.name: p.stat().st_mtime_ns for p in (copy.path / "indexes").iterdir()} == before
+    assert rows == similar(demo_store, title="Wait for it... crispy tofu", k=3, modality="text")
+
+
+def test_no_earlier_evidence_is_an_empty_list(demo_store):
+    assert similar(demo_store, title="anything", viral_only=True, before="2001-01-01T00:00:00Z") == []
