@@ -29,6 +29,15 @@ class DemoResult:
 
 def run_demo(store_dir: str | Path = "demo-store", videos: int = 2000, seed: int = 0, progress: bool = True,
              moments: tuple[str, ...] = ("pre_upload", "early_6h")) -> DemoResult:
+
+    from miles.store.lock import writer_lock
+
+    store = Store.open(store_dir)
+    with writer_lock(store, "demo"):
+        return _run(store, videos, seed, progress, moments)
+
+
+def _run(store: Store, videos: int, seed: int, progress: bool, moments: tuple[str, ...]) -> DemoResult:
     from miles.embed.job import EmbedConfig, embed
     from miles.eval.pipeline import run_eval
     from miles.eval.runner import EvalConfig
@@ -37,7 +46,6 @@ def run_demo(store_dir: str | Path = "demo-store", videos: int = 2000, seed: int
     from miles.sources.demo import generate
     from miles.store.index import build_indexes
 
-    store = Store.open(store_dir)
     out = DemoResult(store, seed, report=store.path / "report.html")
 
     def stage(name: str, fn):

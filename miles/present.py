@@ -70,7 +70,7 @@ def _is_nested(t) -> bool:
     return pa.types.is_list(t) or pa.types.is_fixed_size_list(t) or pa.types.is_struct(t) or pa.types.is_large_list(t)
 
 
-def print_arrow(table, fmt: str = "table", limit: int | None = None, out=None) -> None:
+def print_arrow(table, fmt: str = "table", out=None) -> None:
     out = out or sys.stdout
     if fmt == "csv":
         import pyarrow.csv as pacsv
@@ -85,8 +85,7 @@ def print_arrow(table, fmt: str = "table", limit: int | None = None, out=None) -
         out.write(json.dumps([{k: _jsonable(v) for k, v in r.items()} for r in rows], ensure_ascii=False,
                              default=str) + "\n")
         return
-    shown = rows if limit is None else rows[:limit]
-    out.write(format_table(shown) + "\n")
+    out.write(format_table(rows) + "\n")
     out.write(f"({table.num_rows} row{'s' if table.num_rows != 1 else ''})\n")
 
 

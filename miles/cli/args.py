@@ -116,6 +116,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--thumbnails", default=None, metavar="DIR", help="folder of <video_id>.<ext> images")
     p.add_argument("--platform", default=None, help="platform name for rows that carry none")
     p.add_argument("--batch-size", type=POSITIVE_INT, default=2000, help="rows per write (default 2000)")
+    p.add_argument("--allow-absolute-paths", action="store_true",
+                   help="read thumbnail paths outside the input file's folder and --thumbnails (off by default)")
 
     p = _sub(subs, "embed", "Encode every video's title and thumbnail once into embedding tables (resumable).",
              "miles embed --store my-store --preset offline --batch-size 64")
@@ -222,13 +224,27 @@ def build_parser() -> argparse.ArgumentParser:
     pi.set_defaults(command="store info")
     _store_arg(pi)
     pi.add_argument("--json", action="store_true", help="print JSON")
+    pc = store_subs.add_parser("check", help="find rows that share a key; --repair keeps one of each",
+                               description="Find rows that share a key (left by an older Miles or by two "
+                                           "writers before the writer lock); --repair keeps the last of each.",
+                               epilog="example:\n  miles store check --store my-store --repair",
+                               formatter_class=argparse.RawDescriptionHelpFormatter)
+    pc.set_defaults(command="store check")
+    _store_arg(pc)
+    pc.add_argument("--repair", action="store_true", help="rewrite tables with duplicates, keeping the last row")
+    pc.add_argument("--json", action="store_true", help="print JSON")
 
     p = _sub(subs, "sql", "Run read-only DuckDB SQL over the store tables.",
              'miles sql "SELECT platform, count(*) AS n FROM videos GROUP BY 1" --store my-store')
     p.add_argument("query", help="one SELECT statement")
     _store_arg(p)
     p.add_argument("--format", default="table", choices=["table", "csv", "json"], help="output format")
-    p.add_argument("--limit", type=COUNT, default=None, help="print at most this many rows (table format)")
+    p.add_argument("--limit", type=COUNT, default=1000,
+                   help="at most this many rows, cut inside DuckDB (default 1000; 0: all)")
+    p.add_argument("--timeout", type=_number(float, 0, "a positive number of seconds", strict=True), default=60.0,
+                   help="stop a query still running after this many seconds (default 60)")
+    p.add_argument("--memory-limit", default=None, metavar="SIZE",
+                   help="DuckDB's memory limit, e.g. 2GB (default: DuckDB's, 80%% of RAM)")
     return parser
 
 

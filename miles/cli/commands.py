@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sys
 from collections.abc import Callable
 
 from miles import present
@@ -59,7 +60,8 @@ def _ingest(args: argparse.Namespace) -> int:
 
     summary = ingest(args.paths, Store.open(args.store), fmt=args.format, mapping=args.map,
                      observed_at=args.observed_at, thumbnails=args.thumbnails, platform=args.platform,
-                     batch_size=args.batch_size, progress=not args.quiet)
+                     batch_size=args.batch_size, progress=not args.quiet,
+                     allow_absolute_paths=args.allow_absolute_paths)
     print(summary.line())
     return 0
 
@@ -76,11 +78,29 @@ def _store_info(args: argparse.Namespace) -> int:
     return 0
 
 
+@command("store check")
+def _store_check(args: argparse.Namespace) -> int:
+    from miles.store.check import check
+
+    store = _open(args)
+    rows = check(store, repair=args.repair)
+    print(present.to_json(rows) if args.json else present.format_table(rows))
+    bad = sum(r["duplicates"] for r in rows if not r["repaired"])
+    if bad:
+        print(f"{bad} duplicate rows: run `miles store check --store {store.path} --repair`", file=sys.stderr)
+    return 1 if bad else 0
+
+
 @command("sql")
 def _sql(args: argparse.Namespace) -> int:
-    from miles.queries import sql
+    from miles.queries.sql import run_sql
 
-    present.print_arrow(sql(args.store, args.query), args.format, args.limit)
+    result = run_sql(args.store, args.query, limit=args.limit or None, timeout=args.timeout,
+                     memory_limit=args.memory_limit)
+    present.print_arrow(result.table, args.format)
+    if result.more:
+        print(f"(only the first {args.limit} rows; more were not read: --limit N for more, --limit 0 for all)",
+              file=sys.stderr)
     return 0
 
 

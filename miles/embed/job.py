@@ -24,6 +24,7 @@ from miles.embed.reader import choose_decoder, fetch, parse_shard, plan, thumbna
 from miles.embed.registry import create_encoder, preset_encoders
 from miles.store import Store
 from miles.store.embeddings import open_embedding_table
+from miles.store.lock import writer_lock
 from miles.store.text import TextRecipe, compose_text
 
 log = logging.getLogger(__name__)
@@ -134,10 +135,11 @@ def embed(store: Store, config: EmbedConfig | None = None,
         raise ValueError(f"store {store.path} has no videos: run `miles ingest` (or `miles demo`) first")
     device = resolve_device(config.device)
     reports = {}
-    for modality in config.modalities:
-        enc = (encoders or {}).get(modality) or create_encoder(names[modality], device=device)
-        reports[modality] = (_embed_text if modality == "text" else _embed_images)(store, enc, config, shard)
-        log.info(reports[modality].line())
+    with writer_lock(store, "embed"):
+        for modality in config.modalities:
+            enc = (encoders or {}).get(modality) or create_encoder(names[modality], device=device)
+            reports[modality] = (_embed_text if modality == "text" else _embed_images)(store, enc, config, shard)
+            log.info(reports[modality].line())
     return reports
 
 

@@ -15,12 +15,14 @@ import numpy as np
 from miles.eval.explain import explain_rows, group_of, group_shapley, grouped, summary, tree_shap
 from miles.eval.runner import EvalConfig, EvalResult, evaluate
 from miles.store import Store
+from miles.store.lock import writer_lock
 
 log = logging.getLogger(__name__)
 
 
 def record_runs(store: Store, result: EvalResult) -> int:
-    """One ``runs`` row per fitted head variant, its test predictions in ``predictions``."""
+    """One ``runs`` row per fitted head variant, its test predictions in ``predictions``: a run is there
+    with all its predictions or not at all."""
     now = datetime.now(timezone.utc)
     metrics: dict[tuple, dict] = {}
     for r in result.records:
@@ -42,8 +44,10 @@ def record_runs(store: Store, result: EvalResult) -> int:
         preds += [{"run_id": run_id, "video_id": vid, "viral": int(y[i]), "p_viral": float(p),
                    "velocity": float(v[i]), "velocity_pred": float(q)}
                   for vid, i, p, q in zip(vids, f.test_idx, f.p_viral, f.velocity)]
-    store.upsert("runs", runs)
+    # Predictions first, runs second: a kill in between leaves predictions no run points to (invisible),
+    # never a run without its predictions.
     store.insert_new("predictions", preds)
+    store.upsert("runs", runs)
     return len(runs)
 
 
@@ -82,7 +86,8 @@ def run_eval(store: Store, config: EvalConfig | None = None, report: str | Path 
     from miles.eval.report import write_report
 
     result = evaluate(store, config)
-    n = record_runs(store, result)
+    with writer_lock(store, "eval"):
+        n = record_runs(store, result)
     log.info("eval: %d head variants in %.0f s; runs and predictions recorded", n, result.seconds)
     if json_path:
         Path(json_path).write_text(json.dumps(result.records, indent=1))

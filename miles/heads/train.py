@@ -31,6 +31,7 @@ from miles.heads.labels import LabelSpec
 from miles.heads.openings import learn_openings
 from miles.heads.persist import load_head, save_head
 from miles.store import Store
+from miles.store.lock import writer_lock
 
 log = logging.getLogger(__name__)
 
@@ -86,9 +87,14 @@ def load_deployed(store: Store, head: str, moment: str = "pre_upload") -> tuple[
 
 def train_heads(store: Store, heads=("baseline", "creator_prior", "lightgbm", "mlp"), moments=("pre_upload",),
                 spec: LabelSpec | None = None, seed: int = 0) -> list[dict]:
+    """Fit and save each head for each moment (holding the store's writer lock)."""
+    with writer_lock(store, "train"):
+        return _train_heads(store, heads, moments, spec or LabelSpec(), seed)
+
+
+def _train_heads(store: Store, heads, moments, spec: LabelSpec, seed: int) -> list[dict]:
     from miles.heads.explain import shap_patterns
 
-    spec = spec or LabelSpec()
     out = []
     now = datetime.now(timezone.utc)
     for moment in moments:
@@ -118,14 +124,14 @@ def train_heads(store: Store, heads=("baseline", "creator_prior", "lightgbm", "m
             folder = save_deployed(fitted, head_dir(store, head, moment), meta)
             _, p, vel = fitted.predict(X)
             run_id = uuid.uuid4().hex[:16]
-            store.upsert("runs", [{"run_id": run_id, "created_at": now, "kind": "train", "head": head,
-                                   "moment": moment, "split": "all", "features": features, "n_train": len(fs),
-                                   "n_test": 0, "metrics": json.dumps({}),
-                                   "config": json.dumps(meta, default=str), "artifact": str(folder)}])
             store.insert_new("predictions", [
                 {"run_id": run_id, "video_id": vid, "viral": int(yy), "p_viral": float(pp), "velocity": float(vv),
                  "velocity_pred": float(qq)}
                 for vid, yy, pp, vv, qq in zip(fs.frame["video_id"], y, p, v, vel)])
+            store.upsert("runs", [{"run_id": run_id, "created_at": now, "kind": "train", "head": head,
+                                   "moment": moment, "split": "all", "features": features, "n_train": len(fs),
+                                   "n_test": 0, "metrics": json.dumps({}),
+                                   "config": json.dumps(meta, default=str), "artifact": str(folder)}])
             out.append({"head": head, "moment": moment, "features": features, "rows": len(fs),
                         "calibrated_on": fitted.calibration.n, "run_id": run_id, "artifact": str(folder)})
             log.info("trained %s %s on %d rows (calibrated on %d) → %s", head, moment, len(fs),

@@ -24,7 +24,7 @@ import io
 import json
 import logging
 import os
-import urllib.request
+import re
 
 import numpy as np
 
@@ -202,8 +202,11 @@ def _describe(stats: dict) -> str:
             f"contrast {stats['contrast']:.2f}")
 
 
-def llm_text(evidence: dict, fallback: str, timeout: float = 20.0) -> tuple[str, str]:
-    """(text, source): the LLM's rewrite of the evidence, or ``fallback`` and why."""
+def llm_text(evidence: dict, fallback: str, timeout: float = 20.0, max_bytes: int = 1 << 20) -> tuple[str, str]:
+    """(text, source): the LLM's rewrite of the evidence, or ``fallback`` and why. The call has ``timeout``
+    seconds in all and its reply at most ``max_bytes``; control characters in the reply are dropped."""
+    from miles.net import post_json
+
     base = os.environ.get("MILES_LLM_BASE_URL")
     if not base:
         return fallback, "deterministic"
@@ -211,19 +214,19 @@ def llm_text(evidence: dict, fallback: str, timeout: float = 20.0) -> tuple[str,
             "messages": [{"role": "system", "content": "You advise a short-video creator. Use only the evidence "
                           "given (numbers, video ids); invent nothing. At most 8 short bullet points."},
                          {"role": "user", "content": json.dumps(evidence, ensure_ascii=False, default=str)}]}
-    req = urllib.request.Request(base.rstrip("/") + "/chat/completions", data=json.dumps(body).encode(),
-                                 headers={"Content-Type": "application/json",
-                                          "Authorization": f"Bearer {os.environ.get('MILES_LLM_API_KEY', '')}"})
     try:
-        with urllib.request.urlopen(req, timeout=timeout) as resp:
-            reply = json.loads(resp.read().decode("utf-8"))
+        reply = post_json(base.rstrip("/") + "/chat/completions", body,
+                          {"Authorization": f"Bearer {os.environ.get('MILES_LLM_API_KEY', '')}"}, timeout, max_bytes)
         text = reply["choices"][0]["message"]["content"]
         if not isinstance(text, str) or not text.strip():
             raise ValueError("empty content")
-        return text.strip(), "llm"
+        return CONTROL.sub("", text).strip(), "llm"
     except Exception as err:  # any failure: the deterministic text, and say so
         log.warning("LLM writer failed (%s: %s); using the deterministic text", type(err).__name__, err)
         return fallback + f"\n(LLM unavailable: {type(err).__name__}; deterministic text shown)", "deterministic"
+
+
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # keeps newlines and tabs
 
 
 def recommend(store: Store, title: str, thumbnail: bytes | None = None, duration: float | None = None,

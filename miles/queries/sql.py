@@ -1,45 +1,68 @@
-"""Read-only DuckDB SQL over the store.
+"""Read-only DuckDB SQL over the store, bounded in rows, time and memory.
 
     >>> sql("miles-store", "SELECT platform, count(*) FROM videos GROUP BY 1").to_pylist()
+    >>> result = run_sql(store, query, limit=100, timeout=60)      # result.table, result.more
 
 Every store table is registered under its own name (a Lance dataset scanned in place, vectors as
-``FLOAT[d]``). Only ``SELECT`` statements run; file access is switched off and locked before the user's
-query runs, so a query can read the store and nothing else.
+``FLOAT[d]``). Only ``SELECT`` statements run. The connection is opened with file access off and its
+configuration locked, before anything from the store is touched; a table whose folder name is not a
+plain identifier is left out (a shared store cannot smuggle SQL in through a name). The row limit runs
+inside DuckDB, a timer interrupts a query past its deadline, and every DuckDB error is one line.
 """
 
 from __future__ import annotations
 
+import logging
 import os
-from typing import Literal
+import re
+import threading
+from dataclasses import dataclass
 
 import pyarrow as pa
 
+from miles.errors import MilesError
 from miles.store import Store
 
-Format = Literal["table", "csv", "json"]
+log = logging.getLogger(__name__)
+
+IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+DEFAULT_TIMEOUT = 60.0
 
 
-class ReadOnlyError(ValueError):
+class ReadOnlyError(MilesError):
     """The query tried to write, or to reach outside the store."""
 
 
-def connect(store: Store | str | os.PathLike[str] | None = None):
-    """A DuckDB connection with every store table registered, external access disabled and locked."""
+def safe_tables(names: list[str]) -> list[str]:
+    """The table names that are plain lower-case identifiers; others are left out with a warning."""
+    ok = [n for n in names if IDENTIFIER.match(n)]
+    for bad in sorted(set(names) - set(ok)):
+        log.warning("table folder %r is not a plain name (a-z, 0-9, _): left out of SQL", bad)
+    return ok
+
+
+def connect(store: Store | str | os.PathLike[str] | None = None, memory_limit: str | None = None):
+    """A DuckDB connection with every store table registered; file access off and the configuration locked
+    from the moment it opens."""
     import duckdb
 
-    st = store if isinstance(store, Store) else Store.open(store, must_exist=True)
-    con = duckdb.connect(config={"threads": max(1, os.cpu_count() or 1)})
     from miles.store import SCHEMAS
 
-    present = st.table_names()
+    st = store if isinstance(store, Store) else Store.open(store, must_exist=True)
+    config = {"threads": max(1, os.cpu_count() or 1), "enable_external_access": False}
+    if memory_limit:
+        config["memory_limit"] = memory_limit
+    try:
+        con = duckdb.connect(config={**config, "lock_configuration": True})
+    except duckdb.Error as err:
+        raise MilesError(f"cannot open SQL with these settings: {_first_line(err)}") from err
+    present = safe_tables(st.table_names())
     for name in present:
         con.register(name, st.dataset(name))
     for name, schema in SCHEMAS.items():  # canonical tables not written yet read as empty
         if name not in present:
             con.register(name, schema.empty_table())
     _convenience_views(con, [n for n in present if n.startswith("emb_")])
-    con.execute("SET enable_external_access = false")
-    con.execute("SET lock_configuration = true")
     return con
 
 
@@ -67,11 +90,16 @@ def _convenience_views(con, embedding_tables: list[str]) -> None:
     """``videos_latest``: each video with its latest snapshot, velocity (log10 views per hour at that
     observation), ``viral`` (top 20% within platform x upload week, over all rows: descriptive, not a
     training label) and velocity relative to the creator's median. ``<emb table>_videos``: each
-    embedding table joined to its video."""
+    embedding table joined to its video (names checked as identifiers by ``safe_tables``)."""
     con.execute(LATEST)
     for name in embedding_tables:
+        assert IDENTIFIER.match(name), name
         con.execute(f'CREATE VIEW "{name}_videos" AS SELECT e.video_id, e.vector, v.* EXCLUDE (video_id, thumbnail, '
                     f'content_hash), e.content_hash = v.content_hash AS current FROM "{name}" e JOIN videos v USING (video_id)')
+
+
+def _first_line(err: Exception) -> str:
+    return str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
 
 
 def _check_read_only(con, query: str) -> None:
@@ -80,26 +108,61 @@ def _check_read_only(con, query: str) -> None:
     try:
         statements = con.extract_statements(query)
     except duckdb.Error as err:
-        raise ValueError(f"SQL does not parse: {err}") from err
+        raise MilesError(f"SQL does not parse: {_first_line(err)}") from err
     if not statements:
-        raise ValueError("empty SQL query")
+        raise MilesError("empty SQL query")
     allowed = {duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN}
     for st in statements:
         if st.type not in allowed:
-            kind = st.type.name
-            raise ReadOnlyError(f"miles sql is read-only: {kind} statements are refused (only SELECT runs)")
+            raise ReadOnlyError(f"miles sql is read-only: {st.type.name} statements are refused (only SELECT runs)")
+    if len(statements) > 1:
+        raise MilesError("one statement at a time, please")
 
 
-def sql(store: Store | str | os.PathLike[str] | None, query: str) -> pa.Table:
-    """Run one read-only query and return the result as a ``pyarrow.Table``."""
+@dataclass
+class SqlResult:
+    table: pa.Table
+    more: bool = False  # rows beyond the limit exist (they were not read)
+
+
+def run_sql(store: Store | str | os.PathLike[str] | None, query: str, limit: int | None = None,
+            timeout: float | None = DEFAULT_TIMEOUT, memory_limit: str | None = None) -> SqlResult:
+    """Run one read-only query: at most ``limit`` rows are produced (the limit runs inside DuckDB), and a
+    query still running after ``timeout`` seconds is interrupted."""
     import duckdb
 
-    con = connect(store)
+    if limit is not None and limit < 0:
+        raise MilesError(f"--limit must be 0 or more, got {limit}")
+    if timeout is not None and timeout <= 0:
+        raise MilesError(f"--timeout must be positive, got {timeout}")
+    con = connect(store, memory_limit)
+    timer = threading.Timer(timeout, con.interrupt) if timeout else None
     try:
         _check_read_only(con, query)
-        try:
-            return con.sql(query).to_arrow_table()
-        except duckdb.PermissionException as err:
-            raise ReadOnlyError(f"miles sql reads the store only; files outside it are refused ({err})") from err
+        if timer:
+            timer.start()
+        rel = con.sql(query)
+        if limit is not None:
+            rel = rel.limit(limit + 1)
+        table = rel.to_arrow_table()
+        more = limit is not None and table.num_rows > limit
+        return SqlResult(table.slice(0, limit) if more else table, more)
+    except duckdb.PermissionException as err:
+        raise ReadOnlyError(f"miles sql reads the store only; files outside it are refused ({_first_line(err)})") \
+            from err
+    except duckdb.InterruptException as err:
+        raise MilesError(f"the query ran past --timeout {timeout:g} s and was stopped") from err
+    except duckdb.OutOfMemoryException as err:
+        raise MilesError(f"the query ran out of memory ({_first_line(err)}); raise --memory-limit or narrow it") \
+            from err
+    except duckdb.Error as err:
+        raise MilesError(f"SQL error: {_first_line(err)}") from err
     finally:
+        if timer:
+            timer.cancel()
         con.close()
+
+
+def sql(store: Store | str | os.PathLike[str] | None, query: str, timeout: float | None = DEFAULT_TIMEOUT) -> pa.Table:
+    """Run one read-only query and return the whole result as a ``pyarrow.Table``."""
+    return run_sql(store, query, None, timeout).table

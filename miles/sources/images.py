@@ -1,7 +1,10 @@
 """Thumbnail checks: every image is verified before it is stored.
 
-A thumbnail must be a file under ``MAX_BYTES`` whose header declares at most ``MAX_PIXELS`` pixels (so a
-decompression bomb is refused before it is decoded), and which then decodes completely.
+A thumbnail must be a regular file (not a device such as ``/dev/zero``, a FIFO that would block, or a
+folder) under ``MAX_BYTES`` — checked on the open handle and read with a cap, so a file that grows while
+it is read cannot exhaust memory — whose header declares at most ``MAX_PIXELS`` pixels (so a
+decompression bomb is refused before it is decoded), and which then decodes completely. A path named
+inside an input file must lie under that file's folder (or ``--thumbnails``): ``inside`` says so.
 """
 
 from __future__ import annotations
@@ -44,14 +47,44 @@ def verify_image(data: bytes, *, max_pixels: int = MAX_PIXELS) -> tuple[int, int
     return width, height
 
 
-def read_thumbnail(path: Path, *, max_bytes: int = MAX_BYTES, max_pixels: int = MAX_PIXELS) -> bytes:
-    """Read and verify the image at ``path``; ``ImageError`` says what is wrong with it."""
+def read_capped(path: Path, max_bytes: int = MAX_BYTES) -> bytes:
+    """The bytes of a regular file of at most ``max_bytes``; ``ImageError`` for anything else. The file is
+    opened without blocking (a FIFO) and checked on the open handle (no swap between check and read)."""
+    import os
+    import stat
+
     try:
-        size = path.stat().st_size
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+    except IsADirectoryError as err:
+        raise ImageError(f"thumbnail {str(path)!r} is a folder, not a file") from err
     except OSError as err:
         raise ImageError(f"thumbnail file {str(path)!r} cannot be read ({err.strerror})") from err
-    if size > max_bytes:
-        raise ImageError(f"thumbnail file {path.name!r} is {size / 2**20:.1f} MiB, over the limit of {max_bytes / 2**20:.0f} MiB")
-    data = path.read_bytes()
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode):
+        os.close(fd)
+        kind = "a folder" if stat.S_ISDIR(st.st_mode) else "a FIFO" if stat.S_ISFIFO(st.st_mode) else \
+            "a device" if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode) else "not a regular file"
+        raise ImageError(f"thumbnail {str(path)!r} is {kind}, not an image file")
+    with os.fdopen(fd, "rb") as f:
+        if st.st_size > max_bytes:
+            raise ImageError(f"thumbnail file {path.name!r} is {st.st_size / 2**20:.1f} MiB, over the limit of "
+                             f"{max_bytes / 2**20:.0f} MiB")
+        data = f.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise ImageError(f"thumbnail file {path.name!r} grew past the limit of {max_bytes / 2**20:.0f} MiB while read")
+    return data
+
+
+def read_thumbnail(path: Path, *, max_bytes: int = MAX_BYTES, max_pixels: int = MAX_PIXELS) -> bytes:
+    """Read and verify the image at ``path``; ``ImageError`` says what is wrong with it."""
+    data = read_capped(Path(path), max_bytes)
     verify_image(data, max_pixels=max_pixels)
     return data
+
+
+def inside(path: Path, folder: Path) -> bool:
+    """Is ``path`` (symlinks resolved) within ``folder``?"""
+    try:
+        return path.resolve().is_relative_to(folder.resolve())
+    except OSError:
+        return False

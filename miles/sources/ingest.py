@@ -21,6 +21,7 @@ from miles.sources.normalize import Canonical, Options, RawRow, normalize, raw_j
 from miles.sources.parse import parse_time
 from miles.sources.readers import IMAGE_EXTS, read
 from miles.store import Store
+from miles.store.lock import writer_lock
 
 log = logging.getLogger(__name__)
 
@@ -62,8 +63,8 @@ class IngestSummary:
 def _reason_kind(reason: str) -> str:
     """The short kind of a reason for the summary: 'bad views', 'missing video_id', ..."""
     words = reason.split()
-    if words[:1] == ["stored"]:
-        return "bad thumbnail"
+    if words[:2] == ["stored", "without"] and len(words) > 2:
+        return "conflicting snapshot" if words[2].startswith("snapshot") else "bad thumbnail"
     if words[:1] in (["bad"], ["missing"], ["duplicate"]) and len(words) > 1:
         return f"{words[0]} {words[1]}"
     return reason.split(":")[0][:40]
@@ -93,39 +94,50 @@ def ingest(
     platform: str | None = None,
     batch_size: int = 2000,
     progress: bool = True,
+    allow_absolute_paths: bool = False,
 ) -> IngestSummary:
-    """Ingest each path into ``store``; returns the counts. Bad rows become ``rejects`` rows."""
-    from tqdm.auto import tqdm
-
+    """Ingest each path into ``store``; returns the counts. Bad rows become ``rejects`` rows. Thumbnail
+    paths named in a file must lie under its folder or ``thumbnails`` unless ``allow_absolute_paths``."""
     user_map = mapping if isinstance(mapping, dict) else parse_map(mapping)
-    opts = Options(observed_at=parse_time(observed_at), thumbnails=thumbnail_index(thumbnails), platform=platform)
+    opts = Options(observed_at=parse_time(observed_at), thumbnails=thumbnail_index(thumbnails), platform=platform,
+                   thumbnails_dir=Path(thumbnails) if thumbnails else None, allow_absolute_paths=allow_absolute_paths)
     summary = IngestSummary()
     now = datetime.now(timezone.utc)
-    for path in map(Path, paths):
-        if not path.exists():
-            raise FileNotFoundError(f"no such input: {path}")
-        seen: dict[tuple, tuple[str, int]] = {}
-        batch = _Batch(store, summary, now)
-        bar = tqdm(desc=f"ingest {path.name}", unit="row", disable=None if progress else True, leave=False)
-        for raw in read(path, fmt, user_map):
-            summary.read += 1
-            bar.update()
-            result = normalize(raw, opts)
-            if result.reject is None and result.video is not None:
-                key = (result.video["video_id"], result.snapshot["observed_at"] if result.snapshot else None)
-                first = seen.get(key)
-                if first is not None:
-                    result = Canonical(
-                        reject=f"duplicate video_id {key[0]!r} in one input (first at {first[0]} row {first[1]})"
-                    )
-                else:
-                    seen[key] = (raw.source, raw.row)
-            batch.add(raw, result)
-            if len(batch) >= batch_size:
-                batch.flush()
-        batch.flush()
-        bar.close()
+    paths = [Path(p) for p in paths]
+    missing = [p for p in paths if not p.exists()]
+    if missing:
+        raise FileNotFoundError(f"no such input: {missing[0]}")
+    with writer_lock(store, "ingest"):
+        for path in paths:
+            _ingest_one(path, store, fmt, user_map, opts, summary, now, batch_size, progress)
     return summary
+
+
+def _ingest_one(path: Path, store: Store, fmt: str, user_map, opts: Options, summary: IngestSummary, now: datetime,
+                batch_size: int, progress: bool) -> None:
+    from tqdm.auto import tqdm
+
+    seen: dict[tuple, tuple[str, int]] = {}
+    batch = _Batch(store, summary, now)
+    bar = tqdm(desc=f"ingest {path.name}", unit="row", disable=None if progress else True, leave=False)
+    for raw in read(path, fmt, user_map):
+        summary.read += 1
+        bar.update()
+        result = normalize(raw, opts)
+        if result.reject is None and result.video is not None:
+            key = (result.video["video_id"], result.snapshot["observed_at"] if result.snapshot else None)
+            first = seen.get(key)
+            if first is not None:
+                result = Canonical(
+                    reject=f"duplicate video_id {key[0]!r} in one input (first at {first[0]} row {first[1]})"
+                )
+            else:
+                seen[key] = (raw.source, raw.row)
+        batch.add(raw, result)
+        if len(batch) >= batch_size:
+            batch.flush()
+    batch.flush()
+    bar.close()
 
 
 class _Batch:
@@ -133,6 +145,7 @@ class _Batch:
         self.store, self.summary, self.now = store, summary, now
         self.videos: dict[str, dict] = {}
         self.snapshots: list[dict] = []
+        self.snapshot_rows: dict[tuple, RawRow] = {}  # (video_id, observed_at) -> the row it came from
         self.rejects: list[dict] = []
 
     def __len__(self) -> int:
@@ -151,6 +164,7 @@ class _Batch:
         self.videos[vid] = result.video
         if result.snapshot is not None:
             self.snapshots.append(result.snapshot)
+            self.snapshot_rows[(vid, result.snapshot["observed_at"])] = raw
         if result.snapshot_skipped:
             s.snapshots_skipped += 1
         if result.notes:
@@ -170,10 +184,19 @@ class _Batch:
             s.updated += res.updated
             s.unchanged += res.unchanged
         if self.snapshots:
-            s.snapshots_added += self.store.upsert("snapshots", self.snapshots, update=False).inserted
+            res = self.store.upsert("snapshots", self.snapshots, update=False)
+            s.snapshots_added += res.inserted
+            for row, stored in res.conflicts:  # the same observation stored with other counts: keep the first
+                raw = self.snapshot_rows[(row["video_id"], row["observed_at"])]
+                diff = ", ".join(f"{c} {row[c]} here, {stored[c]} stored" for c in stored
+                                 if c not in ("video_id", "observed_at") and row[c] != stored[c])
+                note = (f"stored without snapshot: it conflicts with the one stored for {row['video_id']!r} at "
+                        f"{row['observed_at'].isoformat()} ({diff})")
+                s.warnings[_reason_kind(note)] += 1
+                self._reject(raw, row["video_id"], note)
         if self.rejects:
             self.store.upsert("rejects", self.rejects, update=False)
-        self.videos, self.snapshots, self.rejects = {}, [], []
+        self.videos, self.snapshots, self.rejects, self.snapshot_rows = {}, [], [], {}
 
 
 def _guess_id(raw: RawRow) -> str | None:

@@ -8,7 +8,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from miles.sources.images import ImageError, read_thumbnail
+from miles.sources.images import ImageError, inside, read_thumbnail
 from miles.sources.parse import (
     hashtags_in,
     is_missing,
@@ -21,7 +21,7 @@ from miles.sources.parse import (
 from miles.store.text import content_hash
 
 COUNT_FIELDS = ("views", "likes", "comments", "shares", "creator_followers")
-MAX_TEXT = 5000  # characters kept of a title or description
+MAX_TEXT = 5000  # characters of a title or description; longer ones are rejected, never cut
 
 
 @dataclass
@@ -43,6 +43,8 @@ class Options:
     observed_at: datetime | None = None
     thumbnails: dict[str, Path] | None = None  # video_id -> image file, from --thumbnails DIR
     platform: str | None = None
+    thumbnails_dir: Path | None = None
+    allow_absolute_paths: bool = False  # thumbnail paths outside the input's folder and --thumbnails
     # The last few thumbnails read, so that rows repeating one video (one per observation) read it once.
     recent_thumbnails: dict[Path, bytes | ImageError] = field(default_factory=dict)
 
@@ -56,9 +58,22 @@ class Canonical:
     snapshot_skipped: str | None = None
 
 
+def _allowed(path: Path, base_dir: Path | None, opts: Options) -> bool:
+    roots = [r for r in (base_dir, opts.thumbnails_dir) if r is not None]
+    return any(inside(path, root) for root in roots)
+
+
 def raw_json(data: dict[str, Any], limit: int = 20_000) -> str:
-    text = json.dumps(data, ensure_ascii=False, default=str)
+    """The row as JSON for ``rejects``: undecodable bytes shown as ``\\xNN``, long rows cut."""
+    text = json.dumps(data, ensure_ascii=False, default=_shown)
+    text = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
     return text if len(text) <= limit else text[:limit] + "…(truncated)"
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, (bytes, bytearray)):
+        return bytes(value[:200]).decode("utf-8", "backslashreplace")
+    return str(value)
 
 
 def _get(raw: RawRow, name: str) -> Any:
@@ -67,16 +82,49 @@ def _get(raw: RawRow, name: str) -> Any:
 
 
 def _text(value: Any) -> str | None:
+    """A text field as stored, or ``ValueError`` saying why it cannot be stored faithfully: bytes that are not
+    UTF-8 (from a CSV in another encoding, or a Parquet binary column), a NUL byte, or more than
+    ``MAX_TEXT`` characters. Nothing is replaced or cut silently."""
     if is_missing(value):
         return None
+    if isinstance(value, (bytes, bytearray)):
+        try:
+            value = bytes(value).decode("utf-8")
+        except UnicodeDecodeError as err:
+            raise ValueError(f"is bytes that are not UTF-8 (byte {value[err.start]:#04x} at {err.start})") from None
     text = str(value).strip()
-    return text[:MAX_TEXT] or None
+    bad = next((i for i, ch in enumerate(text) if "\udc80" <= ch <= "\udcff"), None)
+    if bad is not None:
+        raise ValueError(f"is not valid UTF-8 (byte {ord(text[bad]) - 0xDC00:#04x} at character {bad}): "
+                         "save the file as UTF-8")
+    if "\x00" in text:
+        raise ValueError("contains a NUL byte")
+    if len(text) > MAX_TEXT:
+        raise ValueError(f"is {len(text):,} characters, over the limit of {MAX_TEXT:,}")
+    return text or None
+
+
+TEXT_FIELDS = ("video_id", "creator_id", "title", "description", "language", "platform")
+
+
+def _texts(raw: RawRow) -> dict[str, str | None] | str:
+    """The text fields of a row, or the reject reason of the first that cannot be stored."""
+    out = {}
+    for name in TEXT_FIELDS:
+        try:
+            out[name] = _text(_get(raw, name))
+        except ValueError as err:
+            return f"bad {name} (column {raw.columns.get(name)!r}): {err}"
+    return out
 
 
 def normalize(raw: RawRow, opts: Options) -> Canonical:
     if raw.error:
         return Canonical(reject=raw.error)
-    vid = _text(_get(raw, "video_id"))
+    texts = _texts(raw)
+    if isinstance(texts, str):
+        return Canonical(reject=texts)
+    vid = texts["video_id"]
     if vid is None:
         col = raw.columns.get("video_id")
         where = f"column {col!r} is empty" if col else "no video_id column (use --map video_id=COLUMN)"
@@ -115,19 +163,19 @@ def normalize(raw: RawRow, opts: Options) -> Canonical:
     if published is not None and observed is not None and published > observed:
         return Canonical(reject=f"published_at {published.isoformat()} is after observed_at {observed.isoformat()}")
 
-    title = _text(_get(raw, "title"))
-    description = _text(_get(raw, "description"))
+    title = texts["title"]
+    description = texts["description"]
     tags = parse_hashtags(_get(raw, "hashtags")) or hashtags_in(title) or hashtags_in(description)
     thumbnail = _thumbnail(raw, vid, opts, out.notes)
-    platform = _text(_get(raw, "platform")) or opts.platform or raw.platform or "unknown"
+    platform = texts["platform"] or opts.platform or raw.platform or "unknown"
     out.video = {
         "video_id": vid,
         "platform": platform.lower(),
-        "creator_id": _text(_get(raw, "creator_id")),
+        "creator_id": texts["creator_id"],
         "title": title,
         "description": description,
         "hashtags": tags,
-        "language": _text(_get(raw, "language")),
+        "language": texts["language"],
         "duration_s": duration,
         "published_at": published,
         "thumbnail": thumbnail,
@@ -144,7 +192,11 @@ def normalize(raw: RawRow, opts: Options) -> Canonical:
 
 def _thumbnail(raw: RawRow, vid: str, opts: Options, notes: list[str]) -> bytes | None:
     path = raw.thumbnail_path
-    value = _text(_get(raw, "thumbnail"))
+    try:
+        value = _text(_get(raw, "thumbnail"))
+    except ValueError as err:
+        notes.append(f"stored without thumbnail: its path {err}")
+        return None
     if path is None and value is not None:
         if value.startswith(("http://", "https://")):
             notes.append(f"thumbnail {value[:80]!r} is a URL; Miles reads files only (use --thumbnails DIR)")
@@ -152,6 +204,10 @@ def _thumbnail(raw: RawRow, vid: str, opts: Options, notes: list[str]) -> bytes 
         path = Path(value)
         if not path.is_absolute() and raw.base_dir is not None:
             path = raw.base_dir / path
+        if not opts.allow_absolute_paths and not _allowed(path, raw.base_dir, opts):
+            notes.append(f"stored without thumbnail: {value[:120]!r} lies outside the input's folder "
+                         "(pass --allow-absolute-paths to read it)")
+            return None
     if path is None and opts.thumbnails is not None:
         path = opts.thumbnails.get(vid)
     if path is None:

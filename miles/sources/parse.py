@@ -28,7 +28,9 @@ def parse_time(value: Any) -> datetime | None:
     """Unix seconds (or milliseconds), ISO 8601 (naive means UTC) or YouTube's ``YYYYMMDD`` → aware UTC."""
     if is_missing(value):
         return None
-    if isinstance(value, datetime):
+    if isinstance(value, datetime):  # from Parquet or pandas: the same range as text times
+        if not 1970 <= value.year <= 2100:
+            raise ValueError(f"time {value.isoformat()} is outside 1970..2100")
         return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
     if isinstance(value, bool):
         raise ValueError(f"expected a time, got the boolean {value!r}")

@@ -64,7 +64,8 @@ def _check_map(path: Path, columns: list[str], user_map: dict[str, str]) -> None
 
 def read_csv(path: Path, user_map: dict[str, str]) -> Iterator[RawRow]:
     delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
-    with open(path, newline="", encoding="utf-8-sig", errors="replace") as f:
+    # Undecodable bytes survive as surrogates, so the row is rejected with the byte named, not altered.
+    with open(path, newline="", encoding="utf-8-sig", errors="surrogateescape") as f:
         reader = csv.reader(f, delimiter=delimiter)
         try:
             header = next(reader)

@@ -36,6 +36,7 @@ class UpsertResult:
     inserted: int = 0
     updated: int = 0
     unchanged: int = 0
+    conflicts: tuple = ()  # with update=False: (row, stored row) pairs whose key is stored with other values
 
 
 class Store:
@@ -127,9 +128,11 @@ class Store:
             return UpsertResult()
         keys = KEYS[name]
         existing = self._existing(name, table, keys, _compared(schema, keys))
-        new_mask, changed_mask = _diff(table, existing, keys, schema)
+        new_mask, changed_mask, stored = _diff(table, existing, keys, schema)
         n_new = int(sum(new_mask))
         n_changed = int(sum(changed_mask)) if update else 0
+        conflicts = () if update else tuple(
+            (r, stored[_row_key(r, keys)]) for r, c in zip(table.to_pylist(), changed_mask) if c)
         to_write = table.filter(pa.array([n or (c and update) for n, c in zip(new_mask, changed_mask, strict=False)]))
         if to_write.num_rows:
             tbl = self.create(name, schema)
@@ -137,7 +140,8 @@ class Store:
             if update:
                 merge = merge.when_matched_update_all()
             merge.when_not_matched_insert_all().execute(to_write)
-        return UpsertResult(inserted=n_new, updated=n_changed, unchanged=table.num_rows - n_new - n_changed)
+        return UpsertResult(inserted=n_new, updated=n_changed,
+                            unchanged=table.num_rows - n_new - n_changed - len(conflicts), conflicts=conflicts)
 
     def _existing(self, name: str, table: pa.Table, keys: list[str], columns: list[str]) -> pa.Table | None:
         """The stored rows sharing a key with ``table``: the key and compared columns only."""
@@ -196,7 +200,7 @@ def _diff(table: pa.Table, existing: pa.Table | None, keys: list[str], schema: p
     """Per row of ``table``: is its key new, and if not, do any of its values differ from the stored row."""
     rows = table.to_pylist()
     if existing is None or existing.num_rows == 0:
-        return [True] * len(rows), [False] * len(rows)
+        return [True] * len(rows), [False] * len(rows), {}
     compare = _compared(schema, keys)
     stored = {_row_key(r, keys): r for r in existing.select(keys + compare).to_pylist()}
     new_mask, changed_mask = [], []
@@ -204,4 +208,4 @@ def _diff(table: pa.Table, existing: pa.Table | None, keys: list[str], schema: p
         old = stored.get(_row_key(r, keys))
         new_mask.append(old is None)
         changed_mask.append(old is not None and any(r[c] != old[c] for c in compare))
-    return new_mask, changed_mask
+    return new_mask, changed_mask, stored

@@ -130,15 +130,17 @@ def build_indexes(store: Store, tables: list[str] | None = None, force: bool = F
                   exact_max: int = EXACT_MAX) -> list[dict]:
     """Build the index of each embedding table (or of ``tables``) that is missing or stale."""
     from miles.store.embeddings import embedding_tables
+    from miles.store.lock import writer_lock
 
     names = tables or embedding_tables(store)
     if not names:
         raise ValueError(f"store {store.path} has no embedding tables: run `miles embed --store {store.path}` first")
     out = []
-    for name in names:
-        store.table(name)  # a clear error for an unknown table
-        if force or is_stale(store, name):
-            out.append(build_index(store, name, exact_max=exact_max))
-        else:
-            out.append({**index_meta(store, name), "up_to_date": True})
+    with writer_lock(store, "index"):
+        for name in names:
+            store.table(name)  # a clear error for an unknown table
+            if force or is_stale(store, name):
+                out.append(build_index(store, name, exact_max=exact_max))
+            else:
+                out.append({**index_meta(store, name), "up_to_date": True})
     return out

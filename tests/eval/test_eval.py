@@ -134,3 +134,33 @@ def test_wilson_interval():
     assert wilson_interval(5, 10) == pytest.approx((0.2366, 0.7634), abs=1e-4)
     assert wilson_interval(0, 10) == pytest.approx((0.0, 0.2775), abs=1e-4)
     assert wilson_interval(0, 0) == (0.0, 1.0)
+
+
+def test_a_run_is_recorded_with_its_predictions_or_not_at_all(demo_store, tmp_path, monkeypatch):
+    """Predictions are written before their runs: a crash between the two leaves no run without them."""
+    import shutil
+
+    from miles.eval.pipeline import record_runs
+    from miles.eval.runner import EvalConfig, evaluate
+    from miles.queries import sql
+    from miles.store import Store
+
+    store = Store(tmp_path / "copy")
+    shutil.copytree(demo_store.path, store.path, symlinks=True)
+    result = evaluate(store, EvalConfig(heads=("creator_prior",), moments=("pre_upload",), splits=("time",),
+                                        n_boot=20, progress=False))
+    runs_before = store.count("runs")
+    real = Store.upsert
+
+    def crash_on_runs(self, name, rows, **kw):
+        if name == "runs":
+            raise OSError("disk full")
+        return real(self, name, rows, **kw)
+
+    monkeypatch.setattr(Store, "upsert", crash_on_runs)
+    with pytest.raises(OSError):
+        record_runs(store, result)
+    assert store.count("runs") == runs_before
+    orphans = sql(store, "SELECT count(*) AS n FROM runs r WHERE NOT EXISTS "
+                         "(SELECT 1 FROM predictions p WHERE p.run_id = r.run_id) AND r.kind = 'eval'").to_pylist()
+    assert orphans == [{"n": 0}]

@@ -169,3 +169,61 @@ def test_opening_suggestion_cites_the_neighbours_that_use_it(demo_store):
     assert not any(s["what"].startswith("open with") for s in out)  # the draft already opens so
     out = _suggestions(demo_store, draft, [{"video_id": i} for i in others], [], learned)
     assert not any(s["what"].startswith("open with") for s in out)  # no neighbour to cite
+
+
+class Trickle(BaseHTTPRequestHandler):
+    mode = "slow"
+
+    def do_POST(self):  # noqa: N802
+        self.rfile.read(int(self.headers["Content-Length"]))
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        try:
+            if Trickle.mode == "slow":  # one byte a second: each read is quick, the whole is not
+                for ch in json.dumps({"choices": [{"message": {"content": "x" * 50}}]}):
+                    self.wfile.write(ch.encode())
+                    self.wfile.flush()
+                    time.sleep(1.0)
+            elif Trickle.mode == "endless":
+                while True:
+                    self.wfile.write(b"x" * 65536)
+            else:  # a reply with terminal escapes in it
+                body = {"choices": [{"message": {"content": "\x1b[2J\x1b]0;owned\x07- keep the hook"}}]}
+                self.wfile.write(json.dumps(body).encode())
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def trickle(monkeypatch):
+    from http.server import ThreadingHTTPServer
+
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), Trickle)
+    srv.daemon_threads = True
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    monkeypatch.setenv("MILES_LLM_BASE_URL", f"http://127.0.0.1:{srv.server_address[1]}/v1")
+    yield
+    srv.shutdown()
+
+
+@pytest.mark.parametrize("mode", ["slow", "endless"])
+def test_a_slow_or_endless_llm_ends_within_the_deadline(trickle, mode):
+    import resource
+
+    Trickle.mode = mode
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    t = time.perf_counter()
+    text, source = llm_text({"x": 1}, "fallback text", timeout=3.0, max_bytes=1 << 20)
+    assert time.perf_counter() - t < 5.0
+    assert source == "deterministic" and text.startswith("fallback text")
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 200 * 1024  # KiB
+
+
+def test_terminal_escapes_in_the_llm_reply_are_dropped(trickle):
+    Trickle.mode = "escapes"
+    text, source = llm_text({"x": 1}, "fallback", timeout=5.0)
+    assert source == "llm" and "\x1b" not in text and "\x07" not in text and text.endswith("- keep the hook")

@@ -1,0 +1,61 @@
+"""Outbound HTTP with a deadline for the whole call and a cap on what comes back.
+
+    reply = post_json("http://127.0.0.1:8080/v1/chat/completions", body, headers, deadline=20, max_bytes=2**20)
+
+A socket timeout only bounds each read: a server that sends one byte every few seconds, or never stops
+sending, would hold a caller forever. Here the reads stop at the deadline (``TimeoutError``) and the body
+at ``max_bytes`` (``ValueError``), whatever the server does. Any layer may use it: it imports no Miles code.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import urllib.request
+
+CHUNK = 16 * 1024
+
+
+def read_limited(resp, deadline_at: float, max_bytes: int) -> bytes:
+    parts, total = [], 0
+    sock = getattr(getattr(getattr(resp, "fp", None), "raw", None), "_sock", None)
+    while True:
+        left = deadline_at - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("the server did not finish its reply before the deadline")
+        if sock is not None:
+            sock.settimeout(max(0.05, min(left, 5.0)))
+        chunk = resp.read1(CHUNK) if hasattr(resp, "read1") else resp.read(CHUNK)
+        if not chunk:
+            return b"".join(parts)
+        total += len(chunk)
+        if total > max_bytes:
+            raise ValueError(f"the reply passed {max_bytes:,} bytes and was cut off")
+        parts.append(chunk)
+
+
+def post_json(url: str, body: dict, headers: dict | None = None, deadline: float = 20.0,
+              max_bytes: int = 1 << 20) -> dict:
+    """POST ``body`` as JSON and return the JSON reply, within ``deadline`` seconds in all. The call runs on
+    a daemon thread, so even a server that trickles its headers cannot hold the caller past the deadline."""
+    start = time.monotonic()
+    req = urllib.request.Request(url, data=json.dumps(body).encode(),
+                                 headers={"Content-Type": "application/json", **(headers or {})})
+    box: dict = {}
+
+    def call():
+        try:
+            with urllib.request.urlopen(req, timeout=max(0.05, min(deadline, 5.0))) as resp:
+                box["data"] = read_limited(resp, start + deadline, max_bytes)
+        except BaseException as err:  # handed to the caller
+            box["error"] = err
+
+    worker = threading.Thread(target=call, name="miles-http", daemon=True)
+    worker.start()
+    worker.join(deadline)
+    if worker.is_alive():
+        raise TimeoutError(f"no complete reply within {deadline:g} s")
+    if "error" in box:
+        raise box["error"]
+    return json.loads(box["data"].decode("utf-8"))
