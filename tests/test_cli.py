@@ -122,3 +122,20 @@ def test_internal_errors_say_so_and_show_the_traceback_with_v(tmp_path, monkeypa
     assert "internal error: KeyError" in err and "-v" in err and "Traceback" not in err
     with pytest.raises(KeyError):
         main(["-v", "encoders"])
+
+
+@pytest.mark.parametrize("args, message", [
+    (["ingest", "x.csv", "--batch-size", "0"], "at least 1"),
+    (["embed", "--batch-size", "-4"], "at least 1"),
+    (["similar", "--title", "x", "-k", "0"], "at least 1"),
+    (["sql", "SELECT 1", "--limit", "-1"], "0 or more"),
+    (["sql", "SELECT 1", "--timeout", "0"], "positive"),
+    (["predict", "--title", "x", "--duration", "nan"], "positive number of seconds"),
+    (["predict", "--title", "x", "--followers", "-5"], "0 or more"),
+    (["eval", "--viral-fraction", "0"], "a fraction"),
+    (["demo", "--videos", "zero"], "whole number"),
+])
+def test_numeric_flags_are_checked(args, message, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(args)
+    assert exit_.value.code == 2 and message in capsys.readouterr().err

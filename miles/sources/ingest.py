@@ -173,8 +173,8 @@ class _Batch:
             self._reject(raw, vid, "; ".join(result.notes))
 
     def _reject(self, raw: RawRow, vid: str | None, reason: str) -> None:
-        self.rejects.append({"source": raw.source, "row": raw.row, "video_id": vid, "reason": reason,
-                             "raw": raw_json(raw.data), "ingested_at": self.now})
+        self.rejects.append({"source": _shown(raw.source), "row": raw.row, "video_id": _shown(vid),
+                             "reason": _shown(reason), "raw": raw_json(raw.data), "ingested_at": self.now})
 
     def flush(self) -> None:
         s = self.summary
@@ -197,6 +197,13 @@ class _Batch:
         if self.rejects:
             self.store.upsert("rejects", self.rejects, update=False)
         self.videos, self.snapshots, self.rejects, self.snapshot_rows = {}, [], [], {}
+
+
+def _shown(text: str | None) -> str | None:
+    """Text as a rejects row can hold it: bytes that were not UTF-8 (kept as surrogates) shown as \\xNN."""
+    if text is None:
+        return None
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 def _guess_id(raw: RawRow) -> str | None:

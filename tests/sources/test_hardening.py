@@ -7,7 +7,7 @@ import time
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from miles.sources import ingest
@@ -111,6 +111,7 @@ cell = st.one_of(st.text(max_size=10), st.binary(max_size=6).map(lambda b: b.dec
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.lists(cell, min_size=5, max_size=5), min_size=1, max_size=8), st.sampled_from(["csv", "jsonl"]),
        st.sampled_from(["utf-8", "latin-1"]))
+@example(rows=[["\x80", "", "", "", ""]], fmt="csv", encoding="latin-1")  # a video_id that is not UTF-8
 def test_read_equals_stored_plus_rejected_and_nothing_is_altered(tmp_path_factory, rows, fmt, encoding):
     """Random rows, in CSV (either encoding) or JSONL: every row is counted once, and every stored title is
     exactly the title given (stripped of surrounding space), never replaced or cut."""
