@@ -24,7 +24,14 @@ import pandas as pd
 
 from miles.errors import MilesError
 from miles.heads.features import available, moment_hours
-from miles.heads.history import creator_history, follower_observations, followers_asof, video_asof
+from miles.heads.history import (
+    CreatorOutcomes,
+    TimeIndex,
+    creator_history,
+    follower_observations,
+    followers_asof,
+    video_asof,
+)
 from miles.heads.labels import LabelSpec, compute_outcomes
 from miles.store import Store
 from miles.store.text import compose_text
@@ -48,8 +55,9 @@ class StoreView:
     snapshots: pd.DataFrame
     versions: dict = field(default_factory=dict)
     path: str = ""
-    _outcomes: dict = field(default_factory=dict, repr=False)
-    _followers: pd.DataFrame | None = field(default=None, repr=False)
+    _outcomes: dict = field(default_factory=dict, repr=False)  # spec -> (outcomes, CreatorOutcomes)
+    _followers: TimeIndex | None = field(default=None, repr=False)
+    _snapshots: dict = field(default_factory=dict, repr=False)  # column -> TimeIndex
 
     @classmethod
     def read(cls, store: Store) -> StoreView:
@@ -78,17 +86,32 @@ class StoreView:
             videos["has_thumbnail"] = 1.0
         return cls(videos, snapshots)
 
-    def outcomes(self, spec: LabelSpec) -> pd.DataFrame:
+    def _outcome_pair(self, spec: LabelSpec):
         if spec not in self._outcomes:
             if len(self._outcomes) >= 4:
                 self._outcomes.pop(next(iter(self._outcomes)))
-            self._outcomes[spec] = compute_outcomes(self.videos, self.snapshots, spec)
+            out = compute_outcomes(self.videos, self.snapshots, spec)
+            self._outcomes[spec] = (out, CreatorOutcomes.of(out))
         return self._outcomes[spec]
 
-    def followers(self) -> pd.DataFrame:
+    def outcomes(self, spec: LabelSpec) -> pd.DataFrame:
+        """Every video's outcome under ``spec`` (computed once per spec)."""
+        return self._outcome_pair(spec)[0]
+
+    def creator_outcomes(self, spec: LabelSpec) -> CreatorOutcomes:
+        """The same outcomes indexed by creator, for ``creator_history``."""
+        return self._outcome_pair(spec)[1]
+
+    def followers(self) -> TimeIndex:
         if self._followers is None:
             self._followers = follower_observations(self.videos, self.snapshots)
         return self._followers
+
+    def snapshot_index(self, columns: list[str]) -> dict[str, TimeIndex]:
+        for c in columns:
+            if c not in self._snapshots:
+                self._snapshots[c] = TimeIndex.of(self.snapshots, "video_id", "observed_at", c)
+        return {c: self._snapshots[c] for c in columns}
 
 
 @dataclass
@@ -165,12 +188,13 @@ def feature_rows(rows: pd.DataFrame, view: StoreView, moment: str, spec: LabelSp
     f["hashtag_count"] = [len(t) for t in tags]
     f["has_thumbnail"] = rows["has_thumbnail"].to_numpy(dtype=float)
     f["text"] = [compose_text(t, h) for t, h in zip(titles, tags)]
-    prior, n_prior = creator_history(view.outcomes(spec), rows["creator_id"], pub, spec.min_history)
+    prior, n_prior = creator_history(view.creator_outcomes(spec), rows["creator_id"], pub, spec.min_history)
     f["creator_prior"], f["creator_n_prior"] = prior, n_prior.astype(float)
     f["log_followers"] = followers_asof(view.followers(), rows["creator_id"], cutoff)
     for h in EARLY_HOURS:
         if h <= hours:
-            seen = video_asof(view.snapshots, rows["video_id"], pub + pd.Timedelta(hours=h), ["views", "likes"])
+            seen = video_asof(view.snapshot_index(["views", "likes"]), rows["video_id"], pub + pd.Timedelta(hours=h),
+                              ["views", "likes"])
             views, likes = seen["views"].to_numpy(dtype=float), seen["likes"].to_numpy(dtype=float)
             f[f"log_views_{h}h"] = np.log10(views + 1.0)
             f[f"log_likes_{h}h"] = np.log10(likes + 1.0)

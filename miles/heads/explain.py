@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import warnings
+import weakref
 
 import numpy as np
 
@@ -28,14 +29,25 @@ def group_of(feature: str) -> str:
     return f.group if f else "other"
 
 
-def tree_shap(head, X: np.ndarray, scalar_names: list[str]) -> tuple[np.ndarray, list[str]]:
-    """SHAP values (n, k) of a LightGBM head's viral log-odds, with one name per column (scalars named)."""
+_EXPLAINERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _explainer(booster):
+    """SHAP's TreeExplainer of a booster, built once per booster (building it costs more than explaining
+    one row with it)."""
     import shap
 
+    if booster not in _EXPLAINERS:
+        _EXPLAINERS[booster] = shap.TreeExplainer(booster)
+    return _EXPLAINERS[booster]
+
+
+def tree_shap(head, X: np.ndarray, scalar_names: list[str]) -> tuple[np.ndarray, list[str]]:
+    """SHAP values (n, k) of a LightGBM head's viral log-odds, with one name per column (scalars named)."""
     Z = head.transform_features(X)
     with warnings.catch_warnings():  # shap notes that its LightGBM output format changed; handled below
         warnings.simplefilter("ignore", UserWarning)
-        values = shap.TreeExplainer(head.model_.booster_).shap_values(Z)
+        values = _explainer(head.model_.booster_).shap_values(Z)
     if isinstance(values, list):  # older shap: one array per class
         values = values[-1]
     values = np.asarray(values)

@@ -33,7 +33,7 @@ FIELDS = ("video_id", "title", "creator_id", "published_at", "views", "velocity"
           "similarity")
 
 
-def evidence_table(store: Store, cutoff: datetime, spec: LabelSpec) -> pd.DataFrame:
+def evidence_table(store: Store, cutoff: datetime, spec: LabelSpec, views: bool = True) -> pd.DataFrame:
     """Videos whose final outcome was known at ``cutoff``, indexed by video_id: velocity, ``viral`` (within
     these videos' cohorts), ``relative_to_creator`` (velocity − the creator's prior as of publishing),
     ``views`` as last observed at the cutoff, title and content hash. Empty when nothing was known yet."""
@@ -47,11 +47,15 @@ def evidence_table(store: Store, cutoff: datetime, spec: LabelSpec) -> pd.DataFr
         return pd.DataFrame(columns=cols, index=pd.Index([], name="video_id"))
     out["viral"] = spec.fit(out).transform(out)["viral"].astype(bool).to_numpy()
     out["relative_to_creator"] = out["velocity"] - out["creator_prior"]
-    out["views"] = video_asof(view.snapshots, out["video_id"], [cut] * len(out), ["views"])["views"].to_numpy()
+    out["views"] = _views_at(view, out["video_id"], cut) if views else np.nan
     v = view.videos.set_index("video_id")
     out["title"] = v["title"].reindex(out["video_id"]).to_numpy()
     out["content_hash"] = v["content_hash"].reindex(out["video_id"]).to_numpy()
     return out.set_index("video_id")[cols]
+
+
+def _views_at(view, video_ids, cut) -> np.ndarray:
+    return video_asof(view.snapshot_index(["views"]), list(video_ids), [cut] * len(video_ids), ["views"])["views"].to_numpy()
 
 
 def _cutoff(store: Store, video_id: str | None, before) -> tuple[datetime, str | None]:
@@ -84,7 +88,7 @@ def similar(store: Store, video_id: str | None = None, title: str | None = None,
     queries = dict(vectors) if vectors else query_vectors(store, tables, video_id, title, thumbnail)
     queries = {m: q for m, q in queries.items() if m in tables and q is not None}
     cutoff, exclude_hash = _cutoff(store, video_id, before)
-    evidence = evidence_table(store, cutoff, spec)
+    evidence = evidence_table(store, cutoff, spec, views=False)  # views only for the rows kept, below
     if platform:
         evidence = evidence[evidence["platform"] == platform.lower()]
     if viral_only:
@@ -131,12 +135,14 @@ def similar(store: Store, video_id: str | None = None, title: str | None = None,
         if v is not None:
             kept_vecs.append(v)
         kept.append({"video_id": vid, "title": e["title"], "creator_id": e["creator_id"],
-                     "published_at": e["published_at"].isoformat(),
-                     "views": None if pd.isna(e["views"]) else int(e["views"]),
+                     "published_at": e["published_at"].isoformat(), "views": None,
                      "velocity": round(float(e["velocity"]), 4),
                      "relative_to_creator": None if pd.isna(e["relative_to_creator"])
                      else round(float(e["relative_to_creator"]), 4),
                      "viral": bool(e["viral"]), "similarity": round(float(fused[i]), 4)})
         if len(kept) >= k:
             break
+    seen = _views_at(store_view(store), [r["video_id"] for r in kept], pd.Timestamp(cutoff))
+    for row, views in zip(kept, seen):
+        row["views"] = None if np.isnan(views) else int(views)
     return kept

@@ -3,7 +3,6 @@ description that gains "trending". An honest pre_upload model gains nothing from
 with an as-of join that looks ``nearest`` instead of backward, or with the description in their text,
 feed on them."""
 
-import pandas as pd
 import pytest
 
 import miles.heads.dataset as dataset
@@ -14,6 +13,7 @@ from miles.sources import ingest
 from miles.sources.demo import generate
 from miles.store import Store
 from miles.store.text import compose_text
+from tests.heads.test_leaks import _nearest
 
 CFG = EvalConfig(heads=("baseline", "lightgbm"), moments=("pre_upload",), splits=("time", "creator"), n_boot=200,
                  ablations=False, progress=False)
@@ -60,8 +60,7 @@ def test_pre_upload_gains_nothing_from_the_canaries(stores, monkeypatch):
         assert planted[key] <= clean[key] + 0.02, (key, planted, clean)
     # ... while a leaky as-of join feeds on the followers, and a text with descriptions on "trending"
     with monkeypatch.context() as m:
-        m.setattr(history, "asof", lambda left, right, on, by: pd.merge_asof(
-            left, right, on=on, by=by, direction="nearest"))
+        m.setattr(history, "asof_positions", _nearest)
         leaky = _auroc(stores[0])
     assert all(leaky[("lightgbm", s)] > planted[("lightgbm", s)] + 0.03 for s in ("time", "creator")), (leaky, planted)
     monkeypatch.setattr(dataset, "feature_rows", _with_descriptions(dataset.feature_rows))

@@ -72,14 +72,17 @@ def test_features_ignore_everything_after_the_cutoff(frames, moment):
     assert cutoff_violations(*frames, moment) == []
 
 
-def _nearest(left, right, on, by):
-    return pd.merge_asof(left, right, on=on, by=by, direction="nearest")
+def _nearest(times, at):
+    """The leak: the observation nearest in time, before *or after*."""
+    after = np.clip(np.searchsorted(times, at, side="left"), 0, len(times) - 1)
+    before = np.clip(after - 1, 0, len(times) - 1)
+    return np.where(np.abs(times[after] - at) < np.abs(times[before] - at), after, before)
 
 
 def _followers_at_the_end(real):
     def leaky(rows, view, moment, spec):
         f = real(rows, view, moment, spec)
-        end = pd.Series([pd.Timestamp.max.tz_localize("UTC")] * len(rows))
+        end = pd.Series([pd.Timestamp("2100-01-01", tz="UTC")] * len(rows))
         f["log_followers"] = history.followers_asof(view.followers(), rows["creator_id"], end)
         return f
     return leaky
@@ -87,7 +90,7 @@ def _followers_at_the_end(real):
 
 def _prior_from_every_outcome(real):
     def leaky(outcomes, creator_ids, times, min_history=1):
-        return real(outcomes, creator_ids, [pd.Timestamp.max.tz_localize("UTC")] * len(creator_ids), min_history)
+        return real(outcomes, creator_ids, [pd.Timestamp("2100-01-01", tz="UTC")] * len(creator_ids), min_history)
     return leaky
 
 
@@ -96,7 +99,7 @@ def _prior_from_every_outcome(real):
                                             ("prior from outcomes not yet known", "pre_upload")])
 def test_the_cutoff_test_catches_each_leak(frames, monkeypatch, mutant, moment):
     if mutant == "nearest as-of join":
-        monkeypatch.setattr(history, "asof", _nearest)
+        monkeypatch.setattr(history, "asof_positions", _nearest)
     elif mutant == "post-publication followers":
         monkeypatch.setattr(dataset, "feature_rows", _followers_at_the_end(dataset.feature_rows))
     else:
