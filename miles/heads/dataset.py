@@ -57,7 +57,7 @@ class StoreView:
     path: str = ""
     _outcomes: dict = field(default_factory=dict, repr=False)  # spec -> (outcomes, CreatorOutcomes)
     _followers: TimeIndex | None = field(default=None, repr=False)
-    _snapshots: dict = field(default_factory=dict, repr=False)  # column -> TimeIndex
+    _snapshots: dict = field(default_factory=dict, repr=False)  # column -> TimeIndex (and "by_id")
 
     @classmethod
     def read(cls, store: Store) -> StoreView:
@@ -101,6 +101,12 @@ class StoreView:
     def creator_outcomes(self, spec: LabelSpec) -> CreatorOutcomes:
         """The same outcomes indexed by creator, for ``creator_history``."""
         return self._outcome_pair(spec)[1]
+
+    def by_id(self) -> pd.DataFrame:
+        """The videos indexed by video_id (built once)."""
+        if "by_id" not in self._snapshots:
+            self._snapshots["by_id"] = self.videos.set_index("video_id")
+        return self._snapshots["by_id"]
 
     def followers(self) -> TimeIndex:
         if self._followers is None:

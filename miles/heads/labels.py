@@ -72,11 +72,10 @@ class FittedLabels:
         """Per row: its cohort's threshold; for a cohort unseen in training (a later week), its
         platform's; for an unseen platform, the global one."""
         keys = cohort_keys(outcomes, self.spec.cohort)
-        platforms = outcomes["platform"].fillna("unknown")
-        return np.array([
-            self.cohort_thresholds.get(k, self.platform_thresholds.get(p, self.global_threshold))
-            for k, p in zip(keys, platforms, strict=False)
-        ], dtype=float)
+        platforms = outcomes["platform"].fillna("unknown").astype(str)
+        th = keys.map(self.cohort_thresholds).astype(float)
+        th = th.fillna(platforms.map(self.platform_thresholds).astype(float))
+        return th.fillna(self.global_threshold).to_numpy(dtype=float)
 
     def transform(self, outcomes: pd.DataFrame) -> pd.DataFrame:
         out = pd.DataFrame(index=outcomes.index)
@@ -92,8 +91,9 @@ def cohort_keys(outcomes: pd.DataFrame, cohort: Cohort) -> pd.Series:
         return pd.Series("all", index=outcomes.index)
     if cohort == "platform":
         return platform
-    week = outcomes["published_at"].dt.tz_convert("UTC").dt.tz_localize(None).dt.to_period("W").astype(str)
-    return platform + "|" + week
+    # Monday-to-Sunday weeks, numbered from the week of 1970-01-05 (a Monday)
+    days = (outcomes["published_at"] - pd.Timestamp("1970-01-05", tz="UTC")) // pd.Timedelta(days=1)
+    return platform + "|" + (days // 7).astype("int64").astype(str)
 
 
 def compute_outcomes(videos: pd.DataFrame, snapshots: pd.DataFrame, spec: LabelSpec) -> pd.DataFrame:

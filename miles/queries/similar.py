@@ -48,7 +48,7 @@ def evidence_table(store: Store, cutoff: datetime, spec: LabelSpec, views: bool 
     out["viral"] = spec.fit(out).transform(out)["viral"].astype(bool).to_numpy()
     out["relative_to_creator"] = out["velocity"] - out["creator_prior"]
     out["views"] = _views_at(view, out["video_id"], cut) if views else np.nan
-    v = view.videos.set_index("video_id")
+    v = view.by_id()
     out["title"] = v["title"].reindex(out["video_id"]).to_numpy()
     out["content_hash"] = v["content_hash"].reindex(out["video_id"]).to_numpy()
     return out.set_index("video_id")[cols]
