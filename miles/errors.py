@@ -10,3 +10,11 @@ from __future__ import annotations
 
 class MilesError(ValueError):
     """A user error with the fix in its message (a ValueError, so library callers can catch either)."""
+
+
+class NotFound(MilesError, LookupError):
+    """Something asked for by name is not in the store: the API answers 404."""
+
+
+class TooLarge(MilesError):
+    """An input over a size limit (bytes or pixels): the API answers 413."""

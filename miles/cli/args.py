@@ -215,6 +215,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--llm", action="store_true", help="let the LLM at $MILES_LLM_BASE_URL write the text "
                    "(OpenAI-compatible; $MILES_LLM_MODEL, $MILES_LLM_API_KEY); falls back to the deterministic text")
 
+    p = _sub(subs, "serve", "Serve the HTTP API and the dashboard for a store (127.0.0.1 unless told otherwise).",
+             "miles serve --store demo-store --port 8000")
+    _store_arg(p)
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to listen on (default 127.0.0.1; anything else warns, and honours $MILES_API_TOKEN)")
+    p.add_argument("--port", type=_number(int, 1, "a port number"), default=8000, help="port (default 8000)")
+    p.add_argument("--head", default="lightgbm", choices=["lightgbm", "mlp"], help="the trained head to serve")
+    p.add_argument("--cors-origin", action="append", default=[], metavar="ORIGIN",
+                   help="allow browser calls from this exact origin, e.g. https://example.com (repeatable; none by default)")
+    p.add_argument("--concurrency", type=POSITIVE_INT, default=2,
+                   help="predictions computed at once; the rest wait in line (default 2)")
+
     p = _sub(subs, "store", "Inspect the store.", "miles store info --store my-store")
     store_subs = p.add_subparsers(title="store commands", metavar="ACTION")
     pi = store_subs.add_parser("info", help="tables, row counts, Lance versions, size on disk",

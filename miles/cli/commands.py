@@ -214,6 +214,15 @@ def _recommend(args: argparse.Namespace) -> int:
     return 0
 
 
+@command("serve")
+def _serve(args: argparse.Namespace) -> int:
+    from miles.serve.app import serve
+
+    serve(args.store, host=args.host, port=args.port, head=args.head, cors_origins=args.cors_origin,
+          concurrency=args.concurrency)
+    return 0
+
+
 @command("demo")
 def _demo(args: argparse.Namespace) -> int:
     from miles.pipeline import run_demo

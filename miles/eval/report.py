@@ -13,57 +13,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.metrics import precision_recall_curve, roc_curve
 
-COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf"]
-
-
-def _svg_lines(series: list[tuple[str, np.ndarray, np.ndarray]], xlabel: str, ylabel: str, diagonal: bool = False,
-               w: int = 360, h: int = 300) -> str:
-    pad = 40
-    sx = lambda x: pad + x * (w - pad - 10)  # noqa: E731
-    sy = lambda y: h - pad - y * (h - pad - 10)  # noqa: E731
-    out = [f'<svg width="{w}" height="{h}" xmlns="http://www.w3.org/2000/svg" font-size="11">',
-           f'<rect x="{pad}" y="10" width="{w - pad - 10}" height="{h - pad - 10}" fill="none" stroke="#999"/>']
-    for t in (0, 0.5, 1):
-        out.append(f'<text x="{sx(t) - 6}" y="{h - pad + 14}">{t:g}</text><text x="{pad - 24}" y="{sy(t) + 4}">{t:g}</text>')
-    out.append(f'<text x="{w / 2 - 20}" y="{h - 6}">{html.escape(xlabel)}</text>')
-    out.append(f'<text x="10" y="{h / 2}" transform="rotate(-90 10 {h / 2})">{html.escape(ylabel)}</text>')
-    if diagonal:
-        out.append(f'<line x1="{sx(0)}" y1="{sy(0)}" x2="{sx(1)}" y2="{sy(1)}" stroke="#ccc" stroke-dasharray="4"/>')
-    for i, (name, x, y) in enumerate(series):
-        c = COLOURS[i % len(COLOURS)]
-        step = max(1, len(x) // 300)
-        pts = " ".join(f"{sx(a):.1f},{sy(b):.1f}" for a, b in zip(x[::step], y[::step]))
-        out.append(f'<polyline fill="none" stroke="{c}" stroke-width="1.6" points="{pts}"/>')
-        out.append(f'<text x="{pad + 8}" y="{24 + 13 * i}" fill="{c}">{html.escape(name)}</text>')
-    out.append("</svg>")
-    return "".join(out)
-
-
-def _svg_bars(rows: list[tuple[str, float]], w: int = 420, unit: str = "") -> str:
-    if not rows:
-        return "<p>(none)</p>"
-    h = 18 * len(rows) + 10
-    top = max(abs(v) for _, v in rows) or 1.0
-    out = [f'<svg width="{w}" height="{h}" xmlns="http://www.w3.org/2000/svg" font-size="11">']
-    for i, (name, v) in enumerate(rows):
-        bw = (w - 200) * abs(v) / top
-        out.append(f'<text x="0" y="{18 * i + 14}">{html.escape(name)}</text>'
-                   f'<rect x="150" y="{18 * i + 4}" width="{bw:.1f}" height="12" fill="#1f77b4"/>'
-                   f'<text x="{155 + bw:.1f}" y="{18 * i + 14}">{v:.3f}{unit}</text>')
-    out.append("</svg>")
-    return "".join(out)
-
-
-def _calibration(y: np.ndarray, p: np.ndarray, bins: int = 10):
-    edges = np.linspace(0, 1, bins + 1)
-    idx = np.clip(np.digitize(p, edges[1:-1]), 0, bins - 1)
-    xs, ys = [], []
-    for b in range(bins):
-        m = idx == b
-        if m.sum() >= 5:
-            xs.append(p[m].mean())
-            ys.append(y[m].mean())
-    return np.array(xs), np.array(ys)
+from miles.eval.plots import calibration_points, svg_bars, svg_lines
 
 
 def _fmt(r: dict) -> str:
@@ -99,12 +49,12 @@ def write_report(result, path: str | Path, shap_summary: dict | None = None, tit
             name = f"{f.head} ({f.features})"
             fpr, tpr, _ = roc_curve(yt, f.p_viral)
             prec, rec, _ = precision_recall_curve(yt, f.p_viral)
-            cx, cy = _calibration(yt, f.p_viral)
+            cx, cy = calibration_points(yt, f.p_viral)
             roc.append((name, fpr, tpr))
             pr.append((name, rec[::-1], prec[::-1]))
             cal.append((name, cx, cy))
-        parts += [_svg_lines(roc, "false positive rate", "true positive rate", diagonal=True),
-                  _svg_lines(pr, "recall", "precision"), _svg_lines(cal, "predicted P(viral)", "observed rate",
+        parts += [svg_lines(roc, "false positive rate", "true positive rate", diagonal=True),
+                  svg_lines(pr, "recall", "precision"), svg_lines(cal, "predicted P(viral)", "observed rate",
                                                                     diagonal=True), "</div>"]
     parts.append("<h2>All results</h2><table><tr><th>moment</th><th>split</th><th>head</th><th>features</th>"
                  "<th>AUROC</th><th>AUPRC</th><th>Brier</th><th>ECE</th><th>velocity MAE</th><th>Spearman</th><th>n</th></tr>")
@@ -123,13 +73,13 @@ def write_report(result, path: str | Path, shap_summary: dict | None = None, tit
     parts.append("</table>")
     if shap_summary:
         parts.append("<h2>What drives the LightGBM head (SHAP, test rows)</h2><div class='row'><div><h3>by group</h3>"
-                     + _svg_bars([(r["name"], r["mean_abs"]) for r in shap_summary["groups"]]) + "</div><div>"
-                     "<h3>scalar features</h3>" + _svg_bars([(r["name"], r["mean_abs"]) for r in shap_summary["features"][:12]])
+                     + svg_bars([(r["name"], r["mean_abs"]) for r in shap_summary["groups"]]) + "</div><div>"
+                     "<h3>scalar features</h3>" + svg_bars([(r["name"], r["mean_abs"]) for r in shap_summary["features"][:12]])
                      + "</div></div><p>Mean |SHAP value| in log-odds of <i>viral</i>. A group's value is the sum of "
                      "its columns' values.</p>")
         if shap_summary.get("mlp_groups"):
             parts.append("<h3>Fusion MLP, exact Shapley values over the same groups</h3>"
-                         + _svg_bars([(r["name"], r["mean_abs"]) for r in shap_summary["mlp_groups"]]))
+                         + svg_bars([(r["name"], r["mean_abs"]) for r in shap_summary["mlp_groups"]]))
         if shap_summary.get("examples"):
             parts.append("<h3>Example explanations</h3><ul>" + "".join(
                 f"<li><b>{html.escape(e['video_id'])}</b> “{html.escape(e['title'][:80])}”: "

@@ -16,7 +16,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from miles.errors import MilesError
+from miles.errors import MilesError, TooLarge
 from miles.store import Store
 from miles.store.embeddings import table_fingerprint
 from miles.store.text import compose_text, text_recipe
@@ -71,15 +71,18 @@ def query_vectors(store: Store, tables: dict[str, str], video_id: str | None = N
         timings["text_encode"] = time.perf_counter() - t
     if thumbnail is not None and "image" in tables:
         from miles.embed.reader import decode
-        from miles.sources.images import MAX_BYTES, ImageError, verify_image
+        from miles.sources.images import MAX_BYTES, ImageError, ImageTooLarge, verify_image
 
         enc = store_encoder(store, tables["image"])
         t = time.perf_counter()
         try:
             if len(thumbnail) > MAX_BYTES:
-                raise ImageError(f"it is {len(thumbnail) / 2**20:.1f} MiB, over the limit of {MAX_BYTES / 2**20:.0f} MiB")
+                raise ImageTooLarge(f"it is {len(thumbnail) / 2**20:.1f} MiB, over the limit of "
+                                    f"{MAX_BYTES / 2**20:.0f} MiB")
             verify_image(thumbnail)
             pixels = decode(thumbnail, enc.preprocess)
+        except ImageTooLarge as err:
+            raise TooLarge(f"the thumbnail is too large: {err}") from err
         except ImageError as err:
             raise MilesError(f"the thumbnail cannot be used: {err}") from err
         out["image"] = enc.encode_images(pixels[None])[0]

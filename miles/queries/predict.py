@@ -54,7 +54,7 @@ def _factors(model, X: np.ndarray, scalar_names: list[str], scalars: dict, absen
     for j in np.argsort(-np.abs(gvals[0]))[:top]:
         v, g = float(gvals[0, j]), gnames[j]
         what = f"{ABSENT[g]} (scored as videos without one are)" if g in absent else g
-        out.append({"kind": "group", "name": g, "effect": round(v, 4),
+        out.append({"kind": "group", "name": g, "value": None, "effect": round(v, 4),
                     "says": f"{what} {'raises' if v > 0 else 'lowers'} the odds of breaking out ({v:+.2f} log-odds)"})
     for j in np.argsort(-np.abs(values[0]))[: top * 3]:
         n = names[j]

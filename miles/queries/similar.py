@@ -18,7 +18,7 @@ from datetime import datetime, timezone
 import numpy as np
 import pandas as pd
 
-from miles.errors import MilesError
+from miles.errors import MilesError, NotFound
 from miles.heads.dataset import default_tables
 from miles.heads.history import video_asof
 from miles.heads.labels import LabelSpec
@@ -66,7 +66,7 @@ def _cutoff(store: Store, video_id: str | None, before) -> tuple[datetime, str |
     rows = store.read("videos", columns=["published_at", "content_hash"],
                       filter=pc.field("video_id") == video_id).to_pylist()
     if not rows:
-        raise MilesError(f"video {video_id!r} is not in {store.path}")
+        raise NotFound(f"video {video_id!r} is not in {store.path}")
     return (parse_time(before) if before else rows[0]["published_at"]), rows[0]["content_hash"]
 
 
@@ -85,9 +85,9 @@ def similar(store: Store, video_id: str | None = None, title: str | None = None,
     if not tables:
         raise MilesError(f"store {store.path} has no embedding tables for {modality}: run "
                          f"`miles embed --store {store.path}` first")
+    cutoff, exclude_hash = _cutoff(store, video_id, before)  # an unknown video is a NotFound here
     queries = dict(vectors) if vectors else query_vectors(store, tables, video_id, title, thumbnail)
     queries = {m: q for m, q in queries.items() if m in tables and q is not None}
-    cutoff, exclude_hash = _cutoff(store, video_id, before)
     evidence = evidence_table(store, cutoff, spec, views=False)  # views only for the rows kept, below
     if platform:
         evidence = evidence[evidence["platform"] == platform.lower()]

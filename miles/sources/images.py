@@ -21,6 +21,10 @@ class ImageError(ValueError):
     """A thumbnail that cannot be stored; the message says why."""
 
 
+class ImageTooLarge(ImageError):
+    """Over the byte or pixel limit."""
+
+
 def verify_image(data: bytes, *, max_pixels: int = MAX_PIXELS) -> tuple[int, int]:
     """Check that ``data`` is a decodable image of at most ``max_pixels``; return its (width, height)."""
     from PIL import Image
@@ -33,7 +37,7 @@ def verify_image(data: bytes, *, max_pixels: int = MAX_PIXELS) -> tuple[int, int
             with Image.open(io.BytesIO(data)) as img:
                 width, height = img.size
                 if width * height > max_pixels:
-                    raise ImageError(
+                    raise ImageTooLarge(
                         f"thumbnail is {width}x{height} = {width * height:,} pixels, over the limit of "
                         f"{max_pixels:,} (a decompression bomb, or not a thumbnail)"
                     )
@@ -41,7 +45,7 @@ def verify_image(data: bytes, *, max_pixels: int = MAX_PIXELS) -> tuple[int, int
     except ImageError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as err:
-        raise ImageError(f"thumbnail refused as a decompression bomb: {err}") from err
+        raise ImageTooLarge(f"thumbnail refused as a decompression bomb: {err}") from err
     except Exception as err:  # PIL raises many types for corrupt data
         raise ImageError(f"thumbnail is not a decodable image ({type(err).__name__}: {err})") from err
     return width, height
@@ -67,11 +71,11 @@ def read_capped(path: Path, max_bytes: int = MAX_BYTES) -> bytes:
         raise ImageError(f"thumbnail {str(path)!r} is {kind}, not an image file")
     with os.fdopen(fd, "rb") as f:
         if st.st_size > max_bytes:
-            raise ImageError(f"thumbnail file {path.name!r} is {st.st_size / 2**20:.1f} MiB, over the limit of "
+            raise ImageTooLarge(f"thumbnail file {path.name!r} is {st.st_size / 2**20:.1f} MiB, over the limit of "
                              f"{max_bytes / 2**20:.0f} MiB")
         data = f.read(max_bytes + 1)
     if len(data) > max_bytes:
-        raise ImageError(f"thumbnail file {path.name!r} grew past the limit of {max_bytes / 2**20:.0f} MiB while read")
+        raise ImageTooLarge(f"thumbnail file {path.name!r} grew past the limit of {max_bytes / 2**20:.0f} MiB while read")
     return data
 
 

@@ -1,0 +1,73 @@
+"""``miles serve``: the HTTP API and the dashboard in one FastAPI app, on 127.0.0.1 by default.
+
+    app = create_app(Service.start(Store.open("demo-store")))
+    serve("demo-store", host="127.0.0.1", port=8000)
+
+Everything loads at start (a store with no trained head or no vectors is refused with the command that
+makes them). Requests are limited to 8 MiB (and thumbnails to the pixel limit) with a 413 that says so;
+only the hosts the server answers for are accepted; CORS is off unless exact origins are named; there are
+no docs pages (FastAPI's load from a CDN), only ``/openapi.json``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+from miles.serve.service import Service
+from miles.store import Store
+
+log = logging.getLogger(__name__)
+
+MAX_BODY = 8 * 1024 * 1024
+LOCAL = ("127.0.0.1", "localhost", "::1")
+
+
+def create_app(service: Service, host: str = "127.0.0.1", token: str | None = None,
+               cors_origins: list[str] | None = None, concurrency: int = 2):
+    import anyio
+    from fastapi import FastAPI
+    from fastapi.middleware.cors import CORSMiddleware
+    from fastapi.staticfiles import StaticFiles
+    from starlette.middleware.trustedhost import TrustedHostMiddleware
+
+    from miles import __version__
+    from miles.serve import api, pages
+    from miles.serve.models import Health
+    from miles.serve.security import JsonTooLarge, SecurityHeaders, install_error_handlers
+
+    app = FastAPI(title="Miles", version=__version__, docs_url=None, redoc_url=None, max_body_size=MAX_BODY,
+                  description="How likely a short video is to break out, why, and which similar videos did.")
+    app.state.service = service
+    app.state.limiter = anyio.CapacityLimiter(concurrency)
+    install_error_handlers(app)
+
+    @app.get("/healthz", response_model=Health, tags=["health"])
+    async def healthz():
+        return {"status": "ok"}
+
+    app.include_router(api.router)
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")
+    app.add_middleware(SecurityHeaders, token=token)
+    if cors_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=list(cors_origins), allow_methods=["GET", "POST"],
+                           allow_headers=["Authorization", "Content-Type"])
+    hosts = sorted(set(LOCAL) | ({host} if host not in ("0.0.0.0", "::") else {"*"}))
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=hosts)
+    return JsonTooLarge(app)
+
+
+def serve(store: str | os.PathLike[str] | None, host: str = "127.0.0.1", port: int = 8000, head: str = "lightgbm",
+          cors_origins: list[str] | None = None, concurrency: int = 2) -> None:
+    import uvicorn
+
+    token = os.environ.get("MILES_API_TOKEN") or None
+    if host not in LOCAL:
+        log.warning("serving on %s: anyone who can reach this machine can use it%s", host,
+                    "" if token else " (set MILES_API_TOKEN to require a token)")
+    service = Service.start(Store.open(store, must_exist=True), head)
+    app = create_app(service, host, token, cors_origins, concurrency)
+    print(f"Miles is serving {service.store.path} on http://{host}:{port}/ (Ctrl-C stops it)")
+    uvicorn.run(app, host=host, port=port, log_level="warning", server_header=False)

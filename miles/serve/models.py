@@ -1,0 +1,99 @@
+"""Typed responses of the HTTP API (they make the OpenAPI schema at ``/openapi.json``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel
+
+
+class Factor(BaseModel):
+    kind: str
+    name: str
+    effect: float
+    says: str
+    value: float | None = None
+
+
+class SimilarVideo(BaseModel):
+    video_id: str
+    title: str | None
+    creator_id: str | None
+    published_at: str
+    views: int | None
+    velocity: float
+    relative_to_creator: float | None
+    viral: bool
+    similarity: float
+
+
+class Label(BaseModel):
+    age_hours: float | None
+    viral_fraction: float
+    cohort: str
+    target: str
+
+
+class Prediction(BaseModel):
+    head: str
+    moment: str
+    viral_probability: float
+    viral_interval: list[float] | None
+    viral_probability_raw: float
+    calibrated_on: int
+    velocity: float
+    velocity_interval: list[float] | None
+    label: Label
+    factors: list[Factor]
+    similar: list[SimilarVideo]
+    notes: list[str]
+    inputs: dict[str, float | None]
+    timings_ms: dict[str, float]
+
+
+class Suggestion(BaseModel):
+    what: str
+    evidence: list[str]
+    pattern: str | None = None
+
+
+class Variant(BaseModel):
+    kind: str
+    variant: str
+    viral_probability: float
+    delta: float
+    delta_interval: list[float] | None
+    velocity: float
+    delta_velocity: float
+    why: list[str]
+    thumbnail: dict[str, Any] | None = None
+
+
+class Recommendation(BaseModel):
+    draft: dict[str, Any]
+    measured: dict[str, Any]
+    factors: list[Factor]
+    similar: list[SimilarVideo]
+    notes: list[str]
+    suggestions: list[Suggestion]
+    variants: list[Variant]
+    text: str
+    text_source: str
+
+
+class VideoDetail(BaseModel):
+    video: dict[str, Any]
+    snapshots: list[dict[str, Any]]
+    label: dict[str, Any] | None
+
+
+class Info(BaseModel):
+    store: str
+    tables: dict[str, int]
+    encoders: dict[str, dict[str, Any]]
+    heads: list[dict[str, Any]]
+    deployed: str
+
+
+class Health(BaseModel):
+    status: str

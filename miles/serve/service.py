@@ -1,0 +1,105 @@
+"""What the server holds: one store, its deployed head, everything loaded once at start.
+
+    service = Service.start(store, head="lightgbm")   # refuses a store without a trained head or vectors
+    service.predict(fields, thumbnail_bytes)           # the same dict as ``miles predict --json``
+
+Every method is a thin call into ``miles.queries`` and is blocking: the app runs them on worker threads,
+at most ``concurrency`` at a time. Thumbnails arrive as bytes; no client string becomes a path.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from dataclasses import dataclass, field
+
+from miles.errors import MilesError
+from miles.heads.labels import LabelSpec
+from miles.store import Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Service:
+    store: Store
+    head: str = "lightgbm"
+    spec: LabelSpec = field(default_factory=LabelSpec)
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @classmethod
+    def start(cls, store: Store, head: str = "lightgbm") -> Service:
+        """Load the head, its encoders, the store's indexes and view, and answer one draft to warm up."""
+        from miles.heads.dataset import default_tables
+        from miles.queries.cache import deployed_head
+        from miles.queries.predict import predict
+
+        if not store.path.is_dir():
+            raise MilesError(f"no Miles store at {store.path}: run `miles demo --store {store.path}` first")
+        text, image = default_tables(store)
+        if text is None and image is None:
+            raise MilesError(f"store {store.path} has no embeddings: run `miles embed --store {store.path}` and "
+                             f"`miles train --store {store.path}` first")
+        _, meta = deployed_head(store, head)  # raises with the command to run
+        service = cls(store, head, LabelSpec(**meta["label_spec"]))
+        predict(store, title="warm up", head=head, k=1)
+        log.info("serving %s with the %s head (label at %s h)", store.path, head, service.spec.age_hours)
+        return service
+
+    # ---- queries ---------------------------------------------------------------------------------
+    def predict(self, thumbnail: bytes | None = None, **fields) -> dict:
+        from miles.queries.predict import predict
+
+        return predict(self.store, thumbnail=thumbnail, head=self.head, **fields)
+
+    def recommend(self, thumbnail: bytes | None = None, **fields) -> dict:
+        from miles.queries.recommend import recommend
+
+        return recommend(self.store, thumbnail=thumbnail, head=self.head, **fields)
+
+    def similar(self, **kw) -> list[dict]:
+        from miles.queries.similar import similar
+
+        return similar(self.store, spec=self.spec, **kw)
+
+    def video(self, video_id: str) -> dict:
+        from miles.queries.catalog import video
+
+        return video(self.store, video_id, self.spec)
+
+    def thumbnail(self, video_id: str) -> bytes:
+        import pyarrow.compute as pc
+
+        rows = self.store.read("videos", columns=["thumbnail"], filter=pc.field("video_id") == video_id).to_pylist()
+        if not rows:
+            raise LookupError(f"no video {video_id!r} in this store")
+        if rows[0]["thumbnail"] is None:
+            raise LookupError(f"video {video_id!r} has no thumbnail")
+        return rows[0]["thumbnail"]
+
+    def info(self) -> dict:
+        from miles.queries.catalog import info
+
+        return {**info(self.store), "deployed": self.head}
+
+    def store_summary(self) -> dict:
+        from miles.queries.catalog import store_summary
+
+        return store_summary(self.store, self.spec)
+
+    def creators(self, limit: int = 500) -> list[str]:
+        from miles.queries.cache import store_view
+
+        counts = store_view(self.store).videos["creator_id"].value_counts()
+        return [str(c) for c in counts.index[:limit]]
+
+    def evaluation(self):
+        from miles.queries.catalog import latest_evaluation
+
+        return latest_evaluation(self.store)
+
+    def head_meta(self) -> dict:
+        from miles.heads.train import head_dir
+
+        return json.loads((head_dir(self.store, self.head, "pre_upload") / "head.json").read_text())
