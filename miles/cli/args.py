@@ -1,6 +1,6 @@
 """The ``miles`` argument parser: every subcommand, every flag with its help, one meaning per flag.
 
-``--heads`` / ``--moments`` take several (eval, train); ``--head`` takes one (predict, recommend); ``--json``
+``--heads`` / ``--moments`` take several (eval, train); ``--head`` takes one (predict, recommend, serve); ``--json``
 always prints JSON to stdout; the label flags come from one helper and default to ``LabelSpec()``'s.
 """
 
@@ -221,11 +221,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1",
                    help="address to listen on (default 127.0.0.1; anything else warns, and honours $MILES_API_TOKEN)")
     p.add_argument("--port", type=_number(int, 1, "a port number"), default=8000, help="port (default 8000)")
-    p.add_argument("--head", default="lightgbm", choices=["lightgbm", "mlp"], help="the trained head to serve")
+    p.add_argument("--head", default="lightgbm", choices=["lightgbm", "mlp"], help="the trained head to serve (default lightgbm)")
     p.add_argument("--cors-origin", action="append", default=[], metavar="ORIGIN",
                    help="allow browser calls from this exact origin, e.g. https://example.com (repeatable; none by default)")
     p.add_argument("--concurrency", type=POSITIVE_INT, default=2,
-                   help="predictions computed at once; the rest wait in line (default 2)")
+                   help="predictions computed at once per process; the rest wait in line (default 2)")
+    p.add_argument("--processes", type=POSITIVE_INT, default=1,
+                   help="server processes, each with the models loaded (default 1; 2 on two cores serves more)")
 
     p = _sub(subs, "store", "Inspect the store.", "miles store info --store my-store")
     store_subs = p.add_subparsers(title="store commands", metavar="ACTION")

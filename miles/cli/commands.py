@@ -219,7 +219,7 @@ def _serve(args: argparse.Namespace) -> int:
     from miles.serve.app import serve
 
     serve(args.store, host=args.host, port=args.port, head=args.head, cors_origins=args.cors_origin,
-          concurrency=args.concurrency)
+          concurrency=args.concurrency, processes=args.processes)
     return 0
 
 

@@ -21,6 +21,8 @@ from typing import Any, Literal
 
 import numpy as np
 
+from miles.versions import library_versions  # noqa: F401  (re-exported for the encoders)
+
 log = logging.getLogger(__name__)
 
 Modality = Literal["text", "image"]
@@ -117,18 +119,6 @@ def verify_checksum(path: Path, expected: str, what: str) -> str:
     if got != expected:
         raise ValueError(f"{what}: {path} has sha256 {got}, expected {expected}; reinstall the package that ships it")
     return got
-
-
-def library_versions(*names: str) -> dict[str, str]:
-    from importlib.metadata import PackageNotFoundError, version
-
-    out = {}
-    for n in names:
-        try:
-            out[n] = version(n)
-        except PackageNotFoundError:
-            pass
-    return out
 
 
 def resolve_device(device: str = "auto") -> str:

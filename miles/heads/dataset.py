@@ -57,7 +57,7 @@ class StoreView:
     path: str = ""
     _outcomes: dict = field(default_factory=dict, repr=False)  # spec -> (outcomes, CreatorOutcomes)
     _followers: TimeIndex | None = field(default=None, repr=False)
-    _snapshots: dict = field(default_factory=dict, repr=False)  # column -> TimeIndex (and "by_id")
+    _cache: dict = field(default_factory=dict, repr=False)  # column -> TimeIndex; "by_id"; query caches
 
     @classmethod
     def read(cls, store: Store) -> StoreView:
@@ -104,9 +104,9 @@ class StoreView:
 
     def by_id(self) -> pd.DataFrame:
         """The videos indexed by video_id (built once)."""
-        if "by_id" not in self._snapshots:
-            self._snapshots["by_id"] = self.videos.set_index("video_id")
-        return self._snapshots["by_id"]
+        if "by_id" not in self._cache:
+            self._cache["by_id"] = self.videos.set_index("video_id")
+        return self._cache["by_id"]
 
     def followers(self) -> TimeIndex:
         if self._followers is None:
@@ -115,9 +115,9 @@ class StoreView:
 
     def snapshot_index(self, columns: list[str]) -> dict[str, TimeIndex]:
         for c in columns:
-            if c not in self._snapshots:
-                self._snapshots[c] = TimeIndex.of(self.snapshots, "video_id", "observed_at", c)
-        return {c: self._snapshots[c] for c in columns}
+            if c not in self._cache:
+                self._cache[c] = TimeIndex.of(self.snapshots, "video_id", "observed_at", c)
+        return {c: self._cache[c] for c in columns}
 
 
 @dataclass

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from miles.heads.registry import head_class
+from miles.versions import library_versions as installed
 
 log = logging.getLogger(__name__)
 
@@ -26,15 +27,7 @@ LIBRARIES = ("lightgbm", "scikit-learn", "torch", "numpy")
 
 
 def library_versions() -> dict[str, str]:
-    from importlib.metadata import PackageNotFoundError, version
-
-    out = {}
-    for name in LIBRARIES:
-        try:
-            out[name] = version(name)
-        except PackageNotFoundError:
-            pass
-    return out
+    return installed(*LIBRARIES)
 
 
 def save_head(head, folder: str | Path, meta: dict | None = None) -> Path:

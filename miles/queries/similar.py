@@ -38,16 +38,39 @@ def evidence_table(store: Store, cutoff: datetime, spec: LabelSpec, views: bool 
     these videos' cohorts), ``relative_to_creator`` (velocity − the creator's prior as of publishing),
     ``views`` as last observed at the cutoff, title and content hash. Empty when nothing was known yet."""
     view = store_view(store)
-    out = view.outcomes(spec)
     cut = pd.Timestamp(cutoff)
+    out = _evidence(view, spec, cut)
+    if views and len(out):
+        out = out.assign(views=_views_at(view, out.index, cut))
+    return out
+
+
+EVIDENCE_COLUMNS = ["platform", "creator_id", "published_at", "velocity", "viral", "relative_to_creator", "views",
+                    "title", "content_hash"]
+
+
+def _evidence(view, spec: LabelSpec, cut: pd.Timestamp) -> pd.DataFrame:
+    """The evidence known at ``cut``, without views. A cutoff past everything the store knows (a draft for
+    now or later) gives the same table every time, so that one is built once per store version."""
+    out = view.outcomes(spec)
+    last = max(out["outcome_known_at"].max(), out["published_at"].max()) if len(out) else cut
+    key = ("evidence", spec, "all" if cut > last else cut)
+    cache = view._cache
+    if key not in cache:
+        if sum(1 for k in cache if isinstance(k, tuple)) >= 16:
+            cache.pop(next(k for k in cache if isinstance(k, tuple)))
+        cache[key] = _evidence_uncached(view, out, spec, cut)
+    return cache[key]
+
+
+def _evidence_uncached(view, out: pd.DataFrame, spec: LabelSpec, cut: pd.Timestamp) -> pd.DataFrame:
     out = out[out["final"] & (out["outcome_known_at"] <= cut) & (out["published_at"] < cut)].copy()
-    cols = ["platform", "creator_id", "published_at", "velocity", "viral", "relative_to_creator", "views", "title",
-            "content_hash"]
+    cols = EVIDENCE_COLUMNS
     if out.empty:
         return pd.DataFrame(columns=cols, index=pd.Index([], name="video_id"))
     out["viral"] = spec.fit(out).transform(out)["viral"].astype(bool).to_numpy()
     out["relative_to_creator"] = out["velocity"] - out["creator_prior"]
-    out["views"] = _views_at(view, out["video_id"], cut) if views else np.nan
+    out["views"] = np.nan
     v = view.by_id()
     out["title"] = v["title"].reindex(out["video_id"]).to_numpy()
     out["content_hash"] = v["content_hash"].reindex(out["video_id"]).to_numpy()

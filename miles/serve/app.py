@@ -59,15 +59,49 @@ def create_app(service: Service, host: str = "127.0.0.1", token: str | None = No
     return JsonTooLarge(app)
 
 
+ENV = "MILES_SERVE_CONFIG"
+
+
+def _threads(concurrency: int, processes: int) -> None:
+    """The predictions running at once share the cores: one torch thread each beats all asking for all."""
+    import torch
+
+    torch.set_num_threads(max(1, (os.cpu_count() or 1) // (concurrency * processes)))
+
+
+def from_environment():
+    """The app of one server process (``--processes`` > 1): its settings come from ``$MILES_SERVE_CONFIG``."""
+    import json
+
+    cfg = json.loads(os.environ[ENV])
+    _threads(cfg["concurrency"], cfg["processes"])
+    service = Service.start(Store.open(cfg["store"], must_exist=True), cfg["head"])
+    return create_app(service, cfg["host"], os.environ.get("MILES_API_TOKEN") or None, cfg["cors_origins"],
+                      cfg["concurrency"])
+
+
 def serve(store: str | os.PathLike[str] | None, host: str = "127.0.0.1", port: int = 8000, head: str = "lightgbm",
-          cors_origins: list[str] | None = None, concurrency: int = 2) -> None:
+          cors_origins: list[str] | None = None, concurrency: int = 2, processes: int = 1) -> None:
+    """Serve until stopped. Much of a prediction is Python (one core per process at a time), so
+    ``processes`` server processes, each loading the models, use more cores than threads can."""
+    import json
+
     import uvicorn
 
     token = os.environ.get("MILES_API_TOKEN") or None
     if host not in LOCAL:
         log.warning("serving on %s: anyone who can reach this machine can use it%s", host,
                     "" if token else " (set MILES_API_TOKEN to require a token)")
-    service = Service.start(Store.open(store, must_exist=True), head)
-    app = create_app(service, host, token, cors_origins, concurrency)
-    print(f"Miles is serving {service.store.path} on http://{host}:{port}/ (Ctrl-C stops it)")
-    uvicorn.run(app, host=host, port=port, log_level="warning", server_header=False)
+    path = Store.open(store, must_exist=True).path
+    options = dict(host=host, port=port, log_level="warning", server_header=False)
+    if processes > 1:
+        Service.check(Store(path), head)  # a store that cannot be served is refused before any process starts
+        os.environ[ENV] = json.dumps({"store": str(path), "head": head, "host": host, "concurrency": concurrency,
+                                      "processes": processes, "cors_origins": cors_origins or []})
+        print(f"Miles is serving {path} on http://{host}:{port}/ with {processes} processes (Ctrl-C stops it)")
+        uvicorn.run("miles.serve.app:from_environment", factory=True, workers=processes, **options)
+        return
+    _threads(concurrency, 1)
+    app = create_app(Service.start(Store(path), head), host, token, cors_origins, concurrency)
+    print(f"Miles is serving {path} on http://{host}:{port}/ (Ctrl-C stops it)")
+    uvicorn.run(app, **options)

@@ -28,12 +28,14 @@ class Service:
     spec: LabelSpec = field(default_factory=LabelSpec)
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    @classmethod
-    def start(cls, store: Store, head: str = "lightgbm") -> Service:
-        """Load the head, its encoders, the store's indexes and view, and answer one draft to warm up."""
+    @staticmethod
+    def check(store: Store, head: str = "lightgbm") -> dict:
+        """Refuse, with the command to run, a store that has no vectors or no trained head; else the head's
+        metadata. Loads no model."""
+        import json
+
         from miles.heads.dataset import default_tables
-        from miles.queries.cache import deployed_head
-        from miles.queries.predict import predict
+        from miles.heads.train import head_dir
 
         if not store.path.is_dir():
             raise MilesError(f"no Miles store at {store.path}: run `miles demo --store {store.path}` first")
@@ -41,7 +43,18 @@ class Service:
         if text is None and image is None:
             raise MilesError(f"store {store.path} has no embeddings: run `miles embed --store {store.path}` and "
                              f"`miles train --store {store.path}` first")
-        _, meta = deployed_head(store, head)  # raises with the command to run
+        marker = head_dir(store, head, "pre_upload") / "head.json"
+        if not marker.exists():
+            raise MilesError(f"store {store.path} has no trained {head} head: run "
+                             f"`miles train --store {store.path} --heads {head}`")
+        return json.loads(marker.read_text())
+
+    @classmethod
+    def start(cls, store: Store, head: str = "lightgbm") -> Service:
+        """Load the head, its encoders, the store's indexes and view, and answer one draft to warm up."""
+        from miles.queries.predict import predict
+
+        meta = cls.check(store, head)
         service = cls(store, head, LabelSpec(**meta["label_spec"]))
         predict(store, title="warm up", head=head, k=1)
         log.info("serving %s with the %s head (label at %s h)", store.path, head, service.spec.age_hours)

@@ -24,6 +24,8 @@ from miles.store.schema import KEYS, SCHEMAS
 log = logging.getLogger(__name__)
 
 DEFAULT_STORE = "miles-store"
+_VERSIONS: dict[str, tuple[tuple, int]] = {}  # a table's _versions folder -> (its stamp, the latest version)
+_METADATA: dict[tuple[str, int], dict[str, str]] = {}
 
 
 def resolve_store_path(path: str | os.PathLike[str] | None = None) -> Path:
@@ -95,9 +97,27 @@ class Store:
         return lance.dataset(str(self.path / f"{name}.lance"), version=version)
 
     def version(self, name: str) -> int:
+        """The table's latest Lance version. Opening a dataset reads its manifest (about a millisecond), and
+        queries ask this many times per answer, so the version is remembered for as long as the table's
+        ``_versions`` folder looks unchanged: the same mtime (every commit adds a manifest there) and the same
+        ``latest_version_hint.json`` (Lance rewrites it on each commit; two commits within one mtime tick
+        still differ there)."""
         if not self.has(name):
             raise KeyError(f"store {self.path} has no table {name!r}; it has {self.table_names()}")
-        return self.dataset(name).version
+        folder = self.path / f"{name}.lance" / "_versions"
+        try:
+            stamp = (folder.stat().st_mtime_ns, (folder / "latest_version_hint.json").read_bytes())
+        except OSError:
+            return self.dataset(name).version
+        key = str(folder)
+        hit = _VERSIONS.get(key)
+        if hit is not None and hit[0] == stamp:
+            return hit[1]
+        version = self.dataset(name).version
+        if len(_VERSIONS) >= 256:
+            _VERSIONS.pop(next(iter(_VERSIONS)))
+        _VERSIONS[key] = (stamp, version)
+        return version
 
     def count(self, name: str) -> int:
         return self.dataset(name).count_rows() if self.has(name) else 0
@@ -171,9 +191,14 @@ class Store:
                 .when_not_matched_insert_all().execute(table)
 
     def metadata(self, name: str) -> dict[str, str]:
-        """The table's schema metadata (for embedding tables: the encoder fingerprint)."""
-        meta = self.dataset(name).schema.metadata or {}
-        return {k.decode(): v.decode() for k, v in meta.items()}
+        """The table's schema metadata (for embedding tables: the encoder fingerprint), read once per version."""
+        key = (str(self.path / f"{name}.lance"), self.version(name))
+        if key not in _METADATA:
+            if len(_METADATA) >= 256:
+                _METADATA.pop(next(iter(_METADATA)))
+            meta = self.dataset(name, key[1]).schema.metadata or {}
+            _METADATA[key] = {k.decode(): v.decode() for k, v in meta.items()}
+        return dict(_METADATA[key])
 
     # ---- info ---------------------------------------------------------------------------------
     def info(self) -> list[dict[str, Any]]:

@@ -62,3 +62,14 @@ def test_reading_a_missing_store_creates_nothing(tmp_path):
     assert not (tmp_path / "nowhere").exists()
     s.upsert("rejects", [{"source": "x", "row": 1, "reason": "r"}])  # the first write makes it
     assert (tmp_path / "nowhere" / "rejects.lance").is_dir()
+
+
+def test_the_remembered_version_follows_every_commit(store):
+    """Versions are remembered between commits (queries ask many times); back-to-back commits within one
+    filesystem tick are still seen."""
+    seen = []
+    for i in range(12):
+        store.upsert("rejects", [{"source": "x", "row": i, "reason": "r"}])
+        seen.append(store.version("rejects"))
+        assert seen[-1] == store.dataset("rejects").version
+    assert seen == sorted(set(seen)) and len(seen) == 12
