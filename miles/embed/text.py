@@ -48,6 +48,7 @@ class HFTextEncoder(Encoder):
         else:  # an architecture with random weights, for speed checks only
             sha, self.model = "random", model.eval()
         self.max_length = int(max_length or min(self.tokenizer.model_max_length, 512))
+        self._runner = None
         dim = int(self.model.config.hidden_size)
         self.fingerprint = Fingerprint(
             name=name, modality="text", dim=dim, weights_sha256=sha,
@@ -58,8 +59,29 @@ class HFTextEncoder(Encoder):
 
     def to(self, device: str) -> HFTextEncoder:
         self.device = device
+        self._runner = None
         self.model.to(device)
         return self
+
+    def _cpu_runner(self):
+        """(ids, mask) → last hidden state. On CPU the model is traced and frozen once: the same numbers as
+        eager mode on padded and single batches (tested), with less Python per call, which is much of the time
+        of one short title (28 → 18 ms at one thread). Falls back to eager mode."""
+        import warnings
+
+        import torch
+
+        if self._runner is None:
+            self._runner = _LastHidden(self.model)
+            try:
+                example = self.tokenizer(["a", "a longer example title #tag"], padding=True, return_tensors="pt")
+                with warnings.catch_warnings(), torch.inference_mode():
+                    warnings.simplefilter("ignore")
+                    traced = torch.jit.trace(self._runner.eval(), (example["input_ids"], example["attention_mask"]))
+                    self._runner = torch.jit.freeze(traced)
+            except Exception as err:  # pragma: no cover - depends on the model and the torch build
+                log.warning("could not trace %s (%s); running it in eager mode", self.fingerprint.name, err)
+        return self._runner
 
     def text_lengths(self, texts: list[str]) -> list[int]:
         """Tokens per text after truncation. Characters are a poor proxy: a Hangul syllable, for one, is
@@ -75,13 +97,29 @@ class HFTextEncoder(Encoder):
             return np.zeros((0, self.dim), dtype=np.float32)
         batch = self.tokenizer(list(texts), padding=True, truncation=True, max_length=self.max_length,
                                return_tensors="pt").to(self.device)
-        use_bf16 = self.device.startswith("cuda")
-        with torch.inference_mode(), torch.autocast("cuda", dtype=torch.bfloat16, enabled=use_bf16):
-            hidden = self.model(**batch).last_hidden_state  # (n, tokens, dim)
+        cuda = self.device.startswith("cuda")
+        run = _LastHidden(self.model) if cuda else self._cpu_runner()
+        with torch.inference_mode(), torch.autocast("cuda", dtype=torch.bfloat16, enabled=cuda):
+            hidden = run(batch["input_ids"], batch["attention_mask"])  # (n, tokens, dim)
         mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)  # (n, tokens, 1)
         pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)  # (n, dim)
         pooled = torch.nn.functional.normalize(pooled.float(), dim=-1)
         return pooled.cpu().numpy().astype(np.float32)
+
+
+def _LastHidden(model):
+    """``model`` as a module of (ids, mask) returning its last hidden state: a form ``torch.jit.trace`` takes."""
+    import torch
+
+    class LastHidden(torch.nn.Module):
+        def __init__(self, m):
+            super().__init__()
+            self.m = m
+
+        def forward(self, ids, mask):
+            return self.m(input_ids=ids, attention_mask=mask).last_hidden_state
+
+    return LastHidden(model)
 
 
 def _weights_file(folder: Path) -> Path:

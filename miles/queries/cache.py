@@ -43,6 +43,18 @@ def table_vectors(store: Store, table: str):
 
 
 @lru_cache(maxsize=8)
+def _positions(path: str, table: str, version: int):
+    import pandas as pd
+
+    return pd.Index(_vectors(path, table, version)[0])
+
+
+def table_positions(store: Store, table: str):
+    """The row of each video id in ``table_vectors`` (a pandas Index: ``get_indexer`` maps many at once)."""
+    return _positions(str(store.path.resolve()), table, store.version(table))
+
+
+@lru_cache(maxsize=8)
 def _index(path: str, table: str, version: int):
     import faiss
 

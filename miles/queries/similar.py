@@ -22,7 +22,7 @@ from miles.errors import MilesError, NotFound
 from miles.heads.dataset import default_tables
 from miles.heads.history import video_asof
 from miles.heads.labels import LabelSpec
-from miles.queries.cache import store_view, table_vectors, vector_index
+from miles.queries.cache import store_view, table_positions, table_vectors, vector_index
 from miles.queries.encode import query_vectors
 from miles.sources.parse import parse_time
 from miles.store import Store
@@ -112,52 +112,55 @@ def similar(store: Store, video_id: str | None = None, title: str | None = None,
     queries = dict(vectors) if vectors else query_vectors(store, tables, video_id, title, thumbnail)
     queries = {m: q for m, q in queries.items() if m in tables and q is not None}
     evidence = evidence_table(store, cutoff, spec, views=False)  # views only for the rows kept, below
-    if platform:
-        evidence = evidence[evidence["platform"] == platform.lower()]
-    if viral_only:
-        evidence = evidence[evidence["viral"]]
-    allowed = set(evidence.index) - {video_id}
-    if not allowed or not queries:
+    if evidence.empty or not queries:
         return []
-    # Candidates: FAISS top hits per modality (oversampled: filters drop many), scored exactly in every
-    # modality the query has, then fused by the mean.
-    stored = {m: table_vectors(store, tables[m]) for m in queries}
-    candidates: set[str] = set()
+    # Candidates: FAISS top hits per modality (oversampled: filters drop many), kept when they are fair
+    # evidence; then scored exactly in every modality the query has, and fused by the mean. Every step
+    # costs the number of candidates, not the size of the store.
+    stored = {m: (table_positions(store, tables[m]), table_vectors(store, tables[m])[1]) for m in queries}
+    hits: set[str] = set()
     for m in stored:
         idx = vector_index(store, tables[m])
         ids, _ = idx.search(queries[m][None], k=min(len(idx.ids), max(50 * k, 500)))
-        candidates |= {i for i in ids[0] if i in allowed}
-    if not candidates:
+        hits.update(str(i) for i in ids[0])
+    hits.discard(video_id)
+    cand = np.array(sorted(hits), dtype=object)
+    rows = evidence.index.get_indexer(cand)
+    keep = rows >= 0
+    if viral_only:
+        keep[keep] = evidence["viral"].to_numpy()[rows[keep]]
+    if platform:
+        keep[keep] = evidence["platform"].to_numpy()[rows[keep]] == platform.lower()
+    cand, ev = cand[keep], evidence.iloc[rows[keep]]
+    if not len(cand):
         return []
-    cand = sorted(str(c) for c in candidates)
     scores = []
-    for m, (ids, vecs) in stored.items():
-        rows = pd.Series(np.arange(len(ids)), index=ids).reindex(cand)
+    for m, (positions, vecs) in stored.items():
+        at = positions.get_indexer(cand)
         sims = np.full(len(cand), np.nan)
-        ok = rows.notna().to_numpy()
-        sims[ok] = vecs[rows[ok].to_numpy(dtype=int)] @ queries[m]
+        sims[at >= 0] = vecs[at[at >= 0]] @ queries[m]
         scores.append(sims)
     with np.errstate(all="ignore"):
         fused = np.nanmean(np.vstack(scores), axis=0)
-    main = next(iter(stored))
-    main_pos = pd.Series(np.arange(len(stored[main][0])), index=stored[main][0])
+    main_positions, main_vecs = next(iter(stored.values()))
+    main_at = main_positions.get_indexer(cand)
+    hashes = ev["content_hash"].to_numpy()
     kept: list[dict] = []
     kept_vecs: list[np.ndarray] = []
     seen_hashes = {exclude_hash} if exclude_hash else set()
     for i in np.argsort(-np.nan_to_num(fused, nan=-np.inf)):
-        vid = cand[i]
         if not np.isfinite(fused[i]) or fused[i] >= dup_threshold:
             continue  # a near-copy of the query is no evidence
-        e = evidence.loc[vid]
-        if e["content_hash"] in seen_hashes:
+        if hashes[i] in seen_hashes:
             continue
-        v = stored[main][1][int(main_pos[vid])] if vid in main_pos.index else None
+        v = main_vecs[main_at[i]] if main_at[i] >= 0 else None
         if v is not None and any(float(v @ u) >= dup_threshold for u in kept_vecs):
             continue
-        seen_hashes.add(e["content_hash"])
+        seen_hashes.add(hashes[i])
         if v is not None:
             kept_vecs.append(v)
-        kept.append({"video_id": vid, "title": e["title"], "creator_id": e["creator_id"],
+        e = ev.iloc[i]
+        kept.append({"video_id": str(cand[i]), "title": e["title"], "creator_id": e["creator_id"],
                      "published_at": e["published_at"].isoformat(), "views": None,
                      "velocity": round(float(e["velocity"]), 4),
                      "relative_to_creator": None if pd.isna(e["relative_to_creator"])

@@ -32,6 +32,21 @@ def test_minilm_matches_sentence_transformers(minilm):
     assert np.abs(got - expected).max() < 1e-5
 
 
+def test_traced_text_model_equals_eager_mode_on_padded_and_single_batches(minilm):
+    import torch
+
+    from miles.embed.text import _LastHidden
+
+    assert isinstance(minilm._cpu_runner(), torch.jit.ScriptModule)  # the trace took
+    for texts in (TEXTS, ["one"], ["same length a", "same length b"]):
+        b = minilm.tokenizer(texts, padding=True, truncation=True, max_length=minilm.max_length, return_tensors="pt")
+        with torch.inference_mode():
+            eager = _LastHidden(minilm.model)(b["input_ids"], b["attention_mask"])
+            traced = minilm._cpu_runner()(b["input_ids"], b["attention_mask"])
+        real = b["attention_mask"].unsqueeze(-1).bool()
+        assert torch.allclose(eager.masked_fill(~real, 0), traced.masked_fill(~real, 0), atol=1e-5)
+
+
 def test_text_vectors_are_unit_length_and_defined_for_empty(minilm):
     v = minilm.encode_texts(["", "🔥"])
     assert np.isfinite(v).all() and np.allclose(np.linalg.norm(v, axis=1), 1.0, atol=1e-5)
