@@ -96,7 +96,7 @@ def test_the_same_flag_means_the_same_everywhere():
     for cmd, flags in _flags().items():
         for flag, a in flags.items():
             if flag in ("-h", "--help", "--format", "--limit", "--seed", "--thumbnail", "--modality", "--title",
-                        "--platform", "--batch-size", "-k", "--head", "--heads"):
+                        "--platform", "--batch-size", "-k", "--head", "--heads", "--videos"):
                 continue
             kind = (type(a).__name__, a.nargs, str(a.default) if flag != "--moments" else "")
             if seen.setdefault(flag, kind) != kind:

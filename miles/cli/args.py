@@ -7,43 +7,11 @@ always prints JSON to stdout; the label flags come from one helper and default t
 from __future__ import annotations
 
 import argparse
-import math
 
 from miles import __version__
+from miles.cli.flags import COUNT, HEADS, POSITIVE_INT, SECONDS, _number, _store_arg, _sub
+from miles.cli.scrape import add_scrape
 from miles.embed import DECODERS
-
-
-def _store_arg(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--store", default=None, help="store directory (default: $MILES_STORE or ./miles-store)")
-
-
-def _sub(subs, name: str, help: str, example: str) -> argparse.ArgumentParser:
-    p = subs.add_parser(name, help=help, description=help, epilog=f"example:\n  {example}",
-                        formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.set_defaults(command=name)
-    return p
-
-
-def _number(kind, low: float | None = None, what: str = "a number", strict: bool = False):
-    """An argparse type: ``kind`` (int or float) at least ``low`` (above it when ``strict``)."""
-    def parse(text: str):
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
-        if kind is float and not math.isfinite(value):
-            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}")
-        if low is not None and (value <= low if strict else value < low):
-            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}")
-        return value
-
-    return parse
-
-
-POSITIVE_INT = _number(int, 1, "a whole number of at least 1")
-COUNT = _number(int, 0, "a whole number of 0 or more")
-SECONDS = _number(float, 0, "a positive number of seconds", strict=True)
-HEADS = ["baseline", "creator_prior", "lightgbm", "mlp"]
 
 
 def _label_args(p: argparse.ArgumentParser) -> None:
@@ -107,8 +75,10 @@ def build_parser() -> argparse.ArgumentParser:
              "miles ingest shorts.csv --store my-store --map video_id=videoId --observed-at 2026-01-01T00:00:00Z")
     p.add_argument("paths", nargs="+", help="input files or folders")
     _store_arg(p)
-    p.add_argument("--format", default="auto", choices=["auto", "csv", "parquet", "jsonl", "ytdlp", "smp"],
+    p.add_argument("--format", default="auto", choices=["auto", "csv", "parquet", "json", "jsonl", "ytdlp", "smp"],
                    help="input format (default: from the file name or folder layout)")
+    p.add_argument("--records", default=None, metavar="KEY",
+                   help="the key under which a JSON document keeps its records (default: found when only one fits)")
     p.add_argument("--map", action="append", default=[], metavar="CANONICAL=SOURCE",
                    help="feed a canonical column from a source column (repeatable)")
     p.add_argument("--observed-at", default=None, metavar="ISO",
@@ -247,6 +217,8 @@ def build_parser() -> argparse.ArgumentParser:
     _store_arg(pc)
     pc.add_argument("--repair", action="store_true", help="rewrite tables with duplicates, keeping the last row")
     pc.add_argument("--json", action="store_true", help="print JSON")
+
+    add_scrape(subs)
 
     p = _sub(subs, "sql", "Run read-only DuckDB SQL over the store tables.",
              'miles sql "SELECT platform, count(*) AS n FROM videos GROUP BY 1" --store my-store')

@@ -143,7 +143,7 @@ def _face(d, cx: int, cy: int, r: int, skin: tuple[int, int, int]) -> None:
     d.chord([cx - r * 0.5, cy + r * 0.35, cx + r * 0.5, cy + r * 0.95], 0, 180, fill=(120, 20, 30))
 
 
-def _thumbnail(rng: np.random.Generator, niche: dict, bright: float, contrast: float, face: bool,
+def thumbnail_image(rng: np.random.Generator, niche: dict, bright: float, contrast: float, face: bool,
                text: str | None) -> bytes:
     from PIL import Image, ImageDraw, ImageEnhance, ImageFont
 
@@ -217,7 +217,7 @@ def generate(out_dir: str | Path, n_videos: int = 2000, seed: int = 0, progress:
         hour = (cr["hour"] + int(rng.normal(0, 2.5))) % 24
         published = START + timedelta(days=math.floor(day), hours=hour, seconds=int(rng.integers(0, 3600)))
         thing = niche["things"][int(rng.integers(len(niche["things"])))]
-        template, hook = _pick_title(rng, cr["hook_rate"])
+        template, hook = pick_title(rng, cr["hook_rate"])
         title = template.format(x=thing)
         title = title[0].upper() + title[1:]
         if rng.random() < 0.6:
@@ -240,7 +240,7 @@ def generate(out_dir: str | Path, n_videos: int = 2000, seed: int = 0, progress:
         thumb_name = ""
         if rng.random() >= 0.02:  # 2% of videos have no thumbnail file, as in real crawls
             thumb_name = f"thumbnails/{vid}.jpg"
-            (out / thumb_name).write_bytes(_thumbnail(rng, niche, bright, contrast, face, text))
+            (out / thumb_name).write_bytes(thumbnail_image(rng, niche, bright, contrast, face, text))
         videos.append({"vid": vid, "cr": cr, "day": day, "published": published, "title": title, "thing": thing,
                        "tags": tags, "duration": duration, "log_v7d": log_v7d, "tau": tau, "like_rate": like_rate,
                        "thumb": thumb_name})
@@ -289,6 +289,6 @@ def _observations(videos: list[dict], crawl: np.random.Generator, canaries: bool
     return rows
 
 
-def _pick_title(rng: np.random.Generator, hook_rate: float) -> tuple[str, float]:
+def pick_title(rng: np.random.Generator, hook_rate: float) -> tuple[str, float]:
     pool = HOOKS if rng.random() < hook_rate else PLAIN
     return pool[int(rng.integers(len(pool)))]

@@ -95,9 +95,11 @@ def ingest(
     batch_size: int = 2000,
     progress: bool = True,
     allow_absolute_paths: bool = False,
+    records: str | None = None,
 ) -> IngestSummary:
     """Ingest each path into ``store``; returns the counts. Bad rows become ``rejects`` rows. Thumbnail
-    paths named in a file must lie under its folder or ``thumbnails`` unless ``allow_absolute_paths``."""
+    paths named in a file must lie under its folder or ``thumbnails`` unless ``allow_absolute_paths``.
+    ``records``: the key under which a JSON document keeps its records (found by itself when unambiguous)."""
     user_map = mapping if isinstance(mapping, dict) else parse_map(mapping)
     opts = Options(observed_at=parse_time(observed_at), thumbnails=thumbnail_index(thumbnails), platform=platform,
                    thumbnails_dir=Path(thumbnails) if thumbnails else None, allow_absolute_paths=allow_absolute_paths)
@@ -109,18 +111,25 @@ def ingest(
         raise FileNotFoundError(f"no such input: {missing[0]}")
     with writer_lock(store, "ingest"):
         for path in paths:
-            _ingest_one(path, store, fmt, user_map, opts, summary, now, batch_size, progress)
+            _ingest_one(path, store, fmt, user_map, opts, summary, now, batch_size, progress, records)
     return summary
 
 
 def _ingest_one(path: Path, store: Store, fmt: str, user_map, opts: Options, summary: IngestSummary, now: datetime,
-                batch_size: int, progress: bool) -> None:
+                batch_size: int, progress: bool, records: str | None = None) -> None:
+    ingest_rows(read(path, fmt, user_map, records), store, opts, summary, now, batch_size, progress, label=path.name)
+
+
+def ingest_rows(rows: Iterable[RawRow], store: Store, opts: Options, summary: IngestSummary, now: datetime,
+                batch_size: int = 2000, progress: bool = False, label: str = "rows") -> None:
+    """Raw rows → ``normalize`` → the store, in batches; the caller holds the writer lock. Readers of files
+    and ``miles scrape`` both come through here: one canonical mapping, one set of rejects."""
     from tqdm.auto import tqdm
 
     seen: dict[tuple, tuple[str, int]] = {}
     batch = _Batch(store, summary, now)
-    bar = tqdm(desc=f"ingest {path.name}", unit="row", disable=None if progress else True, leave=False)
-    for raw in read(path, fmt, user_map):
+    bar = tqdm(desc=f"ingest {label}", unit="row", disable=None if progress else True, leave=False)
+    for raw in rows:
         summary.read += 1
         bar.update()
         result = normalize(raw, opts)

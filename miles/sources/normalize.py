@@ -8,7 +8,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from miles.sources.images import ImageError, inside, read_thumbnail
+from miles.sources.images import MAX_BYTES, ImageError, inside, read_thumbnail, verify_image
 from miles.sources.parse import (
     hashtags_in,
     is_missing,
@@ -34,6 +34,7 @@ class RawRow:
     columns: dict[str, str] = field(default_factory=dict)  # canonical -> source column
     base_dir: Path | None = None  # relative thumbnail paths resolve against it
     thumbnail_path: Path | None = None  # a reader that knows the file sets it
+    thumbnail_bytes: bytes | None = None  # or a collector that fetched the image (verified like a file)
     platform: str | None = None
     error: str | None = None
 
@@ -191,6 +192,16 @@ def normalize(raw: RawRow, opts: Options) -> Canonical:
 
 
 def _thumbnail(raw: RawRow, vid: str, opts: Options, notes: list[str]) -> bytes | None:
+    if raw.thumbnail_bytes is not None:
+        try:
+            if len(raw.thumbnail_bytes) > MAX_BYTES:
+                raise ImageError(f"thumbnail is {len(raw.thumbnail_bytes) / 2**20:.1f} MiB, over the limit of "
+                                 f"{MAX_BYTES / 2**20:.0f} MiB")
+            verify_image(raw.thumbnail_bytes)
+        except ImageError as err:
+            notes.append(f"stored without thumbnail: {err}")
+            return None
+        return raw.thumbnail_bytes
     path = raw.thumbnail_path
     try:
         value = _text(_get(raw, "thumbnail"))

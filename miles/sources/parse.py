@@ -114,8 +114,9 @@ def parse_hashtags(value: Any) -> list[str]:
     """A list, a JSON-ish list string, ``"#a #b"``, or ``"a,b"`` → tags without ``#``, in order, unique."""
     if is_missing(value):
         return []
-    if isinstance(value, (list, tuple)):
-        items = [str(v) for v in value if not is_missing(v)]
+    if isinstance(value, (list, tuple)):  # strings, or objects such as TikTok's {"name": "diy", ...}
+        items = [str(v.get("name") or v.get("title") or v.get("tag") or "") if isinstance(v, dict) else str(v)
+                 for v in value if not is_missing(v)]
     else:
         text = str(value).strip().strip("[]")
         if "#" in text:

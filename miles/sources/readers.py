@@ -19,8 +19,8 @@ from typing import Any, Literal
 from miles.sources.columns import resolve_columns
 from miles.sources.normalize import RawRow
 
-Format = Literal["auto", "csv", "parquet", "jsonl", "ytdlp", "smp"]
-FORMATS = ("auto", "csv", "parquet", "jsonl", "ytdlp", "smp")
+Format = Literal["auto", "csv", "parquet", "json", "jsonl", "ytdlp", "smp"]
+FORMATS = ("auto", "csv", "parquet", "json", "jsonl", "ytdlp", "smp")
 IMAGE_EXTS = (".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp")
 
 csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
@@ -37,15 +37,20 @@ def detect_format(path: Path) -> str:
     if name.endswith(".info.json"):
         return "ytdlp"
     for ext, fmt in ((".csv", "csv"), (".tsv", "csv"), (".parquet", "parquet"), (".jsonl", "jsonl"),
-                     (".ndjson", "jsonl"), (".json", "jsonl")):
+                     (".ndjson", "jsonl"), (".json", "json")):
         if name.endswith(ext):
             return fmt
-    raise ValueError(f"{path}: cannot tell the format from the name; pass --format {{csv,parquet,jsonl,ytdlp,smp}}")
+    raise ValueError(f"{path}: cannot tell the format from the name; pass --format {{csv,parquet,json,jsonl,ytdlp,smp}}")
 
 
-def read(path: Path, fmt: str, user_map: dict[str, str]) -> Iterator[RawRow]:
+def read(path: Path, fmt: str, user_map: dict[str, str], records: str | None = None) -> Iterator[RawRow]:
+    """The rows of one input. ``records``: the key under which a JSON document keeps its records."""
     if fmt == "auto":
         fmt = detect_format(path)
+    if fmt == "json":
+        return read_json(path, user_map, records)
+    if records is not None:
+        raise ValueError(f"--records applies to JSON documents, not to {fmt} input")
     readers = {"csv": read_csv, "parquet": read_parquet, "jsonl": read_jsonl, "ytdlp": read_ytdlp, "smp": read_smp}
     if fmt not in readers:
         raise ValueError(f"unknown format {fmt!r}; valid: {', '.join(FORMATS)}")
@@ -108,6 +113,39 @@ def _flatten(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     return out
 
 
+def read_json(path: Path, user_map: dict[str, str], records: str | None = None) -> Iterator[RawRow]:
+    """A JSON document: a list of records, or an object keeping them under one key (tiktok-scraper's
+    ``{"collector": [...]}``, an API's ``{"items": [...]}``), found when exactly one list of objects stands at
+    its top or named by ``records``. A file that is not one JSON value is read as JSON lines."""
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8", errors="replace"), parse_constant=lambda c: math.nan)
+    except json.JSONDecodeError:
+        yield from read_jsonl(path, user_map)
+        return
+    if records is not None:
+        if not isinstance(doc, dict) or records not in doc:
+            keys = sorted(doc) if isinstance(doc, dict) else []
+            raise ValueError(f"{path}: --records {records!r}: the document has no such key (its keys: {keys[:20]})")
+        doc = doc[records]
+    elif isinstance(doc, dict):
+        lists = [k for k, v in doc.items() if isinstance(v, list) and v and all(isinstance(x, dict) for x in v)]
+        if len(lists) > 1:
+            raise ValueError(f"{path}: records could sit under any of {lists}; name one with --records KEY")
+        doc = doc[lists[0]] if lists else [doc]
+    if not isinstance(doc, list):
+        raise ValueError(f"{path}: expected a list of records or an object holding one, got {type(doc).__name__}")
+    cache: dict[frozenset[str], dict[str, str]] = {}
+    for i, obj in enumerate(doc, start=1):
+        if not isinstance(obj, dict):
+            yield RawRow(str(path), i, {"record": str(obj)[:2000]}, error="record is not a JSON object")
+            continue
+        data = _flatten(obj)
+        keys = frozenset(data)
+        if keys not in cache:
+            cache[keys] = resolve_columns(data, user_map)
+        yield RawRow(str(path), i, data, cache[keys], path.parent)
+
+
 def read_jsonl(path: Path, user_map: dict[str, str]) -> Iterator[RawRow]:
     cache: dict[frozenset[str], dict[str, str]] = {}
     with open(path, encoding="utf-8", errors="replace") as f:
@@ -152,11 +190,19 @@ def read_ytdlp(path: Path, user_map: dict[str, str]) -> Iterator[RawRow]:
             continue
         if obj.get("_type") == "playlist":
             continue
-        # Keep the scalar fields; formats, thumbnails lists and subtitles are large and not needed.
-        data = {k: v for k, v in obj.items() if not isinstance(v, (dict, list)) or k in ("tags",)}
-        columns = resolve_columns(data, user_map)
-        yield RawRow(source, 1, data, columns, info.parent, thumbnail_path=_ytdlp_thumbnail(info),
-                     platform=str(obj.get("extractor_key") or obj.get("extractor") or "youtube").lower())
+        yield ytdlp_row(obj, source, user_map, base_dir=info.parent, thumbnail_path=_ytdlp_thumbnail(info))
+
+
+def ytdlp_row(info: dict[str, Any], source: str, user_map: dict[str, str] | None = None, row: int = 1,
+              base_dir: Path | None = None, thumbnail_path: Path | None = None,
+              thumbnail_bytes: bytes | None = None) -> RawRow:
+    """One yt-dlp info dict as a raw row: the one mapping for an ``.info.json`` on disk and for a video that
+    ``miles scrape`` fetched (which passes the thumbnail's bytes and sets ``observed_at``)."""
+    # Keep the scalar fields; formats, thumbnails lists and subtitles are large and not needed.
+    data = {k: v for k, v in info.items() if not isinstance(v, (dict, list)) or k in ("tags",)}
+    return RawRow(source, row, data, resolve_columns(data, user_map or {}), base_dir, thumbnail_path=thumbnail_path,
+                  thumbnail_bytes=thumbnail_bytes,
+                  platform=str(info.get("extractor_key") or info.get("extractor") or "youtube").lower())
 
 
 def _smp_file(folder: Path, kind: str) -> Path:

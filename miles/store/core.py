@@ -190,6 +190,17 @@ class Store:
             tbl.merge_insert(keys if len(keys) > 1 else keys[0]).when_matched_update_all() \
                 .when_not_matched_insert_all().execute(table)
 
+    def compact(self, name: str, max_fragments: int = 64) -> bool:
+        """Merge the table's small fragments once there are more than ``max_fragments`` (a collector that
+        commits every few minutes makes many); reads stay fast. True when it compacted."""
+        if not self.has(name):
+            return False
+        ds = self.dataset(name)
+        if len(ds.get_fragments()) <= max_fragments:
+            return False
+        ds.optimize.compact_files()
+        return True
+
     def metadata(self, name: str) -> dict[str, str]:
         """The table's schema metadata (for embedding tables: the encoder fingerprint), read once per version."""
         key = (str(self.path / f"{name}.lance"), self.version(name))

@@ -76,8 +76,23 @@ PREDICTIONS = pa.schema(
     ]
 )
 
+# Videos that ``miles scrape`` watches: found by ``discover``, fetched on the ladder by ``track``.
+TRACKED = pa.schema(
+    [
+        pa.field("video_id", pa.string(), nullable=False),
+        pa.field("url", pa.string(), nullable=False),
+        pa.field("platform", pa.string()),
+        pa.field("source", pa.string()),  # the listing, search or URL it was found through
+        pa.field("discovered_at", UTC_TS),
+        pa.field("status", pa.string()),  # tracking | done | gone | failed
+        pa.field("failures", pa.int64()),  # failed fetches in a row
+        pa.field("last_error", pa.string()),
+        pa.field("last_attempt_at", UTC_TS),
+    ]
+)
+
 SCHEMAS: dict[str, pa.Schema] = {"videos": VIDEOS, "snapshots": SNAPSHOTS, "rejects": REJECTS, "runs": RUNS,
-                                 "predictions": PREDICTIONS}
+                                 "predictions": PREDICTIONS, "tracked": TRACKED}
 
 # Keys for idempotent upserts.
 KEYS: dict[str, list[str]] = {
@@ -86,4 +101,5 @@ KEYS: dict[str, list[str]] = {
     "rejects": ["source", "row"],
     "runs": ["run_id"],
     "predictions": ["run_id", "video_id"],
+    "tracked": ["video_id"],
 }

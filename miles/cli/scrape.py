@@ -1,0 +1,55 @@
+"""The ``miles scrape`` parsers: discover, track, simulate (the commands are in ``miles.cli.commands``)."""
+
+from __future__ import annotations
+
+import argparse
+
+from miles.cli.flags import COUNT, POSITIVE_INT, _number, _store_arg
+from miles.collect.ladder import DEFAULT_AGES
+
+
+def _action(subs, name: str, help: str, example: str) -> argparse.ArgumentParser:
+    p = subs.add_parser(name, help=help, description=help, epilog=f"example:\n  {example}",
+                        formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.set_defaults(command=f"scrape {name}")
+    _store_arg(p)
+    return p
+
+
+def add_scrape(subs) -> None:
+    p = subs.add_parser("scrape", help="Collect videos with yt-dlp and watch them grow on a ladder of ages.",
+                        description="Collect videos with yt-dlp and watch them grow on a ladder of ages.",
+                        epilog="example:\n  miles scrape discover https://www.youtube.com/@handle/shorts --store s\n"
+                               "  miles scrape track --store s --once\n  miles scrape simulate --store sim-store",
+                        formatter_class=argparse.RawDescriptionHelpFormatter)
+    actions = p.add_subparsers(title="scrape commands", metavar="ACTION")
+
+    d = _action(actions, "discover", "Add the videos that channels, playlists, searches or URLs list to the "
+                "tracked table (no snapshots: listings round their counts).",
+                "miles scrape discover https://www.youtube.com/@handle/shorts 'ytsearch20:ramen hack' --store s")
+    d.add_argument("urls", nargs="+", metavar="URL", help="a channel's Shorts tab, a playlist, ytsearchN:..., a video")
+    d.add_argument("--limit", type=POSITIVE_INT, default=None, help="at most this many videos per URL")
+    d.add_argument("--pause", type=_number(float, 0, "0 or more seconds"), default=2.0,
+                   help="seconds between requests (default 2)")
+
+    t = _action(actions, "track", "Fetch each tracked video that has reached an age on the ladder and has no "
+                "snapshot there yet; store its counts now.", "miles scrape track --store s --every 15m")
+    when = t.add_mutually_exclusive_group()
+    when.add_argument("--once", action="store_true", help="one pass, then exit (the default; for cron)")
+    when.add_argument("--every", default=None, metavar="SPAN", help="a pass every SPAN (e.g. 15m) until Ctrl-C")
+    t.add_argument("--max-requests", type=POSITIVE_INT, default=500, help="videos fetched per pass at most (default 500)")
+    t.add_argument("--ages", nargs="+", default=list(DEFAULT_AGES), metavar="AGE",
+                   help="the ladder (default: " + " ".join(DEFAULT_AGES) + ")")
+    t.add_argument("--pause", type=_number(float, 0, "0 or more seconds"), default=2.0,
+                   help="seconds between requests (default 2)")
+
+    s = _action(actions, "simulate", "Run the collection loop offline: a simulated platform on 127.0.0.1 whose "
+                "views grow on a fake clock, discovered and tracked through yt-dlp; report the label error.",
+                "miles scrape simulate --store sim-store --videos 200 --days 30")
+    s.add_argument("--videos", type=POSITIVE_INT, default=200, help="videos on the platform (default 200)")
+    s.add_argument("--days", type=_number(float, 0, "a positive number of days", strict=True), default=30.0,
+                   help="simulated days (default 30)")
+    s.add_argument("--ages", nargs="+", default=list(DEFAULT_AGES), metavar="AGE", help="the ladder")
+    s.add_argument("--step", default="1h", metavar="SPAN", help="simulated time between track passes (default 1h)")
+    s.add_argument("--seed", type=COUNT, default=0, help="seed of the simulated platform (default 0)")
+    s.add_argument("--json", action="store_true", help="print JSON")

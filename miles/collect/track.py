@@ -1,0 +1,175 @@
+"""``miles scrape track``: fetch each tracked video that is due on the ladder, store what it shows now.
+
+    summary = track(store, Ladder.parse(), max_requests=200)
+    print(summary.line())     # due 40 · fetched 38 · new snapshots 38 · failed 1 · gone 1
+
+One pass is stateless: what is due comes from the store (the ``tracked`` table, each video's publish time
+and its snapshots), so passes can run from cron, a systemd timer or ``--every``. Each fetch becomes a yt-dlp
+info dict with ``observed_at`` the fetch time, mapped by ``miles.sources.readers.ytdlp_row`` and stored by
+``ingest_rows``: the same canonical mapping and rejects as ``miles ingest`` of an ``.info.json``. Rows are
+committed every ``commit_every`` fetches and at the end; a pass killed in between loses at most those, and
+a rerun fetches them again (snapshots are keyed on (video_id, observed_at), so nothing doubles). A 429 or a
+bot check ends the pass with everything fetched so far committed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+import pyarrow.compute as pc
+
+from miles.collect.ladder import Ladder
+from miles.collect.ytdlp import Blocked, Client, Failed, FetchError, Gone
+from miles.sources.ingest import IngestSummary, ingest_rows
+from miles.sources.normalize import Options
+from miles.sources.readers import ytdlp_row
+from miles.store import Store
+from miles.store.lock import writer_lock
+
+log = logging.getLogger(__name__)
+MAX_FAILURES = 8  # failed fetches in a row before a video is given up as failed
+STOP_AFTER = 5  # failed fetches in a row, across videos, before a pass stops
+ACTIVE = ("tracking",)
+
+
+def backoff(failures: int) -> timedelta:
+    """How long a video that failed ``failures`` times in a row waits before the next try."""
+    return min(timedelta(hours=24), timedelta(minutes=10) * 2 ** (failures - 1))
+
+
+@dataclass
+class TrackSummary:
+    tracked: int = 0
+    due: int = 0
+    fetched: int = 0
+    snapshots: int = 0
+    failed: int = 0
+    gone: int = 0
+    done: int = 0
+    rejected: int = 0
+    stopped: str | None = None
+
+    def line(self) -> str:
+        out = (f"tracked {self.tracked} · due {self.due} · fetched {self.fetched} · new snapshots {self.snapshots} · "
+               f"failed {self.failed} · gone {self.gone} · finished the ladder {self.done}")
+        if self.rejected:
+            out += f" · rows with problems {self.rejected} (see the rejects table)"
+        return out + (f"\nstopped early: {self.stopped}" if self.stopped else "")
+
+
+def _utc(x) -> datetime | None:
+    return None if x is None else x.to_pydatetime() if hasattr(x, "to_pydatetime") else x
+
+
+def state(store: Store) -> list[dict]:
+    """Each active tracked video with its publish time and the times it was observed."""
+    rows = store.read("tracked", filter=pc.field("status").isin(list(ACTIVE))).to_pylist()
+    if not rows:
+        return []
+    ids = [r["video_id"] for r in rows]
+    vids = store.read("videos", columns=["video_id", "published_at"], filter=pc.field("video_id").isin(ids))
+    published = dict(zip(vids["video_id"].to_pylist(), vids["published_at"].to_pylist()))
+    snaps = store.read("snapshots", columns=["video_id", "observed_at"], filter=pc.field("video_id").isin(ids))
+    observed: dict[str, list[datetime]] = {}
+    for v, o in zip(snaps["video_id"].to_pylist(), snaps["observed_at"].to_pylist()):
+        observed.setdefault(v, []).append(o)
+    for r in rows:
+        r["published_at"] = published.get(r["video_id"])
+        r["observed"] = observed.get(r["video_id"], [])
+    return rows
+
+
+def _stored_thumbnails(store: Store, ids: list[str]) -> dict[str, bytes]:
+    if not ids:
+        return {}
+    t = store.read("videos", columns=["video_id", "thumbnail"],
+                   filter=pc.field("video_id").isin(ids) & pc.field("thumbnail").is_valid())
+    return dict(zip(t["video_id"].to_pylist(), t["thumbnail"].to_pylist()))
+
+
+def track(store: Store, ladder: Ladder | None = None, max_requests: int = 500, client: Client | None = None,
+          now: Callable[[], datetime] = lambda: datetime.now(timezone.utc), commit_every: int = 25,
+          progress: bool = False) -> TrackSummary:
+    from tqdm.auto import tqdm
+
+    ladder = ladder or Ladder.parse()
+    client = client or Client()
+    out = TrackSummary()
+    with writer_lock(store, "scrape track"):
+        t0 = now()
+        rows = state(store)
+        out.tracked = len(rows)
+        finished = [r for r in rows if ladder.done(r["published_at"], r["observed"])]
+        for r in finished:
+            r["status"] = "done"
+        out.done += len(finished)
+        due = [r for r in rows if r["status"] == "tracking" and ladder.due(r["published_at"], r["observed"], t0)
+               and (not r["failures"] or r["last_attempt_at"] + backoff(r["failures"]) <= t0)]
+        due.sort(key=lambda r: ladder.next_due(r["published_at"], r["observed"], t0) or t0)
+        out.due = len(due)
+        due = due[:max_requests]
+        thumbs = _stored_thumbnails(store, [r["video_id"] for r in due])
+        pending, changed = [], {r["video_id"]: r for r in finished}
+        ingested = IngestSummary()
+
+        def commit():
+            if pending:
+                ingest_rows(pending, store, Options(), ingested, now())
+                pending.clear()
+            if changed:
+                store.upsert("tracked", [{k: v for k, v in r.items() if k not in ("published_at", "observed")}
+                                         for r in changed.values()])
+                changed.clear()
+
+        streak = 0
+        for r in tqdm(due, desc="track", unit="video", disable=None if progress else True, leave=False):
+            at = now()
+            r["last_attempt_at"] = at
+            changed[r["video_id"]] = r
+            try:
+                info = client.video(r["url"])
+                thumb = thumbs.get(r["video_id"])
+                if thumb is None:
+                    try:
+                        thumb = client.thumbnail(info)
+                    except Blocked:
+                        raise
+                    except FetchError as err:  # stored without one; fetched again on the next rung
+                        log.info("%s: no thumbnail (%s)", r["video_id"], err)
+                info.pop("thumbnail", None)  # a URL: the bytes, when there are any, travel beside the row
+                info["observed_at"] = at.isoformat()
+                info.pop("epoch", None)  # yt-dlp's own wall clock; ours is observed_at
+                pending.append(ytdlp_row(info, f"scrape {r['url'][:200]}", row=out.fetched + 1, thumbnail_bytes=thumb))
+                r["failures"], r["last_error"] = 0, None
+                out.fetched += 1
+            except Gone as err:
+                r["status"], r["last_error"] = "gone", str(err)
+                out.gone += 1
+            except Blocked as err:
+                r["last_error"] = str(err)
+                out.stopped = f"the platform refused ({err}); everything fetched before is stored, run again later"
+                break
+            except Failed as err:
+                r["failures"] = (r["failures"] or 0) + 1
+                r["last_error"] = str(err)
+                if r["failures"] >= MAX_FAILURES:
+                    r["status"] = "failed"
+                out.failed += 1
+                streak += 1
+                if streak >= STOP_AFTER:
+                    out.stopped = (f"{streak} fetches in a row failed (last: {err}); is the network or the platform "
+                                   "down? everything fetched before is stored")
+                    break
+            else:
+                streak = 0
+            if len(pending) >= commit_every:
+                commit()
+        commit()
+        for name in ("snapshots", "videos", "tracked", "rejects"):
+            store.compact(name)
+    out.snapshots = ingested.snapshots_added
+    out.rejected = ingested.n_rejected + sum(ingested.warnings.values())
+    return out
