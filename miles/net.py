@@ -1,6 +1,7 @@
 """Outbound HTTP with a deadline for the whole call and a cap on what comes back.
 
     reply = post_json("http://127.0.0.1:8080/v1/chat/completions", body, headers, deadline=20, max_bytes=2**20)
+    page = get_json("https://www.googleapis.com/youtube/v3/videos?id=...&key=...", deadline=20)
 
 A socket timeout only bounds each read: a server that sends one byte every few seconds, or never stops
 sending, would hold a caller forever. Here the reads stop at the deadline (``TimeoutError``) and the body
@@ -37,17 +38,36 @@ def read_limited(resp, deadline_at: float, max_bytes: int) -> bytes:
 
 def post_json(url: str, body: dict, headers: dict | None = None, deadline: float = 20.0,
               max_bytes: int = 1 << 20) -> dict:
-    """POST ``body`` as JSON and return the JSON reply, within ``deadline`` seconds in all. The call runs on
-    a daemon thread, so even a server that trickles its headers cannot hold the caller past the deadline."""
-    start = time.monotonic()
+    """POST ``body`` as JSON and return the JSON reply, within ``deadline`` seconds in all."""
     req = urllib.request.Request(url, data=json.dumps(body).encode(),
                                  headers={"Content-Type": "application/json", **(headers or {})})
+    return _json(req, deadline, max_bytes)
+
+
+def get_json(url: str, headers: dict | None = None, deadline: float = 20.0, max_bytes: int = 1 << 22) -> dict:
+    """GET ``url`` and return the JSON reply, within ``deadline`` seconds in all. An HTTP error status raises
+    ``urllib.error.HTTPError`` (its body already read into ``err.body``)."""
+    return _json(urllib.request.Request(url, headers=headers or {}), deadline, max_bytes)
+
+
+def _json(req: urllib.request.Request, deadline: float, max_bytes: int) -> dict:
+    """The call runs on a daemon thread, so even a server that trickles its headers cannot hold the caller
+    past the deadline."""
+    import urllib.error
+
+    start = time.monotonic()
     box: dict = {}
 
     def call():
         try:
             with urllib.request.urlopen(req, timeout=max(0.05, min(deadline, 5.0))) as resp:
                 box["data"] = read_limited(resp, start + deadline, max_bytes)
+        except urllib.error.HTTPError as err:
+            try:
+                err.body = read_limited(err, start + deadline, max_bytes)
+            except Exception:
+                err.body = b""
+            box["error"] = err
         except BaseException as err:  # handed to the caller
             box["error"] = err
 

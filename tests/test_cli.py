@@ -59,6 +59,9 @@ def test_ingest_sql_info_roundtrip(tmp_path):
     r = run("store", "info", "--store", str(store), "--json")
     tables = {t["table"]: t for t in json.loads(r.stdout)["tables"]}
     assert tables["videos"]["rows"] == 5 and tables["rejects"]["rows"] == 9
+    assert set(json.loads(r.stdout)["bracketed"]) == {"videos", "168h", "1h", "6h", "24h"}
+    r = run("store", "info", "--store", str(store), "--label-age", "48")
+    assert "bracket each age (of 5): 48h" in r.stdout and "(the label)" in r.stdout
 
 
 def test_missing_store_is_clear(tmp_path):

@@ -207,6 +207,7 @@ def build_parser() -> argparse.ArgumentParser:
                                formatter_class=argparse.RawDescriptionHelpFormatter)
     pi.set_defaults(command="store info")
     _store_arg(pi)
+    _label_args(pi)
     pi.add_argument("--json", action="store_true", help="print JSON")
     pc = store_subs.add_parser("check", help="find rows that share a key; --repair keeps one of each",
                                description="Find rows that share a key (left by an older Miles or by two "

@@ -68,13 +68,21 @@ def _ingest(args: argparse.Namespace) -> int:
 
 @command("store info")
 def _store_info(args: argparse.Namespace) -> int:
+    from miles.heads.labels import coverage
+    from miles.queries.cache import store_view
+
     store = _open(args)
     rows = store.info()
+    view = store_view(store)
+    covered = coverage(view.videos, view.snapshots, label_spec(args))
     if args.json:
-        print(present.to_json({"store": str(store.path), "tables": rows}))
+        print(present.to_json({"store": str(store.path), "tables": rows, "bracketed": covered}))
     else:
         print(f"store {store.path}")
         print(present.format_table(rows, {"bytes": present.human_bytes}))
+        ages = [k for k in covered if k != "videos"]
+        print(f"videos whose snapshots bracket each age (of {covered['videos']:,}): "
+              + " · ".join(f"{k} {covered[k]:,}" + (" (the label)" if i == 0 else "") for i, k in enumerate(ages)))
     return 0
 
 
@@ -255,8 +263,14 @@ def _scrape_track(args: argparse.Namespace) -> int:
     every = parse_span(args.every).total_seconds() if args.every else None
     store = _open(args)
     client = Client(pause=args.pause)
+    api = None
+    if args.via == "youtube-api":
+        from miles.collect.youtube_api import DataAPI
+
+        api = DataAPI()
     while True:
-        summary = track(store, ladder, max_requests=args.max_requests, client=client, progress=not args.quiet)
+        summary = track(store, ladder, max_requests=args.max_requests, client=client, progress=not args.quiet,
+                        api=api)
         print(summary.line(), flush=True)
         if every is None or summary.stopped:
             return 0

@@ -42,6 +42,9 @@ def add_scrape(subs) -> None:
                    help="the ladder (default: " + " ".join(DEFAULT_AGES) + ")")
     t.add_argument("--pause", type=_number(float, 0, "0 or more seconds"), default=2.0,
                    help="seconds between requests (default 2)")
+    t.add_argument("--via", default="yt-dlp", choices=["yt-dlp", "youtube-api"],
+                   help="where repeated YouTube counts come from: yt-dlp (default) or the YouTube Data API, 50 "
+                        "videos a call, with the key in $MILES_YOUTUBE_API_KEY (first fetches always use yt-dlp)")
 
     s = _action(actions, "simulate", "Run the collection loop offline: a simulated platform on 127.0.0.1 whose "
                 "views grow on a fake clock, discovered and tracked through yt-dlp; report the label error.",

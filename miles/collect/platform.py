@@ -99,7 +99,7 @@ class World:
                                     None)
             vid = f"sim{i:06d}"
             out[vid] = SimVideo(vid, c, creators[c], title[0].upper() + title[1:],
-                                list(rng.choice(niche["tags"], size=2, replace=False)), float(rng.uniform(8, 59)),
+                                list(rng.choice(niche["tags"], size=2, replace=False)), float(int(rng.uniform(8, 60))),
                                 published, kind, v_inf, tau, removed, thumb)
         return cls(out, creators, Clock())
 

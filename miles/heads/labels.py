@@ -137,3 +137,23 @@ def brackets(ages: np.ndarray, spec: LabelSpec) -> bool:
         return True
     below, above = ages[ages < target], ages[ages > target]
     return bool(len(below) and len(above) and above[0] / below[-1] <= spec.max_gap)
+
+
+def coverage(videos: pd.DataFrame, snapshots: pd.DataFrame, spec: LabelSpec,
+             moments_h: tuple[float, ...] = (1.0, 6.0, 24.0)) -> dict[str, int]:
+    """How many videos have snapshots that pin down the views (``brackets``) at the label's age and at each
+    early moment: what a collector's ladder has to achieve. ``{"videos": n, "168h": k, "1h": ..., ...}``."""
+    from dataclasses import replace
+
+    v = videos[["video_id", "published_at"]].dropna()
+    s = snapshots[["video_id", "observed_at"]].merge(v, on="video_id")
+    s["age_h"] = (s["observed_at"] - s["published_at"]).dt.total_seconds() / 3600.0
+    s = s[s["age_h"] > 0].sort_values(["video_id", "age_h"])
+    targets = ([spec.age_hours] if spec.age_hours else []) + [m for m in moments_h if m != spec.age_hours]
+    specs = {f"{t:g}h": replace(spec, age_hours=float(t)) for t in targets}
+    out = {"videos": int(len(videos)), **{k: 0 for k in specs}}
+    for _, ages in s.groupby("video_id", sort=False)["age_h"]:
+        a = ages.to_numpy()
+        for k, sp in specs.items():
+            out[k] += brackets(a, sp)
+    return out

@@ -1,6 +1,7 @@
 """Which source column feeds which canonical field.
 
-Automatic matches cover the names that YouTube, TikTok, yt-dlp and common scrapers use; ``--map
+Automatic matches cover the names that YouTube (yt-dlp, the Data API's ``videos.list`` items), TikTok
+and common scrapers use; ``--map
 canonical=source_column`` overrides them. Matching ignores case, ``_``, ``-`` and ``.``.
 """
 
@@ -13,24 +14,27 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "video_id": ("video_id", "videoId", "id", "vid", "bvid", "aweme_id", "pid", "display_id"),
     "platform": ("platform", "extractor_key", "site"),
     "creator_id": ("creator_id", "channel_id", "channelId", "uploader_id", "author_id", "authorMeta.id",
-                   "uid", "user_id", "owner_id", "uploader", "uploader_name", "author", "channel"),
-    "title": ("title", "fulltitle", "caption", "text", "post_content"),
-    "description": ("description", "desc"),
-    "hashtags": ("hashtags", "tags", "challenges"),
-    "language": ("language", "lang", "defaultAudioLanguage", "post_text_language"),
-    "duration_s": ("duration_s", "duration", "lengthSeconds", "video_duration", "videoMeta.duration"),
+                   "uid", "user_id", "owner_id", "uploader", "uploader_name", "author", "channel",
+                   "snippet.channelId"),
+    "title": ("title", "fulltitle", "caption", "text", "post_content", "snippet.title"),
+    "description": ("description", "desc", "snippet.description"),
+    "hashtags": ("hashtags", "tags", "challenges", "snippet.tags"),
+    "language": ("language", "lang", "defaultAudioLanguage", "post_text_language", "snippet.defaultAudioLanguage"),
+    "duration_s": ("duration_s", "duration", "lengthSeconds", "video_duration", "videoMeta.duration",
+                   "contentDetails.duration"),
     "published_at": ("published_at", "publishedAt", "publish_time", "createTime", "create_time",
-                     "createTimeISO", "timestamp", "release_timestamp", "upload_date", "pubdate", "post_time"),
+                     "createTimeISO", "timestamp", "release_timestamp", "upload_date", "pubdate", "post_time",
+                     "snippet.publishedAt"),
     "age_s": ("age_s", "age_seconds", "pub_seconds_ago", "seconds_since_publish"),
     "thumbnail": ("thumbnail_path", "thumbnail_file", "thumbnail", "thumb", "cover_path", "cover"),
     "observed_at": ("observed_at", "observedAt", "crawled_at", "scraped_at", "fetched_at", "epoch"),
-    "views": ("views", "view_count", "viewCount", "playCount", "play_count", "plays"),
-    "likes": ("likes", "like_count", "likeCount", "diggCount", "digg_count"),
-    "comments": ("comments", "comment_count", "commentCount"),
+    "views": ("views", "view_count", "viewCount", "playCount", "play_count", "plays", "statistics.viewCount"),
+    "likes": ("likes", "like_count", "likeCount", "diggCount", "digg_count", "statistics.likeCount"),
+    "comments": ("comments", "comment_count", "commentCount", "statistics.commentCount"),
     "shares": ("shares", "share_count", "shareCount", "repost_count"),
     "creator_followers": ("creator_followers", "followers", "follower_count", "followerCount", "subscribers",
                           "subscriber_count", "subscriberCount", "channel_follower_count", "uploader_follower",
-                          "authorMeta.fans", "user_follower_count"),
+                          "authorMeta.fans", "user_follower_count", "channel.statistics.subscriberCount"),
 }
 CANONICAL = tuple(ALIASES)
 

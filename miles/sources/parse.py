@@ -82,13 +82,20 @@ def parse_count(value: Any) -> int | None:
     return int(round(number))
 
 
+_ISO_DURATION = re.compile(r"P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?")
+
+
 def parse_seconds(value: Any) -> float | None:
-    """A duration in seconds: a number, or ``MM:SS`` / ``HH:MM:SS``."""
+    """A duration in seconds: a number, ``MM:SS`` / ``HH:MM:SS``, or ISO 8601 such as ``PT1M5S``."""
     if is_missing(value):
         return None
     if isinstance(value, bool):
         raise ValueError(f"expected a duration, got the boolean {value!r}")
     text = str(value).strip()
+    iso = _ISO_DURATION.fullmatch(text.upper())
+    if iso and any(iso.groups()):  # the YouTube Data API's PT1M5S
+        d, h, m, sec = (float(g) if g else 0.0 for g in iso.groups())
+        return ((d * 24 + h) * 60 + m) * 60 + sec
     if ":" in text:
         parts = text.split(":")
         if len(parts) > 3 or not all(p.strip().replace(".", "", 1).isdigit() for p in parts):

@@ -146,6 +146,14 @@ def read_json(path: Path, user_map: dict[str, str], records: str | None = None) 
         yield RawRow(str(path), i, data, cache[keys], path.parent)
 
 
+def record_row(record: dict[str, Any], source: str, row: int, platform: str | None = None,
+               thumbnail_bytes: bytes | None = None) -> RawRow:
+    """One JSON record from a collector (a YouTube Data API item, say) as a raw row: nested objects
+    flattened to dotted names, then the automatic column matches."""
+    data = _flatten(record)
+    return RawRow(source, row, data, resolve_columns(data), platform=platform, thumbnail_bytes=thumbnail_bytes)
+
+
 def read_jsonl(path: Path, user_map: dict[str, str]) -> Iterator[RawRow]:
     cache: dict[frozenset[str], dict[str, str]] = {}
     with open(path, encoding="utf-8", errors="replace") as f:

@@ -123,3 +123,15 @@ def test_one_late_observation_is_not_an_outcome_at_a_fixed_age():
     assert out.loc["b", "velocity"] == pytest.approx(np.log10((1680 + 1) / 168), rel=1e-6)
     latest = compute_outcomes(v, s, LabelSpec(age_hours=None, per_hour=False)).set_index("video_id")
     assert latest.loc["a", "velocity"] == pytest.approx(np.log10(100_000)) and latest.loc["a", "final"]
+
+
+def test_coverage_counts_the_videos_whose_snapshots_bracket_each_age():
+    from miles.heads.labels import coverage
+
+    v, s = frames([("a", "c", 0, [(1, 10), (6, 60), (24, 240), (168, 1680)]),  # every age
+                   ("b", "c", 5, [(4, 40), (7, 70), (150, 1500), (190, 1900)]),  # 6 h and 168 h, not 1 or 24
+                   ("c", "c", 9, [(30, 300)]),  # none
+                   ("d", "c", 9, [])])  # never observed
+    assert coverage(v, s, LabelSpec()) == {"videos": 4, "168h": 2, "1h": 1, "6h": 2, "24h": 1}
+    # the rule is the label's: a looser gap counts b's 24 h, since 7 h and 150 h are within 30x of each other
+    assert coverage(v, s, LabelSpec(max_gap=30.0))["24h"] == 2
