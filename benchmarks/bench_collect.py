@@ -102,7 +102,7 @@ def many(n: int) -> None:
         due = [r for r in rows if ladder.due(r["published_at"], r["observed"], now)]
         wall = time.perf_counter() - t
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        print(f"{n:>10,}{len(snaps):>12,}{len(due):>8,}{wall:>9.2f}{before:>14.0f}{peak:>12.0f}")
+        print(f"{n:>10,}{len(snaps):>12,}{len(due):>8,}{wall:>9.2f}{before:>16.0f}{peak:>12.0f}")
 
 
 def main() -> None:
@@ -118,7 +118,7 @@ def main() -> None:
     ladders(args.videos, args.days, args.step)
     print(f"\n## track throughput against 127.0.0.1, no pause\n{'pass':<34}{'fetched':>8}{'wall s':>9}{'videos/s':>10}")
     throughput(args.throughput)
-    print(f"\n## finding what is due\n{'tracked':>10}{'snapshots':>12}{'due':>8}{'wall s':>9}{'RSS before MiB':>14}"
+    print(f"\n## finding what is due\n{'tracked':>10}{'snapshots':>12}{'due':>8}{'wall s':>9}{'RSS before MiB':>16}"
           f"{'peak MiB':>12}")
     many(args.tracked)
 

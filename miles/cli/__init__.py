@@ -4,7 +4,8 @@
     miles ingest videos.csv --store my-store --map views=playCount
     miles sql "SELECT count(*) FROM videos" --store my-store
 
-``args`` builds the parser (one meaning per flag everywhere), ``commands`` holds the subcommands, and
+``args`` builds the parser (one meaning per flag everywhere), ``commands`` and ``collect`` hold the
+subcommands, and
 ``miles.present`` turns results into text. A user error is one line and exit code 2; an internal error
 says so and shows its traceback under ``-v``.
 """
@@ -16,6 +17,7 @@ import sys
 from collections.abc import Sequence
 
 from miles import present
+from miles.cli import collect  # noqa: F401  (registers the scrape subcommands)
 from miles.cli.args import build_parser, label_spec
 from miles.cli.commands import COMMANDS, setup_logging
 

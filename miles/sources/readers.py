@@ -139,11 +139,16 @@ def read_json(path: Path, user_map: dict[str, str], records: str | None = None) 
         if not isinstance(obj, dict):
             yield RawRow(str(path), i, {"record": str(obj)[:2000]}, error="record is not a JSON object")
             continue
-        data = _flatten(obj)
-        keys = frozenset(data)
-        if keys not in cache:
-            cache[keys] = resolve_columns(data, user_map)
-        yield RawRow(str(path), i, data, cache[keys], path.parent)
+        yield _object_row(path, i, obj, user_map, cache)
+
+
+def _object_row(path: Path, i: int, obj: dict[str, Any], user_map: dict[str, str], cache: dict) -> RawRow:
+    """A JSON object of a file as a raw row; the column matches are worked out once per set of keys."""
+    data = _flatten(obj)
+    keys = frozenset(data)
+    if keys not in cache:
+        cache[keys] = resolve_columns(data, user_map)
+    return RawRow(str(path), i, data, cache[keys], path.parent)
 
 
 def record_row(record: dict[str, Any], source: str, row: int, platform: str | None = None,
@@ -168,11 +173,7 @@ def read_jsonl(path: Path, user_map: dict[str, str]) -> Iterator[RawRow]:
             if not isinstance(obj, dict):
                 yield RawRow(str(path), i, {"line": line[:2000]}, error="line is JSON but not an object")
                 continue
-            data = _flatten(obj)
-            keys = frozenset(data)
-            if keys not in cache:
-                cache[keys] = resolve_columns(data, user_map)
-            yield RawRow(str(path), i, data, cache[keys], path.parent)
+            yield _object_row(path, i, obj, user_map, cache)
 
 
 def _ytdlp_thumbnail(info_path: Path) -> Path | None:
