@@ -23,7 +23,7 @@ import numpy as np
 
 from miles.eval.metrics import wilson_interval
 from miles.queries.faces import count_faces, stratified_scores
-from miles.sources.demo import NICHES, _thumbnail
+from miles.sources.demo import NICHES, thumbnail_image
 
 ROOT = Path(__file__).resolve().parents[1]
 LABELS = ROOT / "tests" / "data" / "bilibili_face_labels.json"
@@ -65,7 +65,7 @@ def main() -> None:
     rng = np.random.default_rng(1)
     names = list(NICHES)
     truth = np.arange(args.demo) % 2 == 1
-    thumbs = [_thumbnail(rng, NICHES[names[i % len(names)]], float(rng.beta(2, 2)), float(rng.beta(2, 2)),
+    thumbs = [thumbnail_image(rng, NICHES[names[i % len(names)]], float(rng.beta(2, 2)), float(rng.beta(2, 2)),
                          bool(truth[i]), "WOW" if rng.random() < 0.45 else None) for i in range(args.demo)]
     found, ms = timed(thumbs)
     rows.append(("demo thumbnails (synthetic)", f"{truth.sum()} / {(~truth).sum()}", rate(found[truth]),

@@ -21,6 +21,20 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip_gpu)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _graph_cache(tmp_path_factory):
+    """Saved encoder graphs go to a folder of this test session, not the user's cache."""
+    import os
+
+    old = os.environ.get("MILES_CACHE_DIR")
+    os.environ["MILES_CACHE_DIR"] = str(tmp_path_factory.mktemp("miles-cache"))
+    yield
+    if old is None:
+        os.environ.pop("MILES_CACHE_DIR", None)
+    else:
+        os.environ["MILES_CACHE_DIR"] = old
+
+
 @pytest.fixture
 def store(tmp_path):
     from miles.store import Store

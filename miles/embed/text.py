@@ -40,6 +40,7 @@ class HFTextEncoder(Encoder):
         from transformers.utils import logging as hf_logging
 
         hf_logging.disable_progress_bar()
+        self.folder = Path(folder)
         self.tokenizer = AutoTokenizer.from_pretrained(str(folder), local_files_only=True)
         if model is None:
             weights = _weights_file(folder)
@@ -101,10 +102,17 @@ class HFTextEncoder(Encoder):
         run = _LastHidden(self.model) if cuda else self._cpu_runner()
         with torch.inference_mode(), torch.autocast("cuda", dtype=torch.bfloat16, enabled=cuda):
             hidden = run(batch["input_ids"], batch["attention_mask"])  # (n, tokens, dim)
-        mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)  # (n, tokens, 1)
-        pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)  # (n, dim)
-        pooled = torch.nn.functional.normalize(pooled.float(), dim=-1)
-        return pooled.cpu().numpy().astype(np.float32)
+        return mean_pool(hidden, batch["attention_mask"])
+
+
+def mean_pool(hidden, attention_mask) -> np.ndarray:
+    """(n, tokens, dim) hidden states → (n, dim) float32: the mean over real tokens, L2-normalised."""
+    import torch
+
+    mask = attention_mask.unsqueeze(-1).to(hidden.dtype)  # (n, tokens, 1)
+    pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)  # (n, dim)
+    pooled = torch.nn.functional.normalize(pooled.float(), dim=-1)
+    return pooled.cpu().numpy().astype(np.float32)
 
 
 def _LastHidden(model):

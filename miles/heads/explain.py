@@ -1,6 +1,6 @@
 """SHAP for the heads: values grouped the way a creator thinks, and a head's global patterns.
 
-- ``tree_shap``: SHAP's ``TreeExplainer`` on a LightGBM head's (PCA-reduced) inputs, one name per column.
+- ``tree_shap``: TreeSHAP values of a LightGBM head's (PCA-reduced) inputs, one name per column.
 - ``grouped``: a group's value is the sum of its columns' values (title embedding, thumbnail embedding,
   creator, timing, format, early engagement); SHAP values add up, so it is the group's share.
 - ``shap_patterns``: mean SHAP per quantile bin of a few scalar features, saved with the head by
@@ -8,9 +8,6 @@
 """
 
 from __future__ import annotations
-
-import warnings
-import weakref
 
 import numpy as np
 
@@ -29,30 +26,12 @@ def group_of(feature: str) -> str:
     return f.group if f else "other"
 
 
-_EXPLAINERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-def _explainer(booster):
-    """SHAP's TreeExplainer of a booster, built once per booster (building it costs more than explaining
-    one row with it)."""
-    import shap
-
-    if booster not in _EXPLAINERS:
-        _EXPLAINERS[booster] = shap.TreeExplainer(booster)
-    return _EXPLAINERS[booster]
-
-
 def tree_shap(head, X: np.ndarray, scalar_names: list[str]) -> tuple[np.ndarray, list[str]]:
-    """SHAP values (n, k) of a LightGBM head's viral log-odds, with one name per column (scalars named)."""
+    """SHAP values (n, k) of a LightGBM head's viral log-odds, with one name per column (scalars named).
+    LightGBM computes them itself (``pred_contrib``: the same TreeSHAP as SHAP's ``TreeExplainer``, equal
+    to it in the tests), so a prediction does not import the ``shap`` package."""
     Z = head.transform_features(X)
-    with warnings.catch_warnings():  # shap notes that its LightGBM output format changed; handled below
-        warnings.simplefilter("ignore", UserWarning)
-        values = _explainer(head.model_.booster_).shap_values(Z)
-    if isinstance(values, list):  # older shap: one array per class
-        values = values[-1]
-    values = np.asarray(values)
-    if values.ndim == 3:
-        values = values[..., -1]
+    values = np.asarray(head.model_.booster_.predict(Z, pred_contrib=True))[:, :-1]  # the last is the bias
     names = []
     for name in head.reducer_.names():
         if name.startswith("metadata_"):

@@ -11,6 +11,7 @@ from a client ever becomes a file path here.
 
 from __future__ import annotations
 
+import logging
 import time
 from functools import lru_cache
 
@@ -21,24 +22,41 @@ from miles.store import Store
 from miles.store.embeddings import table_fingerprint
 from miles.store.text import compose_text, text_recipe
 
+log = logging.getLogger(__name__)
+
 
 @lru_cache(maxsize=4)
-def _encoder(name: str, weights_sha256: str, dim: int):
+def _encoder(fingerprint: str):
+    """The encoder of a table's fingerprint: its saved graph when this machine has one (no transformers or
+    timm import, no tracing), else the full encoder, checked against the fingerprint, which saves one."""
+    import json
+
+    from miles.embed.graph import load_graph, save_graph
     from miles.embed.registry import create_encoder
 
+    fp = json.loads(fingerprint)
+    enc = load_graph(fp)
+    if enc is not None:
+        return enc
+    name, weights_sha256, dim = fp["name"], fp["weights_sha256"], int(fp["dim"])
     enc = create_encoder(name)
     mine = enc.fingerprint
     if (mine.dim, mine.weights_sha256) != (dim, weights_sha256):
         raise MilesError(f"the store's vectors were made by {name} with weights {weights_sha256[:12]}, but this "
                          f"machine's {name} has weights {mine.weights_sha256[:12]}: the vectors would not be "
                          "comparable")
+    try:
+        save_graph(enc)
+    except OSError as err:  # a read-only home, say: the next query builds the encoder again
+        log.info("could not save %s's graph: %s", name, err)
     return enc
 
 
 def store_encoder(store: Store, table: str):
     """The encoder that made ``table``, checked against the table's fingerprint (loaded once per process)."""
-    fp = table_fingerprint(store, table)
-    return _encoder(fp["name"], fp["weights_sha256"], int(fp["dim"]))
+    import json
+
+    return _encoder(json.dumps(table_fingerprint(store, table), sort_keys=True))
 
 
 def query_vectors(store: Store, tables: dict[str, str], video_id: str | None = None, title: str | None = None,

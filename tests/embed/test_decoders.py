@@ -7,7 +7,7 @@ import torch
 from miles.embed.image import ImagePreprocess
 from miles.embed.job import EmbedConfig, embed
 from miles.embed.reader import choose_decoder, crop_resize, decode, decode_batch_torch, thumbnail_batches
-from miles.sources.demo import NICHES, _thumbnail
+from miles.sources.demo import NICHES, thumbnail_image
 from tests.conftest import ingested_store, jpeg_bytes
 
 EFFNET = ImagePreprocess()
@@ -17,7 +17,7 @@ RESNET = ImagePreprocess(interpolation="bilinear", mean=(0.485, 0.456, 0.406), s
 def demo_jpegs(n=24):
     rng = np.random.default_rng(0)
     names = list(NICHES)
-    return [_thumbnail(rng, NICHES[names[i % len(names)]], 0.5, 0.5, i % 2 == 1, "WOW" if i % 3 else None)
+    return [thumbnail_image(rng, NICHES[names[i % len(names)]], 0.5, 0.5, i % 2 == 1, "WOW" if i % 3 else None)
             for i in range(n)]
 
 

@@ -94,9 +94,9 @@ def test_preprocess_matches_resize_then_crop(effnet):
 
     from PIL import Image
 
-    from miles.sources.demo import NICHES, _thumbnail
+    from miles.sources.demo import NICHES, thumbnail_image
 
-    data = _thumbnail(np.random.default_rng(0), NICHES["cooking"], 0.7, 0.6, True, "WOW")
+    data = thumbnail_image(np.random.default_rng(0), NICHES["cooking"], 0.7, 0.6, True, "WOW")
     img = Image.open(io.BytesIO(data)).convert("RGB")
     got = effnet.preprocess(img)
     w, h = img.size

@@ -113,3 +113,19 @@ def test_saved_heads_check_their_format_and_library_versions(tmp_path, caplog):
     (folder / "config.json").write_text(json.dumps(cfg))
     with pytest.raises(ValueError, match="format 99"):
         load_head(folder)
+
+
+def test_tree_shap_is_shaps_own_tree_explainer():
+    """LightGBM's ``pred_contrib`` (what predictions use, without importing shap) equals SHAP's TreeExplainer."""
+    shap = pytest.importorskip("shap")
+    from miles.heads.explain import tree_shap
+
+    X, viral, _, _ = data(400)
+    head = LightGBMHead(task="viral", block_sizes=BLOCKS, n_components=4, n_estimators=60).fit(X, viral)
+    names = [f"s{i}" for i in range(BLOCKS["metadata"])]
+    values, cols = tree_shap(head, X[:50], names)
+    ref = np.asarray(shap.TreeExplainer(head.model_.booster_).shap_values(head.transform_features(X[:50])))
+    ref = ref[-1] if ref.ndim == 3 and ref.shape[0] == 2 else ref
+    assert values.shape == ref.shape == (50, len(cols))
+    np.testing.assert_allclose(values, ref, atol=1e-6)
+    assert np.abs(values).max() > 0.01  # not all zero

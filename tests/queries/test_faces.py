@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 
 from miles.queries.faces import count_faces, detect_faces, stratified_scores
-from miles.sources.demo import NICHES, _thumbnail
+from miles.sources.demo import NICHES, thumbnail_image
 from tests.conftest import jpeg_bytes, shared
 
 skdata = pytest.importorskip("skimage.data")
@@ -45,7 +45,7 @@ def test_demo_thumbnails_with_faces_are_told_apart():
     rng = np.random.default_rng(5)
     names = list(NICHES)
     truth = np.arange(60) % 2 == 1
-    found = np.array([count_faces(_thumbnail(rng, NICHES[names[i % len(names)]], float(rng.beta(2, 2)),
+    found = np.array([count_faces(thumbnail_image(rng, NICHES[names[i % len(names)]], float(rng.beta(2, 2)),
                                              float(rng.beta(2, 2)), bool(truth[i]), None)) > 0 for i in range(60)])
     assert found[truth].mean() >= 0.9 and found[~truth].mean() <= 0.05
 

@@ -1,0 +1,76 @@
+"""Saved encoder graphs: the vectors of the full encoders, loaded without transformers or timm."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+from miles.embed.graph import GraphTextEncoder, cache_dir, load_graph, save_graph
+from miles.embed.registry import create_encoder
+from tests.embed.test_encoders import TEXTS
+
+
+@pytest.fixture(scope="module")
+def saved():
+    full = {"text": create_encoder("minilm"), "image": create_encoder("efficientnet_lite0")}
+    for enc in full.values():
+        assert save_graph(enc) is not None
+    return full
+
+
+def _fp(enc) -> dict:
+    return json.loads(enc.fingerprint.to_json())
+
+
+def test_text_graph_gives_the_full_encoders_vectors_and_token_counts(saved):
+    full = saved["text"]
+    fast = load_graph(_fp(full))
+    assert isinstance(fast, GraphTextEncoder) and fast.fingerprint.identity() == full.fingerprint.identity()
+    texts = TEXTS + ["word " * 300, "주식 단타야수의 세계", "Wait for it... ramen hack #food"]
+    assert np.abs(fast.encode_texts(texts) - full.encode_texts(texts)).max() < 1e-5
+    assert fast.text_lengths(texts) == full.text_lengths(texts)  # the same tokens, truncated alike
+    assert fast.encode_texts([]).shape == (0, 384)
+
+
+def test_image_graph_gives_the_full_encoders_vectors(saved):
+    from miles.sources.demo import NICHES, thumbnail_image
+
+    full = saved["image"]
+    fast = load_graph(_fp(full))
+    assert fast is not None and fast.fingerprint.identity() == full.fingerprint.identity()
+    rng = np.random.default_rng(0)
+    import io
+
+    from PIL import Image
+
+    imgs = [Image.open(io.BytesIO(thumbnail_image(rng, NICHES["cooking"], 0.5, 0.5, i % 2 == 0, None)))
+            for i in range(3)]
+    a = fast.encode_images(torch.stack([fast.preprocess(im) for im in imgs]))
+    b = full.encode_images(torch.stack([full.preprocess(im) for im in imgs]))
+    assert np.abs(a - b).max() < 1e-5
+
+
+def test_another_fingerprint_or_no_graph_means_the_full_encoder(saved, tmp_path, monkeypatch):
+    fp = _fp(saved["text"])
+    assert load_graph({**fp, "weights_sha256": "0" * 64}) is None  # other weights: never this graph
+    assert load_graph({**fp, "preprocessing": {**fp["preprocessing"], "max_length": 128}}) is None
+    recipe = {**fp, "preprocessing": {**fp["preprocessing"], "text": "title+hashtags"}}
+    assert load_graph(recipe) is not None  # a table's text recipe says what was read, not how
+    monkeypatch.setenv("MILES_CACHE_DIR", str(tmp_path / "empty"))
+    assert load_graph(fp) is None
+    assert not cache_dir().exists()  # looking does not create anything
+
+
+def test_a_loaded_graph_does_not_import_transformers_or_timm(saved):
+    fps = [_fp(saved["text"]), _fp(saved["image"])]
+    code = ("import json, sys; from miles.embed.graph import load_graph\n"
+            f"encs = [load_graph(fp) for fp in json.loads({json.dumps(json.dumps(fps))})]\n"
+            "assert all(e is not None for e in encs)\n"
+            "v = encs[0].encode_texts(['ramen hack'])\n"
+            "print(sorted(m for m in ('transformers', 'timm', 'shap') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
