@@ -37,6 +37,16 @@ def groups(keys) -> list[tuple[object, np.ndarray]]:
     return [(uniques[i], order[bounds[i]:bounds[i + 1]]) for i in range(len(uniques))]
 
 
+def split_by_key(keys, t: np.ndarray, values: np.ndarray) -> dict:
+    """{key: (its times sorted, its values in that order)}; equal times keep their order. One sort for
+    all keys, no per-key pandas work."""
+    codes, uniques = pd.factorize(pd.Series(keys, dtype=object).to_numpy(), use_na_sentinel=True)
+    order = np.lexsort((t, codes))  # by key, then time; stable
+    codes, t, values = codes[order], t[order], values[order]
+    bounds = np.searchsorted(codes, np.arange(len(uniques) + 1))
+    return {uniques[i]: (t[bounds[i]:bounds[i + 1]], values[bounds[i]:bounds[i + 1]]) for i in range(len(uniques))}
+
+
 @dataclass
 class TimeIndex:
     """Per key (a creator, a video): its observation times, sorted, and the values observed then."""
@@ -46,8 +56,7 @@ class TimeIndex:
     @classmethod
     def of(cls, frame: pd.DataFrame, key: str, time: str, value: str) -> TimeIndex:
         f = frame[[key, time, value]].dropna()
-        f = f.assign(_t=seconds(f[time])).sort_values("_t", kind="stable")
-        return cls({k: (g["_t"].to_numpy(), g[value].to_numpy(dtype=float)) for k, g in f.groupby(key, sort=False)})
+        return cls(split_by_key(f[key], seconds(f[time]), f[value].to_numpy(dtype=float)))
 
     def at(self, keys, times) -> np.ndarray:
         """The value of each key's latest observation at or before each time (NaN where there is none)."""
@@ -76,9 +85,7 @@ class CreatorOutcomes:
         o = outcomes.dropna(subset=["creator_id", "outcome_known_at", "velocity"])
         if "final" in o:
             o = o[o["final"].astype(bool)]
-        o = o.assign(_known=seconds(o["outcome_known_at"])).sort_values("_known", kind="stable")
-        return cls({c: (g["_known"].to_numpy(), g["velocity"].to_numpy(dtype=float))
-                    for c, g in o.groupby("creator_id", sort=False)})
+        return cls(split_by_key(o["creator_id"], seconds(o["outcome_known_at"]), o["velocity"].to_numpy(dtype=float)))
 
 
 def creator_history(outcomes: pd.DataFrame | CreatorOutcomes, creator_ids, times, min_history: int = 1

@@ -107,26 +107,48 @@ def compute_outcomes(videos: pd.DataFrame, snapshots: pd.DataFrame, spec: LabelS
     s = snapshots[["video_id", "observed_at", "views"]].dropna()
     s = s.merge(v[["video_id", "published_at"]], on="video_id")
     s["age_h"] = (s["observed_at"] - s["published_at"]).dt.total_seconds() / 3600.0
-    s = s[s["age_h"] > 0].sort_values(["video_id", "age_h"])
-    rows = []
-    for vid, g in s.groupby("video_id", sort=False):
-        ages, views = g["age_h"].to_numpy(), g["views"].to_numpy(dtype=float)
-        pub = g["published_at"].iloc[0]
-        final = spec.age_hours is None or brackets(ages, spec)
-        if spec.age_hours is not None and final:
-            a = min(max(spec.age_hours, float(ages[0])), float(ages[-1]))
-            v_at = float(np.interp(a, np.r_[0.0, ages], np.r_[0.0, views]))
-            known = pub + pd.Timedelta(hours=float(ages[np.searchsorted(ages, a)]))
-        else:
-            a, v_at = float(ages[-1]), float(views[-1])
-            known = g["observed_at"].iloc[-1]
-        rate = (v_at + 1.0) / max(a, 1.0) if spec.per_hour else v_at + 1.0
-        rows.append((vid, float(np.log10(rate)), a, known, bool(final)))
-    out = pd.DataFrame(rows, columns=["video_id", "velocity", "age_hours", "outcome_known_at", "final"])
+    s = s[s["age_h"] > 0].sort_values(["video_id", "age_h"], kind="stable")
+    starts, final, a, v_at, at = _at_age(s["video_id"].to_numpy(), s["age_h"].to_numpy(dtype=float),
+                                         s["views"].to_numpy(dtype=float), spec)
+    rate = (v_at + 1.0) / np.maximum(a, 1.0) if spec.per_hour else v_at + 1.0
+    out = pd.DataFrame({"video_id": s["video_id"].to_numpy()[starts], "velocity": np.log10(rate), "age_hours": a,
+                        "outcome_known_at": s["observed_at"].iloc[at].reset_index(drop=True),
+                        "final": final.astype(bool)})
     out = v.merge(out, on="video_id").sort_values("published_at", kind="stable").reset_index(drop=True)
     prior, n_prior = creator_history(out, out["creator_id"], out["published_at"], spec.min_history)
     out["creator_prior"], out["n_prior"] = prior, n_prior
     return out
+
+
+def _at_age(vid: np.ndarray, ages: np.ndarray, views: np.ndarray, spec: LabelSpec):
+    """Per video (rows sorted by video and age, ages > 0): (first row, final, age used, views at that age,
+    the row whose observation made it known). ``brackets``'s rule, for all videos at once; a final outcome
+    interpolates the views at ``age_hours`` between the snapshots around it, any other is the latest."""
+    n = len(ages)
+    if not n:
+        none = np.zeros(0, dtype=int)
+        return none, none.astype(bool), none.astype(float), none.astype(float), none
+    starts = np.flatnonzero(np.r_[True, vid[1:] != vid[:-1]])
+    ends = np.r_[starts[1:], n].astype(int)
+    last = ends - 1
+    if spec.age_hours is None:
+        return starts, np.ones(len(starts), dtype=bool), ages[last], views[last], last
+    target = float(spec.age_hours)
+    close = np.abs(np.log(ages / target)) <= np.log1p(spec.age_tolerance)
+    n_below = np.add.reduceat((ages < target).astype(int), starts)
+    n_upto = np.add.reduceat((ages <= target).astype(int), starts)
+    below, above = starts + n_below - 1, starts + n_upto
+    around = (n_below > 0) & (above < ends)
+    gap = np.full(len(starts), np.inf)
+    gap[around] = ages[above[around]] / ages[below[around]]
+    final = np.logical_or.reduceat(close, starts) | (around & (gap <= spec.max_gap))
+    a = np.clip(target, ages[starts], ages[last])
+    j = starts + np.add.reduceat((ages < np.repeat(a, ends - starts)).astype(int), starts)  # first age >= a
+    prev = np.maximum(j - 1, starts)
+    step = np.where(j > prev, ages[j] - ages[prev], 1.0)
+    interp = np.where(ages[j] == a, views[j], views[prev] + (a - ages[prev]) / step * (views[j] - views[prev]))
+    return (starts, final, np.where(final, a, ages[last]), np.where(final, interp, views[last]),
+            np.where(final, j, last))
 
 
 def brackets(ages: np.ndarray, spec: LabelSpec) -> bool:
