@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 import numpy as np
-import pandas as pd
 
 from miles.collect.discover import discover
 from miles.collect.extractors import EXTRACTORS
@@ -100,7 +99,3 @@ def simulate(store: Store, videos: int = 200, days: float = 30, seed: int = 0, a
         requests = server.requests
     return SimReport(videos=videos, days=days, ladder=str(ladder), requests=requests, fetches=fetches, passes=passes,
                      errors=label_errors(store, world, age_hours))
-
-
-def summary_frame(report: SimReport) -> pd.DataFrame:
-    return pd.DataFrame(report.errors).T

@@ -61,10 +61,6 @@ class TrackSummary:
         return out + (f"\nstopped early: {self.stopped}" if self.stopped else "")
 
 
-def _utc(x) -> datetime | None:
-    return None if x is None else x.to_pydatetime() if hasattr(x, "to_pydatetime") else x
-
-
 def state(store: Store) -> list[dict]:
     """Each active tracked video with its publish time and the times it was observed."""
     rows = store.read("tracked", filter=pc.field("status").isin(list(ACTIVE))).to_pylist()
@@ -128,8 +124,8 @@ def track(store: Store, ladder: Ladder | None = None, max_requests: int = 500, c
                 changed.clear()
 
         if api is not None:
-            by_api = [r for r in due if r["platform"] == "youtube" and r["video_id"] in thumbs]
-            due = [r for r in due if not (r["platform"] == "youtube" and r["video_id"] in thumbs)]
+            via = [r["platform"] == "youtube" and r["video_id"] in thumbs for r in due]
+            by_api, due = [r for r, f in zip(due, via) if f], [r for r, f in zip(due, via) if not f]
             out.stopped = _via_api(api, by_api, thumbs, now, pending, changed, out)
             commit()
             if out.stopped:

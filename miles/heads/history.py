@@ -29,22 +29,18 @@ def seconds(t) -> np.ndarray:
     return (s - pd.Timestamp("1970-01-01", tz="UTC")).dt.total_seconds().to_numpy(dtype=float)
 
 
-def groups(keys) -> list[tuple[object, np.ndarray]]:
-    """(key, row positions) for each distinct non-null key, in one pass (no per-key scan of all rows)."""
-    codes, uniques = pd.factorize(pd.Series(keys, dtype=object), use_na_sentinel=True)
-    order = np.argsort(codes, kind="stable")
+def groups(keys, by: np.ndarray | None = None) -> list[tuple[object, np.ndarray]]:
+    """(key, row positions) for each distinct non-null key, in one pass (no per-key scan of all rows);
+    positions in row order, or ordered by ``by`` (stable) when given."""
+    codes, uniques = pd.factorize(pd.Series(keys, dtype=object).to_numpy(), use_na_sentinel=True)
+    order = np.argsort(codes, kind="stable") if by is None else np.lexsort((by, codes))
     bounds = np.searchsorted(codes[order], np.arange(len(uniques) + 1))
     return [(uniques[i], order[bounds[i]:bounds[i + 1]]) for i in range(len(uniques))]
 
 
 def split_by_key(keys, t: np.ndarray, values: np.ndarray) -> dict:
-    """{key: (its times sorted, its values in that order)}; equal times keep their order. One sort for
-    all keys, no per-key pandas work."""
-    codes, uniques = pd.factorize(pd.Series(keys, dtype=object).to_numpy(), use_na_sentinel=True)
-    order = np.lexsort((t, codes))  # by key, then time; stable
-    codes, t, values = codes[order], t[order], values[order]
-    bounds = np.searchsorted(codes, np.arange(len(uniques) + 1))
-    return {uniques[i]: (t[bounds[i]:bounds[i + 1]], values[bounds[i]:bounds[i + 1]]) for i in range(len(uniques))}
+    """{key: (its times sorted, its values in that order)}; equal times keep their order."""
+    return {k: (t[idx], values[idx]) for k, idx in groups(keys, by=t)}
 
 
 @dataclass

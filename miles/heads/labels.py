@@ -104,10 +104,7 @@ def compute_outcomes(videos: pd.DataFrame, snapshots: pd.DataFrame, spec: LabelS
     ``creator_prior`` is the median velocity of the same creator's *earlier* videos whose final outcome
     was known before this video was published (NaN with fewer than ``min_history``)."""
     v = videos[["video_id", "creator_id", "platform", "published_at"]].dropna(subset=["published_at"])
-    s = snapshots[["video_id", "observed_at", "views"]].dropna()
-    s = s.merge(v[["video_id", "published_at"]], on="video_id")
-    s["age_h"] = (s["observed_at"] - s["published_at"]).dt.total_seconds() / 3600.0
-    s = s[s["age_h"] > 0].sort_values(["video_id", "age_h"], kind="stable")
+    s = _snapshot_ages(v, snapshots, ["views"])
     starts, final, a, v_at, at = _at_age(s["video_id"].to_numpy(), s["age_h"].to_numpy(dtype=float),
                                          s["views"].to_numpy(dtype=float), spec)
     rate = (v_at + 1.0) / np.maximum(a, 1.0) if spec.per_hour else v_at + 1.0
@@ -118,6 +115,15 @@ def compute_outcomes(videos: pd.DataFrame, snapshots: pd.DataFrame, spec: LabelS
     prior, n_prior = creator_history(out, out["creator_id"], out["published_at"], spec.min_history)
     out["creator_prior"], out["n_prior"] = prior, n_prior
     return out
+
+
+def _snapshot_ages(videos: pd.DataFrame, snapshots: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """Snapshots (with ``columns``, rows missing them dropped) of videos with a publish time: their age in
+    hours (after publishing only), sorted by video and age."""
+    v = videos[["video_id", "published_at"]].dropna()
+    s = snapshots[["video_id", "observed_at", *columns]].dropna().merge(v, on="video_id")
+    s["age_h"] = (s["observed_at"] - s["published_at"]).dt.total_seconds() / 3600.0
+    return s[s["age_h"] > 0].sort_values(["video_id", "age_h"], kind="stable")
 
 
 def _at_age(vid: np.ndarray, ages: np.ndarray, views: np.ndarray, spec: LabelSpec):
@@ -167,15 +173,10 @@ def coverage(videos: pd.DataFrame, snapshots: pd.DataFrame, spec: LabelSpec,
     early moment: what a collector's ladder has to achieve. ``{"videos": n, "168h": k, "1h": ..., ...}``."""
     from dataclasses import replace
 
-    v = videos[["video_id", "published_at"]].dropna()
-    s = snapshots[["video_id", "observed_at"]].merge(v, on="video_id")
-    s["age_h"] = (s["observed_at"] - s["published_at"]).dt.total_seconds() / 3600.0
-    s = s[s["age_h"] > 0].sort_values(["video_id", "age_h"])
+    s = _snapshot_ages(videos, snapshots, [])
+    vid, ages = s["video_id"].to_numpy(), s["age_h"].to_numpy(dtype=float)
     targets = ([spec.age_hours] if spec.age_hours else []) + [m for m in moments_h if m != spec.age_hours]
-    specs = {f"{t:g}h": replace(spec, age_hours=float(t)) for t in targets}
-    out = {"videos": int(len(videos)), **{k: 0 for k in specs}}
-    for _, ages in s.groupby("video_id", sort=False)["age_h"]:
-        a = ages.to_numpy()
-        for k, sp in specs.items():
-            out[k] += brackets(a, sp)
+    out = {"videos": int(len(videos))}
+    for t in targets:
+        out[f"{t:g}h"] = int(_at_age(vid, ages, np.zeros(len(ages)), replace(spec, age_hours=float(t)))[1].sum())
     return out
