@@ -39,7 +39,8 @@ def writer_lock(store, command: str, timeout: float | None = None):
     import fcntl
 
     path = Path(store.path) / LOCK_NAME
-    key = str(path.resolve()) if path.parent.exists() else str(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = str(path.resolve())  # one key however the store was named (relative, absolute, before it existed)
     with _GUARD:
         if key in _HELD:
             _HELD[key][1] += 1
@@ -53,7 +54,6 @@ def writer_lock(store, command: str, timeout: float | None = None):
             with _GUARD:
                 _HELD[key][1] -= 1
         return
-    path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     wait = _timeout() if timeout is None else timeout
     start = time.monotonic()
