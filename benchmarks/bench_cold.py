@@ -2,8 +2,9 @@
 
     python benchmarks/bench_cold.py --store demo-store --runs 3
 
-Each command runs in a fresh process (``python -m miles.cli ...``), ``--runs`` times; wall time from
-start to exit and the process's peak RSS (from ``wait4``). Prints median, min and max.
+Each command runs in a fresh process (``python -m miles.cli ...``), ``--runs`` times on each path: the
+saved ONNX graphs (the default) and the full encoders built in torch (``MILES_GRAPHS=0``), taking turns.
+Wall time from start to exit and the process's peak RSS (from ``wait4``); prints median, min and max.
 """
 
 from __future__ import annotations
@@ -34,9 +35,9 @@ def commands(store: str) -> dict[str, list[str]]:
     }
 
 
-def run(cmd: list[str]) -> tuple[float, float]:
+def run(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
     t = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - t
     if os.waitstatus_to_exitcode(status) != 0:
@@ -49,14 +50,20 @@ def main() -> None:
     ap.add_argument("--store", default="demo-store")
     ap.add_argument("--runs", type=int, default=3)
     args = ap.parse_args()
+    paths = {"graphs": dict(os.environ), "full": {**os.environ, "MILES_GRAPHS": "0"}}
     print(f"# cold start · {platform.machine()} · {os.cpu_count()} cores · {time.strftime('%Y-%m-%d')} · "
-          f"{args.runs} runs each")
-    print(f"{'command':<40}{'median s':>10}{'min s':>8}{'max s':>8}{'peak RSS MiB':>14}")
+          f"{args.runs} runs each, the two paths taking turns; median (min-max) s, highest peak RSS MiB")
+    print(f"{'command':<40}{'graphs s':>18}{'full s':>20}{'ratio':>7}{'graphs MiB':>12}{'full MiB':>10}")
     for name, cmd in commands(args.store).items():
-        got = [run(cmd) for _ in range(args.runs)]
-        walls = [w for w, _ in got]
-        print(f"{name:<40}{np.median(walls):>10.2f}{min(walls):>8.2f}{max(walls):>8.2f}"
-              f"{max(r for _, r in got):>14.0f}")
+        run(cmd, paths["graphs"])  # makes the graphs if this machine has none yet (not counted)
+        got: dict[str, list] = {k: [] for k in paths}
+        for _ in range(args.runs):
+            for path, env in paths.items():
+                got[path].append(run(cmd, env))
+        med = {k: float(np.median([w for w, _ in v])) for k, v in got.items()}
+        cell = {k: f"{med[k]:.2f} ({min(w for w, _ in v):.2f}-{max(w for w, _ in v):.2f})" for k, v in got.items()}
+        print(f"{name:<40}{cell['graphs']:>18}{cell['full']:>20}{med['full'] / med['graphs']:>6.1f}x"
+              f"{max(r for _, r in got['graphs']):>12.0f}{max(r for _, r in got['full']):>10.0f}")
 
 
 if __name__ == "__main__":

@@ -1,15 +1,16 @@
 """Encoders as saved inference graphs: what a query loads instead of building a model.
 
-    save_graph(encoder)          # after its first CPU trace: TorchScript beside a JSON of its fingerprint
-    enc = load_graph(fp_dict)    # the same vectors, without importing transformers or timm; None if absent
+    save_graph(encoder)          # after its CPU trace: an ONNX graph beside a JSON of its fingerprint
+    enc = load_graph(fp_dict)    # the same vectors, run by ONNX Runtime without importing torch; None if absent
 
-Building a text encoder imports transformers' model classes and tracing an image model takes seconds;
-a query needs neither. The CPU runner that ``HFTextEncoder`` and ``TorchImageEncoder`` already trace and
-freeze is saved once (``torch.jit.save``) under ``$MILES_CACHE_DIR`` (default ``~/.cache/miles``), named by
-a hash of the encoder's fingerprint and the torch version, with the tokenizer's own ``tokenizer.json``
-beside a text graph (read by the ``tokenizers`` library). The graphs live on this machine, made from
-weights it verified: a store shared by someone else never brings code with it. A missing or unreadable
-graph means the full encoder, which then saves one.
+A query that builds a model pays for importing torch (3-4 s and 0.9 GB on a 2-core machine with the CUDA
+build), transformers' model classes and tracing. The CPU runner that ``HFTextEncoder`` and
+``TorchImageEncoder`` already trace is exported once (``torch.onnx.export``) under ``$MILES_CACHE_DIR``
+(default ``~/.cache/miles``), named by a hash of the encoder's identity, with the tokenizer's own
+``tokenizer.json`` beside a text graph (read by the ``tokenizers`` library). An export is kept only when
+the graph reproduces the model's output on an example. The graphs live on this machine, made from weights
+it verified: a store shared by someone else never brings a graph with it. A missing or unreadable graph
+means the full encoder, which then saves one.
 """
 
 from __future__ import annotations
@@ -25,10 +26,18 @@ from typing import Any
 
 import numpy as np
 
-from miles.embed.base import Encoder, Fingerprint
+from miles.embed.base import Encoder, Fingerprint, l2_normalise
+from miles.embed.image import ImagePreprocess
 
 log = logging.getLogger(__name__)
 IDENTITY = ("name", "modality", "dim", "weights_sha256", "preprocessing", "pooling", "normalisation")
+FORMAT = "onnx-1"  # bump when what is saved changes: older graphs are then ignored
+TOLERANCE = 1e-4  # largest difference from the model's own output that an export may show
+
+
+def enabled() -> bool:
+    """``MILES_GRAPHS=0`` turns saved graphs off: every query builds the full encoder (to compare, say)."""
+    return os.environ.get("MILES_GRAPHS", "1") != "0"
 
 
 def cache_dir() -> Path:
@@ -44,14 +53,22 @@ def _model(fp: dict[str, Any]) -> dict[str, Any]:
 
 
 def _key(fp: dict[str, Any]) -> str:
+    ident = json.dumps(_model(fp), sort_keys=True)
+    return hashlib.sha256(f"{ident}|{FORMAT}".encode()).hexdigest()[:24]
+
+
+def _example(enc: Encoder):
     import torch
 
-    ident = json.dumps(_model(fp), sort_keys=True)
-    return hashlib.sha256(f"{ident}|torch {torch.__version__}".encode()).hexdigest()[:24]
+    if enc.modality == "text":
+        batch = enc.tokenizer(["a", "a longer example title #tag"], padding=True, return_tensors="pt")
+        return (batch["input_ids"], batch["attention_mask"]), ["ids", "mask"], {0: "n", 1: "tokens"}
+    crop = enc.preprocess.crop
+    return (torch.zeros(2, 3, crop, crop),), ["pixels"], {0: "n"}
 
 
 def save_graph(enc: Encoder) -> Path | None:
-    """Save ``enc``'s traced CPU graph (and tokenizer); None when it has none (tracing failed, say)."""
+    """Export ``enc``'s traced CPU runner (and tokenizer); None when it has none or the export differs."""
     import torch
 
     runner = enc._cpu_runner() if hasattr(enc, "_cpu_runner") else None
@@ -61,85 +78,138 @@ def save_graph(enc: Encoder) -> Path | None:
     folder = cache_dir()
     folder.mkdir(parents=True, exist_ok=True)
     key = _key(fp)
-    meta: dict[str, Any] = {"fingerprint": fp, "torch": torch.__version__}
-    tmp = folder / f".{key}.{os.getpid()}"
-    with warnings.catch_warnings():  # TorchScript is deprecated in favour of torch.export; it still works
-        warnings.simplefilter("ignore", FutureWarning)
-        torch.jit.save(runner, str(tmp.with_suffix(".pt")))
+    tmp = folder / f".{key}.{os.getpid()}.onnx"
+    args, names, axes = _example(enc)
+    try:
+        with warnings.catch_warnings(), torch.inference_mode():
+            warnings.simplefilter("ignore")
+            torch.onnx.export(runner, args, str(tmp), input_names=names, output_names=["out"], dynamo=False,
+                              dynamic_axes={**{n: axes for n in names}, "out": axes}, opset_version=17)
+            want = runner(*args).float().numpy()
+        got = _session(tmp).run(None, {n: a.numpy() for n, a in zip(names, args)})[0]
+        if got.shape != want.shape or np.abs(got - want).max() > TOLERANCE:
+            raise ValueError(f"the exported graph differs from the model by {np.abs(got - want).max():.2g}")
+    except Exception as err:  # an operator ONNX lacks, say: queries keep building the full encoder
+        tmp.unlink(missing_ok=True)
+        log.warning("could not save %s as a graph (%s); queries will build the full encoder", enc.name, err)
+        return None
+    meta: dict[str, Any] = {"fingerprint": fp, "format": FORMAT, "torch": torch.__version__}
     if fp["modality"] == "text":
         shutil.copyfile(Path(enc.folder) / "tokenizer.json", tmp.with_suffix(".tokenizer.json"))
         meta["max_length"] = enc.max_length
         os.replace(tmp.with_suffix(".tokenizer.json"), folder / f"{key}.tokenizer.json")
-    os.replace(tmp.with_suffix(".pt"), folder / f"{key}.pt")
+    os.replace(tmp, folder / f"{key}.onnx")
     (folder / f".{key}.json.tmp").write_text(json.dumps(meta, indent=1))
     os.replace(folder / f".{key}.json.tmp", folder / f"{key}.json")  # written last: it says the rest is there
-    return folder / f"{key}.pt"
+    return folder / f"{key}.onnx"
+
+
+def ensure_graph(enc: Encoder) -> None:
+    """Save ``enc``'s graph unless this machine has it (after ``miles embed``, the first query is fast)."""
+    if not enabled():
+        return
+    try:
+        if not (cache_dir() / f"{_key(json.loads(enc.fingerprint.to_json()))}.json").exists():
+            save_graph(enc)
+    except OSError as err:  # a read-only home, say: the next query builds the encoder again
+        log.info("could not save %s's graph: %s", enc.name, err)
+
+
+def _session(path: Path):
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.log_severity_level = 3  # errors only
+    # Its threads would otherwise spin after each run, taking the cores from what a query does next
+    # (the head, SHAP, the search: 2-4x slower on two cores).
+    opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    return ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
 
 
 def load_graph(fp: dict[str, Any]) -> Encoder | None:
     """The saved graph of the encoder with fingerprint ``fp`` (the table's), or None."""
+    if not enabled():
+        return None
     folder = cache_dir()
     try:
         key = _key(fp)
         meta = json.loads((folder / f"{key}.json").read_text())
-        if _model(meta["fingerprint"]) != _model(fp):
+        if _model(meta["fingerprint"]) != _model(fp) or meta.get("format") != FORMAT:
             return None
-        import torch
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", FutureWarning)
-            graph = torch.jit.load(str(folder / f"{key}.pt"), map_location="cpu")
+        session = _session(folder / f"{key}.onnx")
         fingerprint = Fingerprint(**meta["fingerprint"])
         if fp["modality"] == "text":
-            return GraphTextEncoder(graph, folder / f"{key}.tokenizer.json", fingerprint, int(meta["max_length"]))
-        from miles.embed.image import ImagePreprocess, TorchImageEncoder
-
-        pre = fingerprint.preprocessing
-        enc = TorchImageEncoder(graph, fingerprint.name, fingerprint.dim, fingerprint.weights_sha256,
-                                ImagePreprocess(**{k: tuple(v) if isinstance(v, list) else v for k, v in pre.items()}),
-                                fingerprint.pooling, optimise=False)
-        enc.fingerprint, enc._runner = fingerprint, graph
-        return enc
+            return GraphTextEncoder(session, folder / f"{key}.tokenizer.json", fingerprint, int(meta["max_length"]))
+        return GraphImageEncoder(session, fingerprint)
     except FileNotFoundError:
         return None
-    except Exception as err:  # a graph this torch cannot read: the full encoder instead
+    except Exception as err:  # a graph this ONNX Runtime cannot read: the full encoder instead
         log.warning("saved graph for %s unusable (%s); building the full encoder", fp.get("name"), err)
         return None
 
 
-class GraphTextEncoder(Encoder):
-    """A saved text graph with its tokenizer: the vectors of ``HFTextEncoder`` (tested)."""
+class _GraphEncoder(Encoder):
+    device = "cpu"
 
-    def __init__(self, graph, tokenizer_json: Path, fingerprint: Fingerprint, max_length: int):
-        from tokenizers import Tokenizer
-
-        self.graph, self.fingerprint, self.max_length = graph, fingerprint, max_length
-        self.tokenizer = Tokenizer.from_file(str(tokenizer_json))
-        self.tokenizer.enable_truncation(max_length)
-        self.tokenizer.no_padding()
-
-    def to(self, device: str) -> GraphTextEncoder:
+    def to(self, device: str) -> _GraphEncoder:
         if device != "cpu":
             raise ValueError("a saved graph runs on the CPU; build the full encoder for a GPU")
         return self
+
+
+class GraphTextEncoder(_GraphEncoder):
+    """A saved text graph with its tokenizer: the vectors of ``HFTextEncoder`` (tested)."""
+
+    def __init__(self, session, tokenizer_json: Path, fingerprint: Fingerprint, max_length: int):
+        from tokenizers import Tokenizer
+
+        self.session, self.fingerprint, self.max_length = session, fingerprint, max_length
+        self.tokenizer = Tokenizer.from_file(str(tokenizer_json))
+        self.tokenizer.enable_truncation(max_length)
+        self.tokenizer.no_padding()
 
     def text_lengths(self, texts: list[str]) -> list[int]:
         return [len(e.ids) for e in self.tokenizer.encode_batch(list(texts))]
 
     def encode_texts(self, texts: list[str]) -> np.ndarray:
-        import torch
-
-        from miles.embed.text import mean_pool
-
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         enc = self.tokenizer.encode_batch(list(texts))
         width = max(len(e.ids) for e in enc)
-        ids = torch.zeros((len(enc), width), dtype=torch.long)
-        mask = torch.zeros((len(enc), width), dtype=torch.long)
+        ids = np.zeros((len(enc), width), dtype=np.int64)
+        mask = np.zeros((len(enc), width), dtype=np.int64)
         for i, e in enumerate(enc):
-            ids[i, : len(e.ids)] = torch.tensor(e.ids)
+            ids[i, : len(e.ids)] = e.ids
             mask[i, : len(e.ids)] = 1
-        with torch.inference_mode():
-            hidden = self.graph(ids, mask)
-        return mean_pool(hidden, mask)
+        hidden = self.session.run(None, {"ids": ids, "mask": mask})[0]  # (n, tokens, dim)
+        m = mask[..., None].astype(np.float32)
+        pooled = (hidden * m).sum(1) / np.maximum(m.sum(1), 1e-9)  # the mean over real tokens
+        return l2_normalise(pooled.astype(np.float32))
+
+
+class ArrayPreprocess(ImagePreprocess):
+    """``ImagePreprocess`` whose call gives numpy pixels: a graph needs no torch."""
+
+    def __call__(self, img) -> np.ndarray:
+        return self.array(img)
+
+
+class GraphImageEncoder(_GraphEncoder):
+    """A saved image graph: the vectors of ``TorchImageEncoder`` (tested); pixels are numpy arrays."""
+
+    def __init__(self, session, fingerprint: Fingerprint):
+        pre = {k: tuple(v) if isinstance(v, list) else v for k, v in fingerprint.preprocessing.items()}
+        self.session, self.fingerprint, self.preprocess = session, fingerprint, ArrayPreprocess(**pre)
+
+    def encode_images(self, images) -> np.ndarray:
+        """(n, 3, H, W) uint8 pixels (or float, already normalised) → (n, dim) float32, unit length."""
+        x = np.asarray(images)
+        if len(x) == 0:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        if x.dtype == np.uint8:
+            p = self.preprocess
+            mean = np.asarray(p.mean, dtype=np.float32).reshape(3, 1, 1) * np.float32(255.0)
+            std = np.asarray(p.std, dtype=np.float32).reshape(3, 1, 1) * np.float32(255.0)
+            x = (x.astype(np.float32) - mean) / std
+        feats = self.session.run(None, {"pixels": np.ascontiguousarray(x, dtype=np.float32)})[0]
+        return l2_normalise(feats.astype(np.float32))

@@ -45,12 +45,17 @@ class ImagePreprocess:
     std: tuple[float, float, float] = (0.5, 0.5, 0.5)
 
     def __call__(self, img):
-        """PIL image → (3, crop, crop) uint8 tensor; ``normalise`` turns a batch of them into model input.
+        """PIL image → (3, crop, crop) uint8 tensor; ``normalise`` turns a batch of them into model input."""
+        import torch
+
+        return torch.from_numpy(self.array(img))
+
+    def array(self, img) -> np.ndarray:
+        """PIL image → (3, crop, crop) uint8 array.
 
         The centre crop is taken in source coordinates and resampled straight to ``crop`` pixels (PIL's
         ``resize(box=...)``): the same region and kernel as resizing the whole image to ``resize`` and then
         cropping, at half the cost."""
-        import torch
         from PIL import Image
 
         img = img.convert("RGB")
@@ -59,7 +64,7 @@ class ImagePreprocess:
         box = ((w - side) / 2, (h - side) / 2, (w + side) / 2, (h + side) / 2)
         resample = Image.Resampling.BICUBIC if self.interpolation == "bicubic" else Image.Resampling.BILINEAR
         img = img.resize((self.crop, self.crop), resample, box=box)
-        return torch.from_numpy(np.asarray(img, dtype=np.uint8).copy()).permute(2, 0, 1)  # (3, crop, crop)
+        return np.ascontiguousarray(np.asarray(img, dtype=np.uint8).transpose(2, 0, 1))  # (3, crop, crop)
 
     def normalise(self, x):
         """(..., 3, H, W) uint8 → float32 normalised, on x's device."""

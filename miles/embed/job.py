@@ -20,6 +20,7 @@ import pyarrow as pa
 
 from miles.embed import DECODERS
 from miles.embed.base import Encoder, Modality, resolve_device, table_name
+from miles.embed.graph import ensure_graph
 from miles.embed.reader import choose_decoder, fetch, parse_shard, plan, thumbnail_batches
 from miles.embed.registry import create_encoder, preset_encoders
 from miles.store import Store
@@ -140,6 +141,8 @@ def embed(store: Store, config: EmbedConfig | None = None,
             enc = (encoders or {}).get(modality) or create_encoder(names[modality], device=device)
             reports[modality] = (_embed_text if modality == "text" else _embed_images)(store, enc, config, shard)
             log.info(reports[modality].line())
+            if device == "cpu" and modality not in (encoders or {}):
+                ensure_graph(enc)  # what queries load instead of this model (miles.embed.graph)
     return reports
 
 

@@ -116,44 +116,47 @@ class BlockReducer:
 
         self.blocks_ = blocks_of(self.block_sizes, X.shape[1])
         self.pcas_ = {}
+        self.__dict__.pop("projections_", None)
         for name, sl in self.blocks_:
             if name != "metadata" and self.n_components:
                 k = min(self.n_components, sl.stop - sl.start, max(1, X.shape[0] - 1))
                 self.pcas_[name] = PCA(n_components=k, random_state=self.random_state).fit(X[:, sl])
         return self
 
+    def _projections(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        if not hasattr(self, "projections_"):  # fitted here: PCA's components and mean, as saved
+            self.projections_ = {n: (p.components_.astype(np.float64), p.mean_.astype(np.float64))
+                                 for n, p in self.pcas_.items()}
+        return self.projections_
+
     def transform(self, X: np.ndarray) -> np.ndarray:
-        parts = [self.pcas_[n].transform(X[:, sl]) if n in self.pcas_ else X[:, sl] for n, sl in self.blocks_]
+        """PCA's projection (``(x - mean) @ components.T``, no whitening) of each reduced block, in numpy: a
+        fitted reducer and a restored one compute it alike, and a prediction needs no scikit-learn."""
+        proj = self._projections()
+        parts = [(X[:, sl] - proj[n][1]) @ proj[n][0].T if n in proj else X[:, sl] for n, sl in self.blocks_]
         return np.hstack(parts).astype(np.float32)
 
     def names(self) -> list[str]:
-        out = []
+        out, proj = [], self._projections()
         for n, sl in self.blocks_:
-            k = self.pcas_[n].n_components_ if n in self.pcas_ else sl.stop - sl.start
-            out += [f"{n}_pc{i}" if n in self.pcas_ else f"{n}_{i}" for i in range(k)]
+            k = len(proj[n][0]) if n in proj else sl.stop - sl.start
+            out += [f"{n}_pc{i}" if n in proj else f"{n}_{i}" for i in range(k)]
         return out
 
     def state(self) -> tuple[dict, dict[str, np.ndarray]]:
+        proj = self._projections()
         cfg = {"block_sizes": self.block_sizes, "n_components": self.n_components,
-               "random_state": self.random_state, "pca_blocks": list(self.pcas_)}
+               "random_state": self.random_state, "pca_blocks": list(proj)}
         tensors = {}
-        for name, pca in self.pcas_.items():
-            tensors[f"pca.{name}.components"] = pca.components_.astype(np.float64)
-            tensors[f"pca.{name}.mean"] = pca.mean_.astype(np.float64)
+        for name, (components, mean) in proj.items():
+            tensors[f"pca.{name}.components"] = components
+            tensors[f"pca.{name}.mean"] = mean
         return cfg, tensors
 
     @classmethod
     def restore(cls, cfg: dict, tensors: dict, n_features: int) -> BlockReducer:
-        from sklearn.decomposition import PCA
-
         r = cls(cfg["block_sizes"], cfg["n_components"], cfg["random_state"])
         r.blocks_ = blocks_of(cfg["block_sizes"], n_features)
-        r.pcas_ = {}
-        for name in cfg["pca_blocks"]:
-            pca = PCA(n_components=tensors[f"pca.{name}.components"].shape[0])
-            pca.components_ = tensors[f"pca.{name}.components"]
-            pca.mean_ = tensors[f"pca.{name}.mean"]
-            pca.n_components_ = pca.components_.shape[0]
-            pca.whiten = False
-            r.pcas_[name] = pca
+        r.projections_ = {name: (np.asarray(tensors[f"pca.{name}.components"], np.float64),
+                                 np.asarray(tensors[f"pca.{name}.mean"], np.float64)) for name in cfg["pca_blocks"]}
         return r

@@ -184,8 +184,9 @@ class LightGBMHead(HeadMixin, BaseEstimator):
                     deterministic=True, force_col_wise=True, max_bin=self.max_bin)
 
     def fit(self, X, y):
-        import lightgbm as lgb
+        from miles.heads.booster import lightgbm
 
+        lgb = lightgbm(sklearn=True)
         X, y = self._check_Xy(X, y)
         n_val = int(len(X) * self.validation_fraction) if len(X) >= 50 else 0
         fit_rows = slice(0, len(X) - n_val)
@@ -225,32 +226,3 @@ class LightGBMHead(HeadMixin, BaseEstimator):
         cfg = {"reducer": rcfg, "n_features_in": self.n_features_in_, "feature_names": self.feature_names_,
                "files": {"model.txt": self.model_.booster_.model_to_string()}}
         return cfg, tensors
-
-    @classmethod
-    def restore(cls, params, config, tensors):
-        import lightgbm as lgb
-
-        head = cls(**params)
-        head.model_ = _BoosterModel(lgb.Booster(model_str=config["files"]["model.txt"]), head.task)
-        head.reducer_ = BlockReducer.restore(config["reducer"], tensors, config["n_features_in"])
-        head.feature_names_ = config["feature_names"]
-        head.n_features_in_ = config["n_features_in"]
-        if head.task == "viral":
-            head.classes_ = np.array([0, 1])
-        return head
-
-
-class _BoosterModel:
-    """The parts of LGBMClassifier / LGBMRegressor that a loaded head uses, over a plain Booster."""
-
-    def __init__(self, booster, task: str):
-        self.booster_, self.task = booster, task
-        self.classes_ = np.array([0, 1])
-
-    def predict_proba(self, Z):
-        p = self.booster_.predict(Z)
-        return np.column_stack([1 - p, p])
-
-    def predict(self, Z):
-        p = self.booster_.predict(Z)
-        return (p >= 0.5).astype(int) if self.task == "viral" else p

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from miles.heads.registry import head_class
+from miles.heads.registry import restoring_class
 from miles.versions import library_versions as installed
 
 log = logging.getLogger(__name__)
@@ -67,5 +67,5 @@ def load_head(folder: str | Path):
     tensors = load_file(str(folder / "tensors.safetensors")) if (folder / "tensors.safetensors").exists() else {}
     state = dict(cfg.get("state", {}))
     state["files"] = {name: (folder / name).read_text() for name in cfg.get("files", [])}
-    head = head_class(cfg["class"]).restore(cfg["params"], state, tensors)
+    head = restoring_class(cfg["class"]).restore(cfg["params"], state, tensors)
     return head, cfg.get("meta", {})

@@ -37,5 +37,15 @@ def head_class(name: str):
     return getattr(models, CLASS_NAMES[key])
 
 
+def restoring_class(class_name: str):
+    """The class that rebuilds a saved head of ``class_name``: a LightGBM head loads as a ``BoosterHead``
+    (the booster without scikit-learn, for fast predictions), the others as themselves."""
+    if class_name == "LightGBMHead":
+        from miles.heads.booster import BoosterHead
+
+        return BoosterHead
+    return head_class(class_name)
+
+
 def create_head(name: str, **params):
     return head_class(name)(**params)

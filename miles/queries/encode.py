@@ -31,7 +31,7 @@ def _encoder(fingerprint: str):
     timm import, no tracing), else the full encoder, checked against the fingerprint, which saves one."""
     import json
 
-    from miles.embed.graph import load_graph, save_graph
+    from miles.embed.graph import ensure_graph, load_graph
     from miles.embed.registry import create_encoder
 
     fp = json.loads(fingerprint)
@@ -45,10 +45,7 @@ def _encoder(fingerprint: str):
         raise MilesError(f"the store's vectors were made by {name} with weights {weights_sha256[:12]}, but this "
                          f"machine's {name} has weights {mine.weights_sha256[:12]}: the vectors would not be "
                          "comparable")
-    try:
-        save_graph(enc)
-    except OSError as err:  # a read-only home, say: the next query builds the encoder again
-        log.info("could not save %s's graph: %s", name, err)
+    ensure_graph(enc)
     return enc
 
 

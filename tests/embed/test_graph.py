@@ -48,9 +48,10 @@ def test_image_graph_gives_the_full_encoders_vectors(saved):
 
     imgs = [Image.open(io.BytesIO(thumbnail_image(rng, NICHES["cooking"], 0.5, 0.5, i % 2 == 0, None)))
             for i in range(3)]
-    a = fast.encode_images(torch.stack([fast.preprocess(im) for im in imgs]))
+    a = fast.encode_images(np.stack([fast.preprocess(im) for im in imgs]))
     b = full.encode_images(torch.stack([full.preprocess(im) for im in imgs]))
     assert np.abs(a - b).max() < 1e-5
+    assert fast.encode_images(np.zeros((0, 3, 224, 224), np.uint8)).shape == (0, 1280)
 
 
 def test_another_fingerprint_or_no_graph_means_the_full_encoder(saved, tmp_path, monkeypatch):
@@ -64,13 +65,22 @@ def test_another_fingerprint_or_no_graph_means_the_full_encoder(saved, tmp_path,
     assert not cache_dir().exists()  # looking does not create anything
 
 
-def test_a_loaded_graph_does_not_import_transformers_or_timm(saved):
+def test_a_loaded_graph_does_not_import_torch_transformers_or_timm(saved):
     fps = [_fp(saved["text"]), _fp(saved["image"])]
     code = ("import json, sys; from miles.embed.graph import load_graph\n"
             f"encs = [load_graph(fp) for fp in json.loads({json.dumps(json.dumps(fps))})]\n"
             "assert all(e is not None for e in encs)\n"
             "v = encs[0].encode_texts(['ramen hack'])\n"
-            "print(sorted(m for m in ('transformers', 'timm', 'shap') if m in sys.modules))")
+            "print(sorted(m for m in ('torch', 'transformers', 'timm', 'shap') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
+
+
+def test_an_export_that_differs_from_the_model_is_not_kept(saved, tmp_path, monkeypatch):
+    import miles.embed.graph as graph
+
+    monkeypatch.setenv("MILES_CACHE_DIR", str(tmp_path / "strict"))
+    monkeypatch.setattr(graph, "TOLERANCE", -1.0)  # no export can pass: as if ONNX computed another function
+    assert save_graph(saved["image"]) is None
+    assert load_graph(_fp(saved["image"])) is None and not list(cache_dir().glob("*.onnx"))

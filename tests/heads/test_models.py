@@ -129,3 +129,34 @@ def test_tree_shap_is_shaps_own_tree_explainer():
     assert values.shape == ref.shape == (50, len(cols))
     np.testing.assert_allclose(values, ref, atol=1e-6)
     assert np.abs(values).max() > 0.01  # not all zero
+
+
+def test_a_saved_lightgbm_head_predicts_without_scikit_learn_and_training_still_works_after(tmp_path):
+    """A loaded LightGBM head is a BoosterHead: LightGBM imported without its scikit-learn wrappers (the
+    import that costs a cold `miles predict` seconds); fitting afterwards in the same process imports it whole."""
+    import json
+    import subprocess
+    import sys
+
+    X, viral, _, _ = data()
+    head = LightGBMHead(task="viral", block_sizes=BLOCKS, random_state=0).fit(X, viral)
+    folder = save_head(head, tmp_path / "h")
+    np.save(tmp_path / "X.npy", X)
+    code = f"""
+import json, sys
+import numpy as np
+from miles.heads.persist import load_head
+X = np.load({str(tmp_path / "X.npy")!r})
+loaded, _ = load_head({str(folder)!r})
+p = loaded.predict_proba(X)[:, 1].tolist()
+lean = "sklearn" not in sys.modules
+from miles.heads.models import LightGBMHead
+refit = LightGBMHead(task="viral", block_sizes={BLOCKS!r}, random_state=0).fit(X, np.asarray({viral.tolist()!r}))
+print(json.dumps({{"lean": lean, "p": p, "refit": refit.predict_proba(X)[:, 1].tolist(), "type": type(loaded).__name__}}))
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    got = json.loads(out.stdout)
+    assert got["type"] == "BoosterHead" and got["lean"], "loading a head imported scikit-learn"
+    np.testing.assert_allclose(got["p"], head.predict_proba(X)[:, 1], rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(got["refit"], head.predict_proba(X)[:, 1], rtol=1e-6, atol=1e-7)
