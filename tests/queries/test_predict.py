@@ -120,3 +120,33 @@ def test_predict_cli_and_its_errors(demo_store, tmp_path, capsys):
             code = exit_.code
         err = capsys.readouterr().err
         assert code == 2 and message in err and "Traceback" not in err, err
+
+
+def test_a_cold_predict_imports_neither_torch_nor_scikit_learn(demo_store, tmp_path):
+    """What makes a cold `miles predict` fast (BENCHMARKS.md, cold start): after `miles embed` saved the
+    encoders' graphs, a fresh process predicts with ONNX Runtime and a booster head, so none of the heavy
+    imports happen; and it prints what the in-process call gives."""
+    import os
+    import subprocess
+    import sys
+
+    thumb = tmp_path / "t.jpg"
+    thumb.write_bytes(jpeg_bytes())
+    args = ["predict", "--store", str(demo_store.path), "--title", "Wait for it... ramen hack", "--creator-id",
+            "creator_0001", "--duration", "25", "--thumbnail", str(thumb), "--json"]
+    code = ("import sys; from miles.cli import main\n"
+            f"rc = main({args!r})\n"
+            "print('HEAVY', sorted(m for m in ('torch', 'sklearn', 'transformers', 'timm', 'shap', 'scipy.stats')"
+            " if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().splitlines()[-1] == "HEAVY []"
+    fast = json.loads(out.stdout[: out.stdout.rindex("HEAVY")])
+    # the full path, as when no graph can be saved: the same answer, at the cost of importing torch
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                         env={**os.environ, "MILES_GRAPHS": "0"})
+    assert out.returncode == 0, out.stderr
+    assert "'torch'" in out.stdout.strip().splitlines()[-1]
+    full = json.loads(out.stdout[: out.stdout.rindex("HEAVY")])
+    assert abs(fast["viral_probability"] - full["viral_probability"]) < 1e-4
+    assert abs(fast["velocity"] - full["velocity"]) < 1e-3
