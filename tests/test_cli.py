@@ -35,6 +35,12 @@ def test_every_subcommand_has_help_with_example(name, capsys):
     assert "example:" in out and f"miles {name}" in out
 
 
+@pytest.mark.parametrize("group", ["store", "runs", "scrape"])
+def test_a_command_group_without_its_action_says_so(group, capsys):
+    assert main([group]) == 2
+    assert f"`miles {group} --help` lists them" in capsys.readouterr().err
+
+
 def test_help_is_fast():
     t = time.perf_counter()
     assert run("--help").returncode == 0

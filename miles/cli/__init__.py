@@ -33,6 +33,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "command", None):
         parser.print_help()
         return 2
+    if args.command not in COMMANDS:  # a command group (`miles store`) without its action
+        print(f"miles {args.command}: error: choose an action (`miles {args.command} --help` lists them)",
+              file=sys.stderr)
+        return 2
     setup_logging(args.verbose, args.quiet)
     try:
         return COMMANDS[args.command](args)

@@ -52,6 +52,30 @@ def _draft_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print JSON")
 
 
+def mlflow_args(p: argparse.ArgumentParser, required: bool = False) -> None:
+    """Mirroring to MLflow (``miles.eval.mirror``): on eval and train, and ``miles runs export``."""
+    p.add_argument("--mlflow", action="store_true", required=required,
+                   help="mirror the runs to MLflow (needs `pip install 'miles[mlflow]'`)")
+    p.add_argument("--tracking-uri", default=None, metavar="URI",
+                   help="MLflow tracking URI, e.g. sqlite:///mlflow.db (default: $MLFLOW_TRACKING_URI, MLflow's)")
+    p.add_argument("--experiment", default="miles", help="MLflow experiment name (default miles)")
+
+
+def _runs_args(subs) -> None:
+    p = _sub(subs, "runs", "Work with the store's recorded runs.", "miles runs export --store demo-store --mlflow")
+    runs_subs = p.add_subparsers(title="runs commands", metavar="ACTION")
+    pe = runs_subs.add_parser("export", help="mirror runs to MLflow (those already there are skipped)",
+                              description="Mirror the store's runs (params, metrics with intervals, tags, "
+                                          "predictions, heads) to MLflow; runs already mirrored are skipped.",
+                              epilog="example:\n  miles runs export --store demo-store --mlflow "
+                                     "--tracking-uri sqlite:///mlflow.db",
+                              formatter_class=argparse.RawDescriptionHelpFormatter)
+    pe.set_defaults(command="runs export")
+    _store_arg(pe)
+    mlflow_args(pe, required=True)
+    pe.add_argument("--report", default=None, metavar="HTML", help="attach this report to the newest eval")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="miles",
@@ -140,6 +164,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--report", default=None, metavar="HTML", help="write the HTML report here")
     p.add_argument("--metrics", default=None, metavar="FILE", help="write the metric records here as JSON")
     p.add_argument("--json", action="store_true", help="print the metric records as JSON instead of a table")
+    mlflow_args(p)
 
     p = _sub(subs, "train", "Fit the deployable heads on every row with a final outcome and save them in the store.",
              "miles train --store demo-store --heads lightgbm --moments pre_upload")
@@ -149,6 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
     _label_args(p)
     p.add_argument("--seed", type=int, default=0, help="seed of the heads (default 0)")
     p.add_argument("--json", action="store_true", help="print JSON")
+    mlflow_args(p)
 
     p = _sub(subs, "similar", "Find similar videos published earlier, with their outcomes, as evidence.",
              'miles similar --store demo-store --title "Wait for it... ramen hack" -k 5 --viral-only')
@@ -220,6 +246,7 @@ def build_parser() -> argparse.ArgumentParser:
     pc.add_argument("--json", action="store_true", help="print JSON")
 
     add_scrape(subs)
+    _runs_args(subs)
 
     p = _sub(subs, "sql", "Run read-only DuckDB SQL over the store tables.",
              'miles sql "SELECT platform, count(*) AS n FROM videos GROUP BY 1" --store my-store')

@@ -6,6 +6,7 @@ import argparse
 import logging
 import sys
 from collections.abc import Callable
+from datetime import datetime, timezone
 
 from miles import present
 from miles.cli.args import label_spec
@@ -150,10 +151,12 @@ def _eval(args: argparse.Namespace) -> int:
     from miles.eval.pipeline import run_eval
     from miles.eval.runner import EvalConfig
 
+    since = datetime.now(timezone.utc)
     cfg = EvalConfig(heads=tuple(args.heads), moments=tuple(args.moments), splits=tuple(args.splits),
                      spec=label_spec(args), n_boot=args.bootstrap, seed=args.seed, ablations=not args.no_ablations,
                      purge=not args.no_purge, progress=not args.quiet)
     result = run_eval(_open(args), cfg, report=args.report, json_path=args.metrics)
+    mirror_after(args, since, args.report)
     if args.json:
         print(present.to_json({"records": result.records, "gains": result.gains, "notes": result.notes}))
         return 0
@@ -167,9 +170,35 @@ def _eval(args: argparse.Namespace) -> int:
 def _train(args: argparse.Namespace) -> int:
     from miles.heads.train import train_heads
 
+    since = datetime.now(timezone.utc)
     rows = train_heads(_open(args), tuple(args.heads), tuple(args.moments), label_spec(args), seed=args.seed)
+    mirror_after(args, since)
     print(present.to_json(rows) if args.json else present.format_table(rows))
     return 0
+
+
+@command("runs export")
+def _runs_export(args: argparse.Namespace) -> int:
+    from miles.eval.mirror import mirror_runs
+
+    out = mirror_runs(_open(args), args.tracking_uri, args.experiment, report=args.report)
+    print(out.line())
+    return 1 if out.failed else 0
+
+
+def mirror_after(args: argparse.Namespace, since, report: str | None = None) -> None:
+    """After eval or train with ``--mlflow``: mirror the runs made since ``since``. A failure only warns:
+    the runs are saved in the store, and ``miles runs export --mlflow`` sends them later."""
+    if not args.mlflow:
+        return
+    from miles.eval.mirror import mirror_runs
+
+    try:
+        out = mirror_runs(_open(args), args.tracking_uri, args.experiment, since=since, report=report)
+        (log.warning if out.failed else log.info)(out.line())
+    except Exception as err:  # tracking is a mirror, never a reason to fail training
+        log.warning("could not mirror the runs to MLflow (%s: %s); they are saved in the store, and "
+                    "`miles runs export --mlflow` sends them later", type(err).__name__, present.clean(str(err)))
 
 
 @command("similar")

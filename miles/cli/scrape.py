@@ -22,6 +22,7 @@ def add_scrape(subs) -> None:
                         epilog="example:\n  miles scrape discover https://www.youtube.com/@handle/shorts --store s\n"
                                "  miles scrape track --store s --once\n  miles scrape simulate --store sim-store",
                         formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.set_defaults(command="scrape")
     actions = p.add_subparsers(title="scrape commands", metavar="ACTION")
 
     d = _action(actions, "discover", "Add the videos that channels, playlists, searches or URLs list to the "
