@@ -135,6 +135,14 @@ def build_parser() -> argparse.ArgumentParser:
                         "measured at the start (default)")
     p.add_argument("--with-description", action="store_true",
                    help="append the description to the text (a table of its own: emb_text_<encoder>_desc)")
+    p.add_argument("--engine", default="local", choices=["local", "ray"],
+                   help="local: this process (default); ray: a Ray Data actor pool (`pip install 'miles[ray]'`)")
+    p.add_argument("--address", default=None, help="Ray cluster address, e.g. auto (default: start Ray here)")
+    p.add_argument("--actors", type=POSITIVE_INT, default=1, help="Ray encoder actors (default 1)")
+    p.add_argument("--gpus-per-actor", type=_number(float, 0, "a number of GPUs (0 or more)"), default=0.0,
+                   help="GPUs each Ray actor reserves (default 0); an actor uses CUDA whenever torch sees it")
+    p.add_argument("--chunk", type=POSITIVE_INT, default=50_000,
+                   help="videos per Ray chunk: read, encoded, staged and merged together (default 50000)")
 
     p = _sub(subs, "index", "Build a FAISS index per embedding table (exact up to 1M vectors, IVF above).",
              "miles index --store my-store")

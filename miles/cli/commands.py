@@ -121,7 +121,9 @@ def _embed(args: argparse.Namespace) -> int:
     config = EmbedConfig(preset=args.preset, text_encoder=args.text_encoder, image_encoder=args.image_encoder,
                          modalities=modalities, device=args.device, batch_size=args.batch_size,
                          commit_every=args.commit_every, limit=args.limit, shard=args.shard, workers=args.workers,
-                         decoder=args.decoder, include_description=args.with_description, progress=not args.quiet)
+                         decoder=args.decoder, include_description=args.with_description, progress=not args.quiet,
+                         engine=args.engine, ray_address=args.address, actors=args.actors,
+                         gpus_per_actor=args.gpus_per_actor, chunk=args.chunk)
     for report in embed(_open(args), config).values():
         print(report.line())
     return 0

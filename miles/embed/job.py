@@ -47,6 +47,11 @@ class EmbedConfig:
     decoder: str = "auto"  # auto | pil | nvjpeg | torchvision (see miles.embed.reader)
     include_description: bool = False
     progress: bool = True
+    engine: str = "local"  # local | ray (miles.embed.ray_engine)
+    ray_address: str | None = None  # None: a Ray on this machine; "auto": the running cluster
+    actors: int = 1
+    gpus_per_actor: float = 0.0
+    chunk: int = 50_000  # videos per Ray chunk: read, encode, stage, merge
 
 
 @dataclass
@@ -132,6 +137,8 @@ def embed(store: Store, config: EmbedConfig | None = None,
         names["text"] = config.text_encoder
     if config.image_encoder:
         names["image"] = config.image_encoder
+    if config.engine not in ("local", "ray"):
+        raise ValueError(f"--engine must be local or ray, got {config.engine!r}")
     if store.count("videos") == 0:
         raise ValueError(f"store {store.path} has no videos: run `miles ingest` (or `miles demo`) first")
     device = resolve_device(config.device)
@@ -174,6 +181,8 @@ def _embed_text(store: Store, enc: Encoder, cfg: EmbedConfig, shard) -> StageRep
     t0 = time.perf_counter()
     p = plan(store, name, "text", shard, cfg.limit)
     rep.total, rep.already, rep.todo = p.total_videos, p.already, len(p.video_ids)
+    if cfg.engine == "ray":
+        return _on_ray(store, enc, name, fingerprint, p.video_ids, cfg, rep, t0)
     group = cfg.batch_size * cfg.commit_every
     window = group * cfg.sort_window
     writer = _Writer(store, name, rep)
@@ -207,6 +216,18 @@ def _embed_text(store: Store, enc: Encoder, cfg: EmbedConfig, shard) -> StageRep
     return rep
 
 
+def _on_ray(store: Store, enc: Encoder, name: str, fingerprint: str, ids: list[str], cfg: EmbedConfig,
+            rep: StageReport, t0: float) -> StageReport:
+    from miles.embed.ray_engine import embed_with_ray
+
+    if ids:
+        embed_with_ray(store, enc, name, fingerprint, ids, cfg, rep)
+    for vid, err in rep.failed:
+        log.warning("thumbnail of %s could not be decoded, no image vector: %s", vid, err)
+    rep.seconds["total"] = time.perf_counter() - t0
+    return rep
+
+
 def _decoder(store: Store, ids: list[str], enc: Encoder, cfg: EmbedConfig, cuda: bool, workers: int) -> str:
     """The reader's decoder for this job: ``pil`` or ``torchvision`` (nvJPEG when on CUDA)."""
     choice = cfg.decoder
@@ -236,6 +257,8 @@ def _embed_images(store: Store, enc: Encoder, cfg: EmbedConfig, shard) -> StageR
     if not rep.todo:
         rep.seconds["total"] = time.perf_counter() - t0
         return rep
+    if cfg.engine == "ray":
+        return _on_ray(store, enc, name, enc.fingerprint.to_json(), p.video_ids, cfg, rep, t0)
     cuda = enc.device.startswith("cuda")
     workers = cfg.workers if cfg.workers is not None else (4 if cuda else 1)
     decoder = _decoder(store, p.video_ids, enc, cfg, cuda, workers)

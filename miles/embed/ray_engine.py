@@ -1,0 +1,157 @@
+"""``miles embed --engine ray``: the same embedding job with the encoding on a Ray Data actor pool.
+
+    miles embed --store my-store --engine ray --address auto --actors 8 --gpus-per-actor 1 --chunk 50000
+
+The driver plans as the local job does (the anti-join on ``video_id`` and ``content_hash``) and walks the
+plan in chunks. Each chunk is read with ``lance_ray.read_lance`` from the version of ``videos`` pinned at
+the start, encoded by a pool of actors that each build the encoder by name and check its fingerprint
+against the driver's, and written with ``lance_ray.write_lance`` to a staging table that the driver merges
+into ``emb_*`` (``Store.merge`` on ``video_id``, the table opened with the same fingerprint rules as the
+local job) and then deletes. A kill loses at most the chunk in flight; a rerun plans again and resumes.
+An actor picks its device from torch (CUDA when present), not from what Ray assigned.
+
+Pitfalls checked on ray 2.60 / lance-ray 0.5 / pylance 14: Ray's own ``Dataset.write_lance`` fails against
+this pylance and ``ray.data.read_lance(filter=...)`` ignored its filter, so both go through ``lance_ray``;
+on two CPUs a pool of two actors starves the reader, so ``--actors`` defaults to one.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import time
+import uuid
+
+import numpy as np
+import pyarrow as pa
+
+from miles.embed.base import Encoder
+from miles.store import Store
+
+log = logging.getLogger(__name__)
+
+
+def sql_in(column: str, values: list[str]) -> str:
+    """A Lance filter ``column IN ('a', 'b')`` with each value quoted (a quote inside is doubled)."""
+    quoted = ", ".join("'" + v.replace("'", "''") + "'" for v in values)
+    return f"{column} IN ({quoted})"
+
+
+class EncodeActor:
+    """One encoder per actor, built by name on the device torch sees, checked against the driver's."""
+
+    def __init__(self, name: str, fingerprint_identity: tuple, include_description: bool):
+        import torch
+
+        from miles.embed.registry import create_encoder
+
+        self.enc = create_encoder(name, device="cuda" if torch.cuda.is_available() else "cpu")
+        if self.enc.fingerprint.identity() != fingerprint_identity:
+            raise RuntimeError(f"this worker's {name} is not the driver's (weights or preprocessing differ): "
+                               "install the same versions everywhere")
+        self.include_description = include_description
+
+    def __call__(self, batch: pa.Table) -> pa.Table:
+        return encode_rows(self.enc, batch, self.include_description)
+
+
+def encode_rows(enc: Encoder, rows: pa.Table, include_description: bool = False) -> pa.Table:
+    """``video_id``, ``content_hash``, ``vector`` (null where a thumbnail failed), ``error`` (and
+    ``empty_text`` for text) for rows of ``videos``: what one actor returns for one batch."""
+    from miles.store.text import compose_text
+
+    ids, hashes = rows["video_id"].to_pylist(), rows["content_hash"].to_pylist()
+    errors: list[str | None] = [None] * len(ids)
+    vecs = np.zeros((len(ids), enc.dim), dtype=np.float32)
+    cols: dict[str, pa.Array] = {}
+    if enc.modality == "text":
+        desc = rows["description"].to_pylist() if include_description else [None] * len(ids)
+        texts = [compose_text(t, h, d) for t, h, d in zip(rows["title"].to_pylist(), rows["hashtags"].to_pylist(), desc)]
+        order = sorted(range(len(texts)), key=enc.text_lengths(texts).__getitem__)  # similar lengths pad less
+        for b in range(0, len(order), 64):
+            idx = order[b:b + 64]
+            vecs[idx] = enc.encode_texts([texts[i] for i in idx])
+        cols["empty_text"] = pa.array([not t.strip() for t in texts], pa.bool_())
+    else:
+        import torch
+
+        from miles.embed.reader import decode
+
+        pixels, ok = [], []
+        for i, data in enumerate(rows["thumbnail"].to_pylist()):
+            try:
+                pixels.append(decode(data, enc.preprocess))
+                ok.append(i)
+            except Exception as err:  # a corrupt image must not stop the job: reported by the driver
+                errors[i] = f"{type(err).__name__}: {err}"
+        if ok:
+            vecs[ok] = enc.encode_images(torch.stack(pixels))
+    vector = pa.FixedSizeListArray.from_arrays(pa.array(vecs.reshape(-1)), enc.dim,
+                                               mask=pa.array([e is not None for e in errors], pa.bool_()))
+    return pa.table({"video_id": pa.array(ids, pa.string()), "content_hash": pa.array(hashes, pa.string()),
+                     "vector": vector, **cols, "error": pa.array(errors, pa.string())})
+
+
+def _init_ray(address: str | None, gpus: float) -> None:
+    import os
+
+    import ray
+
+    if ray.is_initialized():
+        return
+    if address:
+        ray.init(address=address, logging_level=logging.WARNING, log_to_driver=False)
+    else:
+        ray.init(num_cpus=os.cpu_count() or 1, num_gpus=int(np.ceil(gpus)) if gpus else None,
+                 include_dashboard=False, logging_level=logging.WARNING, log_to_driver=False)
+
+
+def embed_with_ray(store: Store, enc: Encoder, table: str, fingerprint: str, ids: list[str], cfg, rep) -> None:
+    """Encode the planned ``ids`` into ``table`` chunk by chunk on Ray (``cfg``: an ``EmbedConfig``),
+    adding counts and times to ``rep``."""
+    try:
+        import lance_ray
+        import ray  # noqa: F401
+        from ray.data import ActorPoolStrategy
+    except ImportError as err:
+        raise ValueError("--engine ray needs Ray Data and lance-ray: pip install 'miles[ray]'") from err
+    from miles.store.embeddings import open_embedding_table
+
+    open_embedding_table(store, table, fingerprint, with_empty_flag=enc.modality == "text")
+    _init_ray(cfg.ray_address, cfg.gpus_per_actor)
+    from ray.data import DataContext
+
+    DataContext.get_current().enable_progress_bars = cfg.progress
+    logging.getLogger("ray.data").setLevel(logging.WARNING)  # the job logs each chunk itself
+    version = store.version("videos")
+    columns = ["video_id", "content_hash"] + (
+        ["title", "hashtags", "description"] if enc.modality == "text" else ["thumbnail"])
+    for start in range(0, len(ids), cfg.chunk):
+        chunk = ids[start:start + cfg.chunk]
+        t = time.perf_counter()
+        ds = lance_ray.read_lance(str(store.path / "videos.lance"), columns=columns, filter=sql_in("video_id", chunk),
+                                  dataset_options={"version": version})
+        ds = ds.map_batches(EncodeActor, fn_constructor_args=(enc.name, enc.fingerprint.identity(),
+                                                              cfg.include_description),
+                            compute=ActorPoolStrategy(size=cfg.actors), num_gpus=cfg.gpus_per_actor or None,
+                            batch_size=cfg.batch_size * cfg.commit_every, batch_format="pyarrow")
+        staging = store.path / f".staging-{table}-{uuid.uuid4().hex[:8]}.lance"
+        try:
+            lance_ray.write_lance(ds, str(staging), mode="create")
+            rep.seconds["encode"] += time.perf_counter() - t
+            t = time.perf_counter()
+            import lance
+
+            out = lance.dataset(str(staging)).to_table()
+            failed = out.filter(out["error"].is_valid())
+            rep.failed += list(zip(failed["video_id"].to_pylist(), failed["error"].to_pylist()))
+            done = out.filter(out["error"].is_null()).drop_columns(["error"])
+            if done.num_rows:
+                store.merge(table, done.cast(store.dataset(table).schema), ["video_id"])
+            rep.encoded += done.num_rows
+            if "empty_text" in done.column_names:
+                rep.empty_text += int(pa.compute.sum(done["empty_text"]).as_py() or 0)
+            rep.seconds["write"] += time.perf_counter() - t
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        log.info("%s: chunk of %d merged (%d/%d)", table, len(chunk), start + len(chunk), len(ids))

@@ -1,0 +1,73 @@
+"""``miles embed --engine ray``: a real Ray on this machine (one actor: two would starve the reader on two
+cores), lance-ray reading and staging; the vectors of the local engine, chunk by chunk, resumable."""
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from miles.embed.job import EmbedConfig, embed
+from miles.embed.ray_engine import EncodeActor, encode_rows, sql_in
+from tests.conftest import ingested_store
+
+ray = pytest.importorskip("ray", reason="the Ray engine tests need `pip install 'miles[ray]'`")
+pytest.importorskip("lance_ray", reason="the Ray engine tests need `pip install 'miles[ray]'`")
+
+TABLES = ("emb_text_minilm", "emb_image_efficientnet_lite0")
+
+
+@pytest.fixture(scope="module")
+def ray_session():
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    yield
+    ray.shutdown()
+
+
+def _vectors(store, table):
+    t = store.read(table).to_pydict()
+    return {v: (h, np.asarray(x, np.float32)) for v, h, x in zip(t["video_id"], t["content_hash"], t["vector"])}
+
+
+def test_ray_gives_the_local_engines_vectors_chunk_by_chunk_and_resumes(tmp_path, ray_session):
+    local, distributed = ingested_store(tmp_path / "a", videos=30), ingested_store(tmp_path / "b", videos=30)
+    embed(local, EmbedConfig(progress=False))
+    ray_cfg = dict(progress=False, engine="ray", chunk=16)
+    first = embed(distributed, EmbedConfig(modalities=("text",), limit=10, **ray_cfg))
+    assert first["text"].encoded == 10  # as if killed after the first chunk: the rest is still to do
+    rest = embed(distributed, EmbedConfig(modalities=("text",), **ray_cfg))
+    assert rest["text"].encoded == 20 and rest["text"].already == 10  # resumed (two chunks), not redone
+    images = embed(distributed, EmbedConfig(modalities=("image",), **{**ray_cfg, "chunk": 1000}))
+    assert images["image"].encoded == local.read("videos", filter="thumbnail IS NOT NULL").num_rows
+    for table in TABLES:
+        a, b = _vectors(local, table), _vectors(distributed, table)
+        assert sorted(a) == sorted(b) and a
+        assert all(a[v][0] == b[v][0] for v in a)  # the same content hashes
+        assert max(np.abs(a[v][1] - b[v][1]).max() for v in a) < 1e-5
+    assert not list(distributed.path.glob(".staging-*"))  # every staging table merged and removed
+    again = embed(distributed, EmbedConfig(**ray_cfg))
+    assert again["text"].encoded == 0 and again["image"].encoded == 0
+
+
+def test_an_actor_reports_a_corrupt_thumbnail_in_its_row_and_encodes_the_rest():
+    from miles.embed.registry import create_encoder
+    from tests.conftest import jpeg_bytes
+
+    enc = create_encoder("efficientnet_lite0")
+    rows = pa.table({"video_id": ["a", "b", "c"], "content_hash": ["1", "2", "3"],
+                     "thumbnail": [jpeg_bytes(), b"\xff\xd8\xff not a jpeg", jpeg_bytes()]})
+    out = encode_rows(enc, rows)
+    assert out["vector"].null_count == 1 and out["error"].to_pylist()[1] and out["error"].null_count == 2
+    v = np.asarray(out["vector"][0].as_py(), np.float32)
+    assert abs(np.linalg.norm(v) - 1) < 1e-5
+
+
+def test_an_actor_with_another_encoder_than_the_drivers_refuses_to_encode():
+    from miles.embed.registry import create_encoder
+
+    identity = list(create_encoder("minilm").fingerprint.identity())
+    identity[3] = "0" * 64  # other weights
+    with pytest.raises(RuntimeError, match="not the driver's"):
+        EncodeActor("minilm", tuple(identity), False)
+
+
+def test_ids_are_quoted_in_the_lance_filter():
+    assert sql_in("video_id", ["a", "it's"]) == "video_id IN ('a', 'it''s')"
