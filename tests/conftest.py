@@ -58,6 +58,16 @@ def demo_store(tmp_path_factory):
     return run_demo(tmp_path_factory.mktemp("demo") / "store", videos=300, seed=1, progress=False).store
 
 
+@pytest.fixture(scope="session")
+def ray_local():
+    """One Ray on this machine for the session's Ray tests (skipped without `miles[ray]`)."""
+    ray = pytest.importorskip("ray", reason="the Ray tests need `pip install 'miles[ray]'`")
+    pytest.importorskip("lance_ray", reason="the Ray tests need `pip install 'miles[ray]'`")
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    yield ray
+    ray.shutdown()
+
+
 def ingested_store(folder: Path, videos: int, seed: int = 2):
     """A store with demo videos ingested but nothing embedded."""
     from miles.sources import ingest

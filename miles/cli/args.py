@@ -110,6 +110,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--thumbnails", default=None, metavar="DIR", help="folder of <video_id>.<ext> images")
     p.add_argument("--platform", default=None, help="platform name for rows that carry none")
     p.add_argument("--batch-size", type=POSITIVE_INT, default=2000, help="rows per write (default 2000)")
+    p.add_argument("--engine", default="local", choices=["local", "ray"],
+                   help="ray: read and check many files at once, one Ray task a file (`pip install 'miles[ray]'`)")
+    p.add_argument("--address", default=None, help="Ray cluster address, e.g. auto (default: start Ray here)")
     p.add_argument("--allow-absolute-paths", action="store_true",
                    help="read thumbnail paths outside the input file's folder and --thumbnails (off by default)")
 

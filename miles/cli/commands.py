@@ -62,7 +62,8 @@ def _ingest(args: argparse.Namespace) -> int:
     summary = ingest(args.paths, Store.open(args.store), fmt=args.format, mapping=args.map,
                      observed_at=args.observed_at, thumbnails=args.thumbnails, platform=args.platform,
                      batch_size=args.batch_size, progress=not args.quiet,
-                     allow_absolute_paths=args.allow_absolute_paths, records=args.records)
+                     allow_absolute_paths=args.allow_absolute_paths, records=args.records, engine=args.engine,
+                     ray_address=args.address)
     print(summary.line())
     return 0
 

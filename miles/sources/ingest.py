@@ -96,10 +96,14 @@ def ingest(
     progress: bool = True,
     allow_absolute_paths: bool = False,
     records: str | None = None,
+    engine: str = "local",
+    ray_address: str | None = None,
 ) -> IngestSummary:
     """Ingest each path into ``store``; returns the counts. Bad rows become ``rejects`` rows. Thumbnail
     paths named in a file must lie under its folder or ``thumbnails`` unless ``allow_absolute_paths``.
-    ``records``: the key under which a JSON document keeps its records (found by itself when unambiguous)."""
+    ``records``: the key under which a JSON document keeps its records (found by itself when unambiguous).
+    ``engine="ray"``: the files are read and normalised in parallel, one Ray task each
+    (``miles.sources.parallel``); their rows are then written here, in the order of ``paths``."""
     user_map = mapping if isinstance(mapping, dict) else parse_map(mapping)
     opts = Options(observed_at=parse_time(observed_at), thumbnails=thumbnail_index(thumbnails), platform=platform,
                    thumbnails_dir=Path(thumbnails) if thumbnails else None, allow_absolute_paths=allow_absolute_paths)
@@ -109,30 +113,43 @@ def ingest(
     missing = [p for p in paths if not p.exists()]
     if missing:
         raise FileNotFoundError(f"no such input: {missing[0]}")
+    if engine not in ("local", "ray"):
+        raise ValueError(f"--engine must be local or ray, got {engine!r}")
+    if engine == "ray":
+        from miles.sources.parallel import normalized_files
+
+        inputs = normalized_files(paths, fmt, user_map, records, opts, ray_address)
+    else:
+        inputs = ((p, normalized(read(p, fmt, user_map, records), opts)) for p in paths)
     with writer_lock(store, "ingest"):
-        for path in paths:
-            _ingest_one(path, store, fmt, user_map, opts, summary, now, batch_size, progress, records)
+        for path, pairs in inputs:
+            ingest_normalized(pairs, store, summary, now, batch_size, progress, label=path.name)
     return summary
 
 
-def _ingest_one(path: Path, store: Store, fmt: str, user_map, opts: Options, summary: IngestSummary, now: datetime,
-                batch_size: int, progress: bool, records: str | None = None) -> None:
-    ingest_rows(read(path, fmt, user_map, records), store, opts, summary, now, batch_size, progress, label=path.name)
+def normalized(rows: Iterable[RawRow], opts: Options) -> Iterable[tuple[RawRow, Canonical]]:
+    """Each raw row with its canonical form (or its reason to be rejected)."""
+    return ((raw, normalize(raw, opts)) for raw in rows)
 
 
 def ingest_rows(rows: Iterable[RawRow], store: Store, opts: Options, summary: IngestSummary, now: datetime,
                 batch_size: int = 2000, progress: bool = False, label: str = "rows") -> None:
     """Raw rows → ``normalize`` → the store, in batches; the caller holds the writer lock. Readers of files
     and ``miles scrape`` both come through here: one canonical mapping, one set of rejects."""
+    ingest_normalized(normalized(rows, opts), store, summary, now, batch_size, progress, label)
+
+
+def ingest_normalized(pairs: Iterable[tuple[RawRow, Canonical]], store: Store, summary: IngestSummary,
+                      now: datetime, batch_size: int = 2000, progress: bool = False, label: str = "rows") -> None:
+    """One input's normalised rows → the store in batches, a repeated key in one input rejected."""
     from tqdm.auto import tqdm
 
     seen: dict[tuple, tuple[str, int]] = {}
     batch = _Batch(store, summary, now)
     bar = tqdm(desc=f"ingest {label}", unit="row", disable=None if progress else True, leave=False)
-    for raw in rows:
+    for raw, result in pairs:
         summary.read += 1
         bar.update()
-        result = normalize(raw, opts)
         if result.reject is None and result.video is not None:
             key = (result.video["video_id"], result.snapshot["observed_at"] if result.snapshot else None)
             first = seen.get(key)

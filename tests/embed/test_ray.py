@@ -9,17 +9,7 @@ from miles.embed.job import EmbedConfig, embed
 from miles.embed.ray_engine import EncodeActor, encode_rows, sql_in
 from tests.conftest import ingested_store
 
-ray = pytest.importorskip("ray", reason="the Ray engine tests need `pip install 'miles[ray]'`")
-pytest.importorskip("lance_ray", reason="the Ray engine tests need `pip install 'miles[ray]'`")
-
 TABLES = ("emb_text_minilm", "emb_image_efficientnet_lite0")
-
-
-@pytest.fixture(scope="module")
-def ray_session():
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
-    yield
-    ray.shutdown()
 
 
 def _vectors(store, table):
@@ -27,7 +17,7 @@ def _vectors(store, table):
     return {v: (h, np.asarray(x, np.float32)) for v, h, x in zip(t["video_id"], t["content_hash"], t["vector"])}
 
 
-def test_ray_gives_the_local_engines_vectors_chunk_by_chunk_and_resumes(tmp_path, ray_session):
+def test_ray_gives_the_local_engines_vectors_chunk_by_chunk_and_resumes(tmp_path, ray_local):
     local, distributed = ingested_store(tmp_path / "a", videos=30), ingested_store(tmp_path / "b", videos=30)
     embed(local, EmbedConfig(progress=False))
     ray_cfg = dict(progress=False, engine="ray", chunk=16)
