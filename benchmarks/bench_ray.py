@@ -1,6 +1,7 @@
 """Local vs Ray embedding engine on the same store: wall time, ratio, overhead per chunk, peak memory.
 
     python benchmarks/bench_ray.py --videos 20000 --chunks 1 4
+    python benchmarks/bench_ray.py --videos 20000 --chunks 1 4 --gpus-per-actor 1   # a GPU machine
 
 Synthetic demo videos are generated and ingested once (untimed), then copied, one pristine copy per run.
 Each run is a fresh ``miles embed --modality text`` process (titles only: the part every engine shares;
@@ -73,6 +74,7 @@ def main() -> None:
     ap.add_argument("--videos", type=int, default=20000)
     ap.add_argument("--chunks", type=int, nargs="+", default=[1, 4], help="Ray runs: the plan in this many chunks")
     ap.add_argument("--actors", type=int, default=1)
+    ap.add_argument("--gpus-per-actor", type=float, default=0.0, help="on a GPU machine: 1")
     args = ap.parse_args()
     from miles.sources import ingest
     from miles.sources.demo import generate
@@ -86,6 +88,7 @@ def main() -> None:
         ingest([files.csv], Store.open(pristine), progress=False)
         miles = [sys.executable, "-m", "miles.cli", "-q", "embed", "--modality", "text"]
         runs = [("local", 1, [])] + [("ray", k, ["--engine", "ray", "--actors", str(args.actors),
+                                                 "--gpus-per-actor", str(args.gpus_per_actor),
                                                  "--chunk", str(-(-args.videos // k))]) for k in args.chunks]
         print(f"{'engine':<8}{'chunks':>7}{'wall s':>9}{'videos/s':>10}{'vs local':>10}{'peak MiB (tree)':>17}")
         results = {}

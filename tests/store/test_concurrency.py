@@ -116,3 +116,19 @@ def test_store_check_repairs_duplicates_an_older_version_left(tmp_path):
     assert store.count("videos") == 30 and _keys_unique(store, "snapshots", ["video_id", "observed_at"])
     after = store.read("videos", columns=["video_id", "title", "content_hash"]).sort_by("video_id")
     assert after.equals(before)
+
+
+def test_a_store_named_by_a_relative_path_that_does_not_exist_yet_reenters_its_lock(tmp_path, monkeypatch):
+    """`miles demo` with the default ./demo-store: the lock is taken before the folder exists, then again
+    inside (ingest) once it does; both must be one key, or the inner one waits for the outer forever."""
+    from miles.store.lock import writer_lock
+
+    monkeypatch.chdir(tmp_path)
+    store = Store("not-yet")
+    t = time.perf_counter()
+    with writer_lock(store, "demo", timeout=2.0):
+        with writer_lock(Store.open("not-yet"), "ingest", timeout=2.0):
+            pass
+        with writer_lock(Store(tmp_path / "not-yet"), "embed", timeout=2.0):  # named absolutely
+            pass
+    assert time.perf_counter() - t < 2.0
