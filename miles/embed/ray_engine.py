@@ -8,7 +8,8 @@ the start, encoded by a pool of actors that each build the encoder by name and c
 against the driver's, and written with ``lance_ray.write_lance`` to a staging table that the driver merges
 into ``emb_*`` (``Store.merge`` on ``video_id``, the table opened with the same fingerprint rules as the
 local job) and then deletes. A kill loses at most the chunk in flight; a rerun plans again and resumes.
-An actor picks its device from torch (CUDA when present), not from what Ray assigned.
+An actor picks its device from torch (CUDA when present), not from what Ray assigned; on the CPU it
+uses the node's cores shared among the actors (Ray would leave a 1-CPU actor one thread).
 
 Pitfalls checked on ray 2.60 / lance-ray 0.5 / pylance 14: Ray's own ``Dataset.write_lance`` fails against
 this pylance and ``ray.data.read_lance(filter=...)`` ignored its filter, so both go through ``lance_ray``;
@@ -40,12 +41,17 @@ def sql_in(column: str, values: list[str]) -> str:
 class EncodeActor:
     """One encoder per actor, built by name on the device torch sees, checked against the driver's."""
 
-    def __init__(self, name: str, fingerprint_identity: tuple, include_description: bool):
+    def __init__(self, name: str, fingerprint_identity: tuple, include_description: bool, actors: int = 1):
+        import os
+
         import torch
 
         from miles.embed.registry import create_encoder
 
-        self.enc = create_encoder(name, device="cuda" if torch.cuda.is_available() else "cpu")
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+        if device == "cpu":  # Ray sets OMP_NUM_THREADS=1 for a 1-CPU actor: half the speed on two cores
+            torch.set_num_threads(max(1, (os.cpu_count() or 1) // actors))
+        self.enc = create_encoder(name, device=device)
         if self.enc.fingerprint.identity() != fingerprint_identity:
             raise RuntimeError(f"this worker's {name} is not the driver's (weights or preprocessing differ): "
                                "install the same versions everywhere")
@@ -131,10 +137,11 @@ def embed_with_ray(store: Store, enc: Encoder, table: str, fingerprint: str, ids
         t = time.perf_counter()
         ds = lance_ray.read_lance(str(store.path / "videos.lance"), columns=columns, filter=sql_in("video_id", chunk),
                                   dataset_options={"version": version})
+        batch = cfg.batch_size * cfg.commit_every * (cfg.sort_window if enc.modality == "text" else 1)
         ds = ds.map_batches(EncodeActor, fn_constructor_args=(enc.name, enc.fingerprint.identity(),
-                                                              cfg.include_description),
+                                                              cfg.include_description, cfg.actors),
                             compute=ActorPoolStrategy(size=cfg.actors), num_gpus=cfg.gpus_per_actor or None,
-                            batch_size=cfg.batch_size * cfg.commit_every, batch_format="pyarrow")
+                            batch_size=batch, batch_format="pyarrow")  # titles sorted by tokens as locally
         staging = store.path / f".staging-{table}-{uuid.uuid4().hex[:8]}.lance"
         try:
             lance_ray.write_lance(ds, str(staging), mode="create")
