@@ -26,7 +26,23 @@ def is_viral(est) -> bool:
     return est.task == "viral"
 
 
-class HeadMixin:
+class Scores:
+    """What every head, fitted or loaded for prediction, answers from its ``predict`` / ``predict_proba``."""
+
+    task: str
+
+    def score_values(self, X) -> np.ndarray:
+        """The head's one number per row: P(viral) for ``viral``, predicted velocity for ``velocity``."""
+        return self.predict_proba(X)[:, 1] if self.task == "viral" else self.predict(X)
+
+    def predict_velocity(self, X) -> np.ndarray:
+        """Velocity from a velocity head (a fusion head overrides this with its second output)."""
+        if self.task != "velocity":
+            raise TypeError(f"a {type(self).__name__} for {self.task} predicts no velocity")
+        return self.predict(X)
+
+
+class HeadMixin(Scores):
     """Shared contract: the task picks classifier or regressor behaviour; inputs are validated the
     scikit-learn way (2-d, numeric, finite or NaN, same width as in ``fit``)."""
 
@@ -72,16 +88,6 @@ class HeadMixin:
         from sklearn.metrics import accuracy_score, r2_score
 
         return float(accuracy_score(y, self.predict(X)) if is_viral(self) else r2_score(y, self.predict(X)))
-
-    def score_values(self, X) -> np.ndarray:
-        """The head's one number per row: P(viral) for ``viral``, predicted velocity for ``velocity``."""
-        return self.predict_proba(X)[:, 1] if self.task == "viral" else self.predict(X)
-
-    def predict_velocity(self, X) -> np.ndarray:
-        """Velocity from a velocity head (a fusion head overrides this with its second output)."""
-        if self.task != "velocity":
-            raise TypeError(f"a {type(self).__name__} for {self.task} predicts no velocity")
-        return self.predict(X)
 
     # ---- persistence: subclasses implement these two -------------------------------------------
     def state(self) -> tuple[dict, dict[str, np.ndarray]]:

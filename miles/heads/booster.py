@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from miles.heads.base import BlockReducer
+from miles.heads.base import BlockReducer, Scores
 
 
 def lightgbm(sklearn: bool = True):
@@ -42,7 +42,7 @@ def lightgbm(sklearn: bool = True):
             del sys.modules["sklearn"]
 
 
-class BoosterHead:
+class BoosterHead(Scores):
     """The prediction side of ``LightGBMHead``: ``predict_proba`` / ``predict`` / ``score_values`` and the
     attributes that the explanations read (``model_.booster_``, ``reducer_``, ``feature_names_``)."""
 
@@ -79,13 +79,6 @@ class BoosterHead:
     def predict(self, X) -> np.ndarray:
         return self.model_.predict(self.transform_features(X))
 
-    def score_values(self, X) -> np.ndarray:
-        return self.predict_proba(X)[:, 1] if self.task == "viral" else self.predict(X)
-
-    def predict_velocity(self, X) -> np.ndarray:
-        if self.task != "velocity":
-            raise TypeError(f"a LightGBM head for {self.task} predicts no velocity")
-        return self.predict(X)
 
 
 class BoosterModel:
