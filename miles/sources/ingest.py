@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from miles.sources.columns import parse_map
-from miles.sources.normalize import Canonical, Options, RawRow, normalize, raw_json
+from miles.sources.normalize import Canonical, Options, RawRow, normalized, raw_json
 from miles.sources.parse import parse_time
 from miles.sources.readers import IMAGE_EXTS, read
 from miles.store import Store
@@ -125,11 +125,6 @@ def ingest(
         for path, pairs in inputs:
             ingest_normalized(pairs, store, summary, now, batch_size, progress, label=path.name)
     return summary
-
-
-def normalized(rows: Iterable[RawRow], opts: Options) -> Iterable[tuple[RawRow, Canonical]]:
-    """Each raw row with its canonical form (or its reason to be rejected)."""
-    return ((raw, normalize(raw, opts)) for raw in rows)
 
 
 def ingest_rows(rows: Iterable[RawRow], store: Store, opts: Options, summary: IngestSummary, now: datetime,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -236,3 +237,8 @@ def _thumbnail(raw: RawRow, vid: str, opts: Options, notes: list[str]) -> bytes 
         notes.append(f"stored without thumbnail: {got}")
         return None
     return got
+
+
+def normalized(rows: Iterable[RawRow], opts: Options) -> Iterable[tuple[RawRow, Canonical]]:
+    """Each raw row with its canonical form (or its reason to be rejected): what every engine writes."""
+    return ((raw, normalize(raw, opts)) for raw in rows)

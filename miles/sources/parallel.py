@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 
 
 def _read_normalized(path: str, fmt: str, user_map: dict, records: str | None, opts):
-    from miles.sources.ingest import normalized
+    from miles.sources.normalize import normalized
     from miles.sources.readers import read
 
     return list(normalized(read(Path(path), fmt, user_map, records), opts))
