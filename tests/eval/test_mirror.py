@@ -22,7 +22,8 @@ def _runs(uri, kind=None):
     return client, client.search_runs([exp.experiment_id], filter_string=where, max_results=5000)
 
 
-def test_every_run_is_mirrored_once_with_its_metrics_intervals_and_artifacts(demo_store, tmp_path):
+def test_every_run_is_mirrored_once_with_its_metrics_intervals_and_artifacts(demo_store, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # MLflow puts a sqlite store's artifacts in ./mlruns
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     report = tmp_path / "report.html"
     report.write_text("<html>the report</html>")
@@ -55,7 +56,8 @@ def test_every_run_is_mirrored_once_with_its_metrics_intervals_and_artifacts(dem
     assert {e.data.tags["mlflow.parentRunId"] for e in evals} <= {b.info.run_id for b in batches}
 
 
-def test_a_tracking_failure_warns_and_training_still_succeeds(demo_store, tmp_path, caplog):
+def test_a_tracking_failure_warns_and_training_still_succeeds(demo_store, tmp_path, caplog, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # MLflow puts a sqlite store's artifacts in ./mlruns
     store_dir = tmp_path / "store"
     shutil.copytree(demo_store.path, store_dir, symlinks=True)
     before = Store.open(store_dir).count("runs")
