@@ -81,6 +81,7 @@ def bench_swap(store) -> None:
     from miles.heads.fit import fit_head
     from miles.heads.persist import save_head
     from miles.heads.train import head_inputs, save_deployed
+    from miles.store import Store
 
     fs = build_features(store, "pre_upload")
     y = fs.spec.fit(fs.frame).transform(fs.frame)["viral"].to_numpy()
@@ -90,7 +91,7 @@ def bench_swap(store) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for _ in range(5):
             t = time.perf_counter()
-            save_deployed(fitted, Path(tmp) / "swap" / "pre_upload", {"head": "lightgbm"})
+            save_deployed(Store(Path(tmp) / "swap"), "lightgbm", "pre_upload", fitted, {"head": "lightgbm"})
             times["new folder + symlink swap"].append(time.perf_counter() - t)
             t = time.perf_counter()
             folder = Path(tmp) / "place" / "pre_upload"

@@ -46,7 +46,7 @@ def _run(store: Store, videos: int, seed: int, progress: bool, moments: tuple[st
     from miles.sources.demo import generate
     from miles.store.index import build_indexes
 
-    out = DemoResult(store, seed, report=store.path / "report.html")
+    out = DemoResult(store, seed, report=store.local_dir / "report.html")
 
     def stage(name: str, fn):
         t = time.perf_counter()
@@ -55,7 +55,7 @@ def _run(store: Store, videos: int, seed: int, progress: bool, moments: tuple[st
         log.info("stage %-9s %6.1f s", name, out.timings[-1][1])
         return value
 
-    files = stage("generate", lambda: generate(store.path / "demo_source", n_videos=videos, seed=seed,
+    files = stage("generate", lambda: generate(store.local_dir / "demo_source", n_videos=videos, seed=seed,
                                                progress=progress))
     summary = stage("ingest", lambda: ingest([files.csv], store, progress=progress))
     out.lines.append(f"ingest: {summary.line()}")
@@ -64,6 +64,6 @@ def _run(store: Store, videos: int, seed: int, progress: bool, moments: tuple[st
     metas = stage("index", lambda: build_indexes(store))
     out.lines += [f"index: {m['table']}: {m['kind']} over {m['n']} vectors" for m in metas]
     out.eval = stage("eval", lambda: run_eval(store, EvalConfig(moments=moments, progress=progress),
-                                              report=out.report, json_path=store.path / "metrics.json"))
+                                              report=out.report, json_path=store.local_dir / "metrics.json"))
     out.trained = stage("train", lambda: train_heads(store, moments=moments))
     return out

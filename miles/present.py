@@ -129,8 +129,8 @@ def demo_lines(result) -> list[str]:
             lines.append(f"gain of embeddings, {g['head']} {g['moment']} {g['split']} {g['metric']}: "
                          f"{g['gain']:+.3f} [{g['ci_low']:+.3f}, {g['ci_high']:+.3f}]")
     lines += [f"note: {n}" for n in ev.notes]
-    lines.append(f"trained {len(result.trained)} deployable heads into {result.store.path / 'heads'}")
+    lines.append(f"trained {len(result.trained)} deployable heads into {result.store}/heads")
     lines.append("stages: " + ", ".join(f"{name} {seconds:.0f} s" for name, seconds in result.timings))
-    lines += ["", f"store {result.store.path} (SYNTHETIC demo data, seed {result.seed})",
+    lines += ["", f"store {result.store} (SYNTHETIC demo data, seed {result.seed})",
               format_table(result.store.info(), {"bytes": human_bytes}), "", f"report: {result.report}"]
     return lines

@@ -85,3 +85,36 @@ def shared(name: str) -> Path:
     if not path.exists():
         pytest.skip(f"{path} is absent (real development data lives beside the repository)")
     return path
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint():
+    """A local S3 server (moto's server mode) on 127.0.0.1 for the session (skipped without moto)."""
+    pytest.importorskip("boto3", reason="the S3 tests need `pip install 'miles[s3]'`")
+    server = pytest.importorskip("moto.server", reason="the S3 tests need moto[server] (in `miles[dev]`)")
+    import logging
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # a line per request otherwise
+    moto = server.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    moto.start()
+    host, port = moto.get_host_and_port()
+    yield f"http://{host}:{port}"
+    moto.stop()
+
+
+@pytest.fixture
+def s3_store(s3_endpoint, monkeypatch, request):
+    """``s3://<a fresh bucket>/miles`` on the local S3 server, with the AWS_* environment that names it
+    (inherited by the ``miles`` processes a test starts)."""
+    import re
+    import uuid
+
+    import boto3
+
+    env = {"AWS_ENDPOINT_URL": s3_endpoint, "AWS_ALLOW_HTTP": "true", "AWS_ACCESS_KEY_ID": "miles",
+           "AWS_SECRET_ACCESS_KEY": "miles-secret", "AWS_REGION": "us-east-1"}
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    bucket = f"{re.sub('[^a-z0-9]', '-', request.node.name.lower())[:40].strip('-')}-{uuid.uuid4().hex[:8]}"
+    boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1").create_bucket(Bucket=bucket)
+    return f"s3://{bucket}/miles"

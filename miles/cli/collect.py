@@ -64,6 +64,6 @@ def _scrape_simulate(args: argparse.Namespace) -> int:
         print(json.dumps(report.__dict__, indent=1))
     else:
         print(report.table())
-        print(f"\nthe store is ready: miles embed --store {store.path} && miles eval --store {store.path}")
+        print(f"\nthe store is ready: miles embed --store {store} && miles eval --store {store}")
     return 0
 

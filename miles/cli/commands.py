@@ -78,9 +78,9 @@ def _store_info(args: argparse.Namespace) -> int:
     view = store_view(store)
     covered = coverage(view.videos, view.snapshots, label_spec(args))
     if args.json:
-        print(present.to_json({"store": str(store.path), "tables": rows, "bracketed": covered}))
+        print(present.to_json({"store": store.uri, "tables": rows, "bracketed": covered}))
     else:
-        print(f"store {store.path}")
+        print(f"store {store}")
         print(present.format_table(rows, {"bytes": present.human_bytes}))
         ages = [k for k in covered if k != "videos"]
         print(f"videos whose snapshots bracket each age (of {covered['videos']:,}): "
@@ -97,7 +97,7 @@ def _store_check(args: argparse.Namespace) -> int:
     print(present.to_json(rows) if args.json else present.format_table(rows))
     bad = sum(r["duplicates"] for r in rows if not r["repaired"])
     if bad:
-        print(f"{bad} duplicate rows: run `miles store check --store {store.path} --repair`", file=sys.stderr)
+        print(f"{bad} duplicate rows: run `miles store check --store {store} --repair`", file=sys.stderr)
     return 1 if bad else 0
 
 

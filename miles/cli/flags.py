@@ -7,7 +7,7 @@ import math
 
 
 def _store_arg(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--store", default=None, help="store directory (default: $MILES_STORE or ./miles-store)")
+    p.add_argument("--store", default=None, help="store folder or s3://bucket/prefix (default: $MILES_STORE or ./miles-store)")
 
 
 def _sub(subs, name: str, help: str, example: str) -> argparse.ArgumentParser:

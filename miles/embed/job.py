@@ -140,7 +140,7 @@ def embed(store: Store, config: EmbedConfig | None = None,
     if config.engine not in ("local", "ray"):
         raise ValueError(f"--engine must be local or ray, got {config.engine!r}")
     if store.count("videos") == 0:
-        raise ValueError(f"store {store.path} has no videos: run `miles ingest` (or `miles demo`) first")
+        raise ValueError(f"store {store} has no videos: run `miles ingest` (or `miles demo`) first")
     device = resolve_device(config.device)
     reports = {}
     with writer_lock(store, "embed"):

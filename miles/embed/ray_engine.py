@@ -19,7 +19,6 @@ on two CPUs a pool of two actors starves the reader, so ``--actors`` defaults to
 from __future__ import annotations
 
 import logging
-import shutil
 import time
 import uuid
 
@@ -135,21 +134,24 @@ def embed_with_ray(store: Store, enc: Encoder, table: str, fingerprint: str, ids
     for start in range(0, len(ids), cfg.chunk):
         chunk = ids[start:start + cfg.chunk]
         t = time.perf_counter()
-        ds = lance_ray.read_lance(str(store.path / "videos.lance"), columns=columns, filter=sql_in("video_id", chunk),
-                                  dataset_options={"version": version})
+        ds = lance_ray.read_lance(store.location.table_uri("videos"), columns=columns,
+                                  filter=sql_in("video_id", chunk), dataset_options={"version": version},
+                                  storage_options=store.location.storage_options)
         batch = cfg.batch_size * cfg.commit_every * (cfg.sort_window if enc.modality == "text" else 1)
         ds = ds.map_batches(EncodeActor, fn_constructor_args=(enc.name, enc.fingerprint.identity(),
                                                               cfg.include_description, cfg.actors),
                             compute=ActorPoolStrategy(size=cfg.actors), num_gpus=cfg.gpus_per_actor or None,
                             batch_size=batch, batch_format="pyarrow")  # titles sorted by tokens as locally
-        staging = store.path / f".staging-{table}-{uuid.uuid4().hex[:8]}.lance"
+        staging = f".staging-{table}-{uuid.uuid4().hex[:8]}"
         try:
-            lance_ray.write_lance(ds, str(staging), mode="create")
+            lance_ray.write_lance(ds, store.location.table_uri(staging), mode="create",
+                                  storage_options=store.location.storage_options)
             rep.seconds["encode"] += time.perf_counter() - t
             t = time.perf_counter()
             import lance
 
-            out = lance.dataset(str(staging)).to_table()
+            out = lance.dataset(store.location.table_uri(staging),
+                                storage_options=store.location.storage_options).to_table()
             failed = out.filter(out["error"].is_valid())
             rep.failed += list(zip(failed["video_id"].to_pylist(), failed["error"].to_pylist()))
             done = out.filter(out["error"].is_null()).drop_columns(["error"])
@@ -160,5 +162,5 @@ def embed_with_ray(store: Store, enc: Encoder, table: str, fingerprint: str, ids
                 rep.empty_text += int(pa.compute.sum(done["empty_text"]).as_py() or 0)
             rep.seconds["write"] += time.perf_counter() - t
         finally:
-            shutil.rmtree(staging, ignore_errors=True)
+            store.location.remove(f"{staging}.lance")
         log.info("%s: chunk of %d merged (%d/%d)", table, len(chunk), start + len(chunk), len(ids))

@@ -166,9 +166,11 @@ def _mirror_one(client, exp_id: str, store: Store, run: dict, preds, parent: str
 
 def _head_folder(store: Store, run: dict) -> Path | None:
     """The head folder of a train run while it still holds that run's head (its ``trained_at``)."""
+    from miles.heads.train import head_dir
+
     if run["kind"] != "train" or not run["artifact"]:
         return None
-    folder = Path(run["artifact"])
+    folder = head_dir(store, run["head"], run["moment"])
     try:
         saved = json.loads((folder / "head.json").read_text()).get("trained_at")
     except (OSError, ValueError):

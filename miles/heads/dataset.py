@@ -65,7 +65,7 @@ class StoreView:
 
         versions = {t: store.version(t) for t in ("videos", "snapshots") if store.has(t)}
         if not versions.get("videos"):
-            raise MilesError(f"store {store.path} has no videos: run `miles ingest PATH --store {store.path}` "
+            raise MilesError(f"store {store} has no videos: run `miles ingest PATH --store {store}` "
                              "or `miles demo` first")
         ds = store.dataset("videos", versions["videos"])
         videos = ds.to_table(columns=VIDEO_COLUMNS).to_pandas()
@@ -73,7 +73,7 @@ class StoreView:
                         .to_pylist())
         videos["has_thumbnail"] = videos["video_id"].isin(has_thumb).astype(float)
         snapshots = store.read("snapshots", version=versions.get("snapshots")).to_pandas()
-        return cls(videos, snapshots, versions, str(store.path))
+        return cls(videos, snapshots, versions, store.location.key)
 
     @classmethod
     def of(cls, videos: pd.DataFrame, snapshots: pd.DataFrame) -> StoreView:
@@ -302,11 +302,11 @@ def build_features(store: Store, moment: str = "pre_upload", spec: LabelSpec | N
     spec = spec or LabelSpec()
     view = view or StoreView.read(store)
     if view.snapshots.empty:
-        raise MilesError(f"store {store.path} has no snapshots (view counts over time), so no outcome is known: "
+        raise MilesError(f"store {store} has no snapshots (view counts over time), so no outcome is known: "
                          "ingest observations with counts and an observation time (--observed-at)")
     frame = assemble(view.videos, view.snapshots, moment, spec, view=view)
     if frame.empty:
-        raise MilesError(f"no video in {store.path} has a final outcome at {spec.age_hours:g} h (snapshots on "
+        raise MilesError(f"no video in {store} has a final outcome at {spec.age_hours:g} h (snapshots on "
                          "both sides of that age): ingest later observations, or use --label-age 0 for the "
                          "latest one")
     versions = dict(view.versions)

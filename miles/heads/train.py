@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import shutil
 import uuid
 from dataclasses import asdict
 from datetime import datetime, timezone
@@ -31,13 +29,16 @@ from miles.heads.labels import LabelSpec
 from miles.heads.openings import learn_openings
 from miles.heads.persist import load_head, save_head
 from miles.store import Store
+from miles.store.artifacts import current, publish
 from miles.store.lock import writer_lock
 
 log = logging.getLogger(__name__)
 
 
 def head_dir(store: Store, head: str, moment: str) -> Path:
-    return store.path / "heads" / head / moment
+    """The local folder of the deployed head (fetched into the local cache from a store on object
+    storage); it does not exist when no head was trained."""
+    return current(store, f"heads/{head}", moment)
 
 
 def head_inputs(fs: FeatureSet, head: str, blocks, seed: int = 0, rows=slice(None)) -> tuple[object, str, dict]:
@@ -52,33 +53,24 @@ def head_inputs(fs: FeatureSet, head: str, blocks, seed: int = 0, rows=slice(Non
     return fs.X(blocks)[rows], "+".join(blocks), {"block_sizes": {b: sizes[b] for b in blocks}, "random_state": seed}
 
 
-def save_deployed(fitted: FittedHead, folder: Path, meta: dict) -> Path:
-    """Write the head to a new folder and swap it in with one atomic rename of a symlink, so a reader
-    sees the old head or the new one, never half of each."""
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    stamp = f"{folder.name}@{uuid.uuid4().hex[:12]}"
-    new = folder.parent / stamp
-    save_head(fitted.viral, new / "viral", meta)
-    if fitted.velocity is not None:
-        save_head(fitted.velocity, new / "velocity", meta)
-    (new / "head.json").write_text(json.dumps({**meta, "calibration": fitted.calibration.to_dict(),
-                                               "n_fit": fitted.n_fit}, indent=1, default=str))
-    old = folder.resolve() if folder.is_symlink() else None
-    if folder.exists() and not folder.is_symlink():  # a folder from an older Miles: replace it
-        shutil.rmtree(folder)
-    link = folder.parent / f".{stamp}.link"
-    os.symlink(stamp, link)
-    os.replace(link, folder)
-    if old is not None and old.exists() and old != new.resolve():
-        shutil.rmtree(old, ignore_errors=True)
-    return folder
+def save_deployed(store: Store, head: str, moment: str, fitted: FittedHead, meta: dict) -> str:
+    """Write the head as a new folder and make it the deployed one in one atomic step
+    (``miles.store.artifacts``), so a reader sees the old head or the new one, never half of each."""
+    def fill(folder: Path) -> None:
+        save_head(fitted.viral, folder / "viral", meta)
+        if fitted.velocity is not None:
+            save_head(fitted.velocity, folder / "velocity", meta)
+        (folder / "head.json").write_text(json.dumps({**meta, "calibration": fitted.calibration.to_dict(),
+                                                      "n_fit": fitted.n_fit}, indent=1, default=str))
+
+    return publish(store, f"heads/{head}", moment, fill, {"trained_at": meta.get("trained_at")})
 
 
 def load_deployed(store: Store, head: str, moment: str = "pre_upload") -> tuple[FittedHead, dict]:
     folder = head_dir(store, head, moment)
     if not (folder / "head.json").exists():
-        raise MilesError(f"store {store.path} has no trained {head} head for {moment}: run "
-                         f"`miles train --store {store.path} --heads {head} --moments {moment}` (after `miles embed`)")
+        raise MilesError(f"store {store} has no trained {head} head for {moment}: run "
+                         f"`miles train --store {store} --heads {head} --moments {moment}` (after `miles embed`)")
     meta = json.loads((folder / "head.json").read_text())
     clf, _ = load_head(folder / "viral")
     reg = load_head(folder / "velocity")[0] if (folder / "velocity" / "config.json").exists() else None
@@ -121,7 +113,7 @@ def _train_heads(store: Store, heads, moments, spec: LabelSpec, seed: int) -> li
             meta["openings"] = openings
             if head == "lightgbm":  # the model's global SHAP patterns, for recommend
                 meta["shap_patterns"] = shap_patterns(fitted.viral, X, fs.scalar_names, seed=seed)
-            folder = save_deployed(fitted, head_dir(store, head, moment), meta)
+            folder = save_deployed(store, head, moment, fitted, meta)
             _, p, vel = fitted.predict(X)
             run_id = uuid.uuid4().hex[:16]
             store.insert_new("predictions", [

@@ -27,7 +27,7 @@ def _view(path: str, versions: tuple) -> StoreView:
 
 def store_view(store: Store) -> StoreView:
     """The store's videos and snapshots at their current versions (outcomes cached inside per spec)."""
-    return _view(str(store.path.resolve()), _versions(store, "videos", "snapshots"))
+    return _view(store.location.key, _versions(store, "videos", "snapshots"))
 
 
 @lru_cache(maxsize=8)
@@ -39,7 +39,7 @@ def _vectors(path: str, table: str, version: int):
 
 def table_vectors(store: Store, table: str):
     """(ids, (n, d) vectors) of an embedding table at its current version."""
-    return _vectors(str(store.path.resolve()), table, store.version(table))
+    return _vectors(store.location.key, table, store.version(table))
 
 
 @lru_cache(maxsize=8)
@@ -51,7 +51,7 @@ def _positions(path: str, table: str, version: int):
 
 def table_positions(store: Store, table: str):
     """The row of each video id in ``table_vectors`` (a pandas Index: ``get_indexer`` maps many at once)."""
-    return _positions(str(store.path.resolve()), table, store.version(table))
+    return _positions(store.location.key, table, store.version(table))
 
 
 @lru_cache(maxsize=8)
@@ -72,7 +72,7 @@ def _index(path: str, table: str, version: int):
 
 
 def vector_index(store: Store, table: str):
-    return _index(str(store.path.resolve()), table, store.version(table))
+    return _index(store.location.key, table, store.version(table))
 
 
 @lru_cache(maxsize=8)
@@ -90,4 +90,4 @@ def deployed_head(store: Store, head: str, moment: str = "pre_upload"):
     marker = folder / "head.json"
     if not marker.exists():
         return load_deployed(store, head, moment)  # raises the error that says what to run
-    return _deployed(str(folder.resolve()), marker.stat().st_mtime_ns, str(store.path.resolve()), head, moment)
+    return _deployed(str(folder.resolve()), marker.stat().st_mtime_ns, store.location.key, head, moment)

@@ -75,7 +75,7 @@ def info(store: Store) -> dict:
             if len(ev) else ev
         h["evaluation"] = {f"{r.split}.{r.metric}": {"value": r.value, "ci_low": r.ci_low, "ci_high": r.ci_high}
                            for r in rows.itertuples()} if len(rows) else {}
-    return {"store": store.path.name, "tables": {r["table"]: r["rows"] for r in store.info()},
+    return {"store": store.location.name, "tables": {r["table"]: r["rows"] for r in store.info()},
             "encoders": encoders, "heads": heads}
 
 

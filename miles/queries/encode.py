@@ -73,7 +73,7 @@ def query_vectors(store: Store, tables: dict[str, str], video_id: str | None = N
                 out[modality] = np.asarray(rows["vector"][0].as_py(), dtype=np.float32)
         if not out:
             raise MilesError(f"video {video_id!r} has no vectors in {sorted(tables.values())}: is it in the store? "
-                             f"(`miles embed --store {store.path}` encodes new videos)")
+                             f"(`miles embed --store {store}` encodes new videos)")
         return out
     if title is None and thumbnail is None:
         raise MilesError("give --video-id, or --title (and optionally --thumbnail)")

@@ -73,7 +73,7 @@ def _creator_note(store: Store, creator_id: str | None) -> str | None:
         return "no --creator-id: the creator's history and followers are unknown"
     videos = store_view(store).videos
     if not (videos["creator_id"] == creator_id).any():
-        return (f"creator {creator_id!r} has no videos in {store.path}: no history or followers (check the id, "
+        return (f"creator {creator_id!r} has no videos in {store}: no history or followers (check the id, "
                 "e.g. `miles sql \"SELECT DISTINCT creator_id FROM videos\"`)")
     return None
 

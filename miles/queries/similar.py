@@ -89,7 +89,7 @@ def _cutoff(store: Store, video_id: str | None, before) -> tuple[datetime, str |
     rows = store.read("videos", columns=["published_at", "content_hash"],
                       filter=pc.field("video_id") == video_id).to_pylist()
     if not rows:
-        raise NotFound(f"video {video_id!r} is not in {store.path}")
+        raise NotFound(f"video {video_id!r} is not in {store}")
     return (parse_time(before) if before else rows[0]["published_at"]), rows[0]["content_hash"]
 
 
@@ -106,8 +106,8 @@ def similar(store: Store, video_id: str | None = None, title: str | None = None,
     text_t, image_t = default_tables(store)
     tables = {m: t for m, t in (("text", text_t), ("image", image_t)) if t and modality in (m, "both")}
     if not tables:
-        raise MilesError(f"store {store.path} has no embedding tables for {modality}: run "
-                         f"`miles embed --store {store.path}` first")
+        raise MilesError(f"store {store} has no embedding tables for {modality}: run "
+                         f"`miles embed --store {store}` first")
     cutoff, exclude_hash = _cutoff(store, video_id, before)  # an unknown video is a NotFound here
     queries = dict(vectors) if vectors else query_vectors(store, tables, video_id, title, thumbnail)
     queries = {m: q for m, q in queries.items() if m in tables and q is not None}

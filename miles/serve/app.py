@@ -92,7 +92,7 @@ def serve(store: str | os.PathLike[str] | None, host: str = "127.0.0.1", port: i
     if host not in LOCAL:
         log.warning("serving on %s: anyone who can reach this machine can use it%s", host,
                     "" if token else " (set MILES_API_TOKEN to require a token)")
-    path = Store.open(store, must_exist=True).path
+    path = Store.open(store, must_exist=True).uri
     options = dict(host=host, port=port, log_level="warning", server_header=False)
     if processes > 1:
         Service.check(Store(path), head)  # a store that cannot be served is refused before any process starts

@@ -24,7 +24,7 @@ templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 
 def page(request: Request, name: str, **context) -> HTMLResponse:
     service = request.app.state.service
-    return templates.TemplateResponse(request, name, {"head": service.head, "store_name": service.store.path.name,
+    return templates.TemplateResponse(request, name, {"head": service.head, "store_name": service.store.location.name,
                                                       **context})
 
 

@@ -37,16 +37,16 @@ class Service:
         from miles.heads.dataset import default_tables
         from miles.heads.train import head_dir
 
-        if not store.path.is_dir():
-            raise MilesError(f"no Miles store at {store.path}: run `miles demo --store {store.path}` first")
+        if not store.exists():
+            raise MilesError(f"no Miles store at {store}: run `miles demo --store {store}` first")
         text, image = default_tables(store)
         if text is None and image is None:
-            raise MilesError(f"store {store.path} has no embeddings: run `miles embed --store {store.path}` and "
-                             f"`miles train --store {store.path}` first")
+            raise MilesError(f"store {store} has no embeddings: run `miles embed --store {store}` and "
+                             f"`miles train --store {store}` first")
         marker = head_dir(store, head, "pre_upload") / "head.json"
         if not marker.exists():
-            raise MilesError(f"store {store.path} has no trained {head} head: run "
-                             f"`miles train --store {store.path} --heads {head}`")
+            raise MilesError(f"store {store} has no trained {head} head: run "
+                             f"`miles train --store {store} --heads {head}`")
         return json.loads(marker.read_text())
 
     @classmethod
@@ -57,7 +57,7 @@ class Service:
         meta = cls.check(store, head)
         service = cls(store, head, LabelSpec(**meta["label_spec"]))
         predict(store, title="warm up", head=head, k=1)
-        log.info("serving %s with the %s head (label at %s h)", store.path, head, service.spec.age_hours)
+        log.info("serving %s with the %s head (label at %s h)", store, head, service.spec.age_hours)
         return service
 
     # ---- queries ---------------------------------------------------------------------------------

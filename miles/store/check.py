@@ -46,8 +46,9 @@ def check(store: Store, repair: bool = False) -> list[dict]:
                    "duplicates": key_rows.num_rows - distinct, "repaired": False}
             if repair and row["duplicates"]:
                 full = ds.to_table()
-                lance.write_dataset(_last_of_each_key(full, keys), str(store.path / f"{name}.lance"),
-                                    schema=ds.schema, mode="overwrite")
+                lance.write_dataset(_last_of_each_key(full, keys), store.location.table_uri(name),
+                                    schema=ds.schema, mode="overwrite",
+                                    storage_options=store.location.storage_options)
                 row["repaired"] = True
             out.append(row)
     return out

@@ -1,6 +1,6 @@
-"""The on-disk store: one directory of LanceDB tables.
+"""The store: LanceDB tables in one local folder or under one S3 prefix (``miles.store.location``).
 
->>> store = Store.open("miles-store")
+>>> store = Store.open("miles-store")      # or Store.open("s3://bucket/miles")
 >>> store.upsert("videos", rows)          # idempotent, keyed on video_id
 >>> store.read("snapshots", columns=["video_id", "views"])
 
@@ -19,6 +19,8 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from miles.errors import MilesError
+from miles.store.location import Location
 from miles.store.schema import KEYS, SCHEMAS
 
 log = logging.getLogger(__name__)
@@ -28,9 +30,9 @@ _VERSIONS: dict[str, tuple[tuple, int]] = {}  # a table's _versions folder -> (i
 _METADATA: dict[tuple[str, int], dict[str, str]] = {}
 
 
-def resolve_store_path(path: str | os.PathLike[str] | None = None) -> Path:
-    """``path`` if given, else ``$MILES_STORE``, else ``./miles-store``."""
-    return Path(path or os.environ.get("MILES_STORE") or DEFAULT_STORE)
+def resolve_store_path(path: str | os.PathLike[str] | None = None) -> str:
+    """``path`` if given, else ``$MILES_STORE``, else ``./miles-store`` (a folder or ``s3://bucket/prefix``)."""
+    return str(path or os.environ.get("MILES_STORE") or DEFAULT_STORE)
 
 
 @dataclass(frozen=True)
@@ -42,12 +44,36 @@ class UpsertResult:
 
 
 class Store:
-    """A Miles store directory. Tables are created on first write with their canonical schema; the
-    directory itself too (opening a store to read never creates anything)."""
+    """A Miles store: a local folder or an object-store prefix. Tables are created on first write with
+    their canonical schema; a local folder too (opening a store to read never creates anything)."""
 
     def __init__(self, path: str | os.PathLike[str]):
-        self.path = Path(path)
+        self.location = Location(path)
         self._db = None
+
+    def __str__(self) -> str:
+        return self.location.uri
+
+    @property
+    def uri(self) -> str:
+        return self.location.uri
+
+    @property
+    def remote(self) -> bool:
+        return self.location.remote
+
+    @property
+    def path(self) -> Path:
+        """The local folder (a store on object storage has none: its files go through ``location``)."""
+        if self.remote:
+            raise MilesError(f"store {self} is on object storage: this needs a local store folder")
+        return Path(self.location.uri)
+
+    @property
+    def local_dir(self) -> Path:
+        """A local folder for what a command writes beside the store (a report): the store's own folder,
+        or its local cache for a store on object storage."""
+        return self.location.cache_dir if self.remote else self.path
 
     @property
     def db(self):
@@ -56,37 +82,39 @@ class Store:
         if self._db is None:
             import lancedb
 
-            self.path.mkdir(parents=True, exist_ok=True)
-            self._db = lancedb.connect(str(self.path))
+            if not self.remote:
+                self.path.mkdir(parents=True, exist_ok=True)
+            self._db = lancedb.connect(self.uri, storage_options=self.location.storage_options)
         return self._db
 
     @classmethod
     def open(cls, path: str | os.PathLike[str] | None = None, *, must_exist: bool = False) -> Store:
-        p = resolve_store_path(path)
-        if must_exist and not p.is_dir():
-            raise FileNotFoundError(
-                f"no Miles store at {p}: create one with `miles ingest PATH --store {p}` or `miles demo --store {p}`"
-            )
-        return cls(p)
+        store = cls(resolve_store_path(path))
+        if must_exist and not store.exists():
+            raise FileNotFoundError(f"no Miles store at {store}: create one with `miles ingest PATH --store "
+                                    f"{store}` or `miles demo --store {store}`")
+        return store
+
+    def exists(self) -> bool:
+        """A local folder that exists, or a prefix with at least one table."""
+        return bool(self.table_names()) if self.remote else self.location.is_dir()
 
     # ---- tables -------------------------------------------------------------------------------
     def table_names(self) -> list[str]:
-        if not self.path.is_dir():
-            return []
-        return sorted(p.name[: -len(".lance")] for p in self.path.glob("*.lance") if p.is_dir())
+        return [n[: -len(".lance")] for n in self.location.folders(".lance") if not n.startswith(".")]
 
     def has(self, name: str) -> bool:
-        return (self.path / f"{name}.lance").is_dir()
+        return self.location.is_dir(f"{name}.lance")
 
     def table(self, name: str):
         if not self.has(name):
-            raise KeyError(f"store {self.path} has no table {name!r}; it has {self.table_names()}")
+            raise KeyError(f"store {self} has no table {name!r}; it has {self.table_names()}")
         return self.db.open_table(name)
 
     def create(self, name: str, schema: pa.Schema, *, exist_ok: bool = True):
         if self.has(name):
             if not exist_ok:
-                raise FileExistsError(f"table {name!r} already exists in {self.path}")
+                raise FileExistsError(f"table {name!r} already exists in {self}")
             return self.db.open_table(name)
         return self.db.create_table(name, schema=schema)
 
@@ -94,16 +122,19 @@ class Store:
         """The table as a ``lance.LanceDataset`` (pinned to ``version`` when given)."""
         import lance
 
-        return lance.dataset(str(self.path / f"{name}.lance"), version=version)
+        return lance.dataset(self.location.table_uri(name), version=version,
+                             storage_options=self.location.storage_options)
 
     def version(self, name: str) -> int:
         """The table's latest Lance version. Opening a dataset reads its manifest (about a millisecond), and
         queries ask this many times per answer, so the version is remembered for as long as the table's
         ``_versions`` folder looks unchanged: the same mtime (every commit adds a manifest there) and the same
         ``latest_version_hint.json`` (Lance rewrites it on each commit; two commits within one mtime tick
-        still differ there)."""
+        still differ there). On object storage every call asks the store."""
         if not self.has(name):
-            raise KeyError(f"store {self.path} has no table {name!r}; it has {self.table_names()}")
+            raise KeyError(f"store {self} has no table {name!r}; it has {self.table_names()}")
+        if self.remote:
+            return self.dataset(name).version
         folder = self.path / f"{name}.lance" / "_versions"
         try:
             stamp = (folder.stat().st_mtime_ns, (folder / "latest_version_hint.json").read_bytes())
@@ -133,7 +164,7 @@ class Store:
         if not self.has(name):
             schema = SCHEMAS.get(name)
             if schema is None:
-                raise KeyError(f"store {self.path} has no table {name!r}; it has {self.table_names()}")
+                raise KeyError(f"store {self} has no table {name!r}; it has {self.table_names()}")
             return schema.empty_table().select(columns) if columns else schema.empty_table()
         return self.dataset(name, version).to_table(columns=columns, filter=filter)
 
@@ -203,7 +234,7 @@ class Store:
 
     def metadata(self, name: str) -> dict[str, str]:
         """The table's schema metadata (for embedding tables: the encoder fingerprint), read once per version."""
-        key = (str(self.path / f"{name}.lance"), self.version(name))
+        key = (f"{self.location.key}/{name}.lance", self.version(name))
         if key not in _METADATA:
             if len(_METADATA) >= 256:
                 _METADATA.pop(next(iter(_METADATA)))
@@ -213,11 +244,11 @@ class Store:
 
     # ---- info ---------------------------------------------------------------------------------
     def info(self) -> list[dict[str, Any]]:
-        """One dict per table: name, rows, Lance version, bytes on disk."""
+        """One dict per table: name, rows, Lance version, bytes stored."""
         out = []
         for name in self.table_names():
             ds = self.dataset(name)
-            size = sum(f.stat().st_size for f in (self.path / f"{name}.lance").rglob("*") if f.is_file())
+            size = sum(n for _, n in self.location.files(f"{name}.lance"))
             out.append({"table": name, "rows": ds.count_rows(), "version": ds.version, "bytes": size})
         return out
 

@@ -6,6 +6,8 @@
 
 Vectors are unit length, so inner product is cosine similarity. Files: ``indexes/<table>.faiss``,
 ``indexes/<table>.ids.npy`` (row → video_id) and ``indexes/<table>.json`` (kind, Lance version, recall).
+On object storage the three files are one folder replaced whole (``miles.store.artifacts``), its
+metadata in the pointer, fetched once per table version into the local cache.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from miles.store.artifacts import current, pointer, publish
 from miles.store.core import Store
 
 log = logging.getLogger(__name__)
@@ -41,8 +44,18 @@ class VectorIndex:
         return out, scores
 
 
-def index_dir(store: Store) -> Path:
-    return store.path / "indexes"
+def index_dir(store: Store, table: str) -> Path:
+    """The local folder that holds the index files of ``table``."""
+    return current(store, "indexes", table) if store.remote else store.path / "indexes"
+
+
+def _write(folder: Path, table: str, index, ids: np.ndarray, meta: dict) -> None:
+    import faiss
+
+    folder.mkdir(exist_ok=True)
+    faiss.write_index(index, str(folder / f"{table}.faiss"))
+    np.save(folder / f"{table}.ids.npy", ids.astype(str))
+    (folder / f"{table}.json").write_text(json.dumps(meta, indent=2))
 
 
 def read_vectors(store: Store, table: str, version: int | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -90,19 +103,20 @@ def build_index(store: Store, table: str, exact_max: int = EXACT_MAX, nprobe: in
         meta.update(kind="ivf_flat", nlist=nlist, nprobe=index.nprobe, recall_at_10=recall_at_k(a.tolist(), e.tolist()))
         log.info("%s: IVF index with nlist %d, nprobe %d: recall@10 %.3f against exact search",
                  table, nlist, index.nprobe, meta["recall_at_10"])
-    folder = index_dir(store)
-    folder.mkdir(exist_ok=True)
-    faiss.write_index(index, str(folder / f"{table}.faiss"))
-    np.save(folder / f"{table}.ids.npy", ids.astype(str))
     meta["build_seconds"] = round(time.perf_counter() - t0, 3)
-    (folder / f"{table}.json").write_text(json.dumps(meta, indent=2))
+    if store.remote:
+        publish(store, "indexes", table, lambda folder: _write(folder, table, index, ids, meta), meta)
+    else:
+        _write(store.path / "indexes", table, index, ids, meta)
     log.info("%s: %s index of %d vectors (Lance version %d) in %.1f s", table, meta["kind"], n, version,
              meta["build_seconds"])
     return meta
 
 
 def index_meta(store: Store, table: str) -> dict | None:
-    path = index_dir(store) / f"{table}.json"
+    if store.remote:
+        return pointer(store, "indexes", table)
+    path = store.path / "indexes" / f"{table}.json"
     return json.loads(path.read_text()) if path.exists() else None
 
 
@@ -117,10 +131,10 @@ def load_index(store: Store, table: str, rebuild_stale: bool = True) -> VectorIn
 
     if is_stale(store, table):
         if not rebuild_stale:
-            raise ValueError(f"the index of {table} is missing or stale: run `miles index --store {store.path}`")
+            raise ValueError(f"the index of {table} is missing or stale: run `miles index --store {store}`")
         log.info("index of %s is missing or stale; rebuilding", table)
         build_index(store, table)
-    folder = index_dir(store)
+    folder = index_dir(store, table)
     index = faiss.read_index(str(folder / f"{table}.faiss"))
     ids = np.load(folder / f"{table}.ids.npy", allow_pickle=False)
     return VectorIndex(table, index, ids, index_meta(store, table) or {})
@@ -134,7 +148,7 @@ def build_indexes(store: Store, tables: list[str] | None = None, force: bool = F
 
     names = tables or embedding_tables(store)
     if not names:
-        raise ValueError(f"store {store.path} has no embedding tables: run `miles embed --store {store.path}` first")
+        raise ValueError(f"store {store} has no embedding tables: run `miles embed --store {store}` first")
     out = []
     with writer_lock(store, "index"):
         for name in names:

@@ -5,8 +5,9 @@
 
 Lance commits optimistically: two processes merging the same keys at once can both append, and the store
 keeps duplicates for good. Every command that writes (ingest, embed, index, eval, train, demo) holds this
-lock; readers never take it. It is an advisory ``flock`` on ``<store>/.miles-write.lock``, released by the
-kernel when the process dies (a ``kill -9`` leaves no stale lock), and re-entrant within a process (the
+lock; readers never take it. On a local store it is an advisory ``flock`` on ``<store>/.miles-write.lock``,
+released by the kernel when the process dies (a ``kill -9`` leaves no stale lock); on S3 a lease object
+(``miles.store.lease``) that expires when its holder stops renewing it. Re-entrant within a process (the
 demo's ingest inside the demo). A second writer waits up to ``timeout`` seconds (``$MILES_LOCK_TIMEOUT``,
 default 600), then stops with a message naming the process that holds the store.
 """
@@ -18,12 +19,11 @@ import os
 import threading
 import time
 from contextlib import contextmanager
-from pathlib import Path
 
 from miles.errors import MilesError
 
 LOCK_NAME = ".miles-write.lock"
-_HELD: dict[str, list] = {}  # lock path -> [fd, depth]
+_HELD: dict[str, list] = {}  # store key -> [the held lock, depth]
 _GUARD = threading.Lock()
 
 
@@ -36,11 +36,7 @@ def _timeout() -> float:
 
 @contextmanager
 def writer_lock(store, command: str, timeout: float | None = None):
-    import fcntl
-
-    path = Path(store.path) / LOCK_NAME
-    path.parent.mkdir(parents=True, exist_ok=True)
-    key = str(path.resolve())  # one key however the store was named (relative, absolute, before it existed)
+    key = store.location.key  # one key however the store was named (relative, absolute, before it existed)
     with _GUARD:
         if key in _HELD:
             _HELD[key][1] += 1
@@ -54,40 +50,74 @@ def writer_lock(store, command: str, timeout: float | None = None):
             with _GUARD:
                 _HELD[key][1] -= 1
         return
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    wait = _timeout() if timeout is None else timeout
-    start = time.monotonic()
-    try:
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() - start >= wait:
-                    holder = _holder(fd)
-                    raise MilesError(f"another Miles process ({holder}) is writing to {store.path}; waited "
-                                     f"{wait:g} s: run this again when it has finished") from None
-                time.sleep(0.1)
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, json.dumps({"pid": os.getpid(), "command": command, "since": time.time()}).encode(), 0)
-    except BaseException:
-        os.close(fd)
-        raise
+    if store.remote:
+        from miles.store.lease import Lease
+
+        held = Lease(store.location, command)
+    else:
+        held = FileLock(store, command)
+    held.acquire(_timeout() if timeout is None else timeout)
     with _GUARD:
-        _HELD[key] = [fd, 1]
+        _HELD[key] = [held, 1]
     try:
         yield
     finally:
         with _GUARD:
             del _HELD[key]
-        os.ftruncate(fd, 0)
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        os.close(fd)
+        held.release()
+
+
+def holder_text(info: dict) -> str:
+    """'miles ingest, pid 12' (and the host, for a lease on object storage) from a lock's record."""
+    where = f" on {info['host']}" if info.get("host") else ""
+    return f"miles {info.get('command', '?')}, pid {info.get('pid', '?')}{where}"
+
+
+def busy(store, holder: str, wait: float) -> MilesError:
+    return MilesError(f"another Miles process ({holder}) is writing to {store}; waited {wait:g} s: run this "
+                      "again when it has finished")
+
+
+class FileLock:
+    """An advisory ``flock`` on ``<store>/.miles-write.lock``."""
+
+    def __init__(self, store, command: str):
+        self.store, self.command = store, command
+        self.fd = None
+
+    def acquire(self, wait: float) -> None:
+        import fcntl
+
+        path = self.store.path / LOCK_NAME
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        start = time.monotonic()
+        try:
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() - start >= wait:
+                        raise busy(self.store, _holder(fd), wait) from None
+                    time.sleep(0.1)
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, json.dumps({"pid": os.getpid(), "command": self.command, "since": time.time()}).encode(), 0)
+        except BaseException:
+            os.close(fd)
+            raise
+        self.fd = fd
+
+    def release(self) -> None:
+        import fcntl
+
+        os.ftruncate(self.fd, 0)
+        fcntl.flock(self.fd, fcntl.LOCK_UN)
+        os.close(self.fd)
 
 
 def _holder(fd: int) -> str:
     try:
-        info = json.loads(os.pread(fd, 4096, 0).decode() or "{}")
-        return f"miles {info.get('command', '?')}, pid {info.get('pid', '?')}"
+        return holder_text(json.loads(os.pread(fd, 4096, 0).decode() or "{}"))
     except (OSError, ValueError):
         return "unknown"

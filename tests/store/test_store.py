@@ -50,8 +50,9 @@ def test_store_path_resolution(monkeypatch, tmp_path):
     monkeypatch.delenv("MILES_STORE", raising=False)
     assert str(resolve_store_path()) == "miles-store"
     monkeypatch.setenv("MILES_STORE", str(tmp_path / "x"))
-    assert resolve_store_path() == tmp_path / "x"
-    assert resolve_store_path("given") .name == "given"
+    assert resolve_store_path() == str(tmp_path / "x")
+    assert resolve_store_path("given") == "given"
+    assert resolve_store_path("s3://bucket/miles") == "s3://bucket/miles"
 
 
 def test_reading_a_missing_store_creates_nothing(tmp_path):

@@ -1,0 +1,76 @@
+"""Folders of files kept beside the tables (a deployed head, a FAISS index), replaced whole.
+
+    publish(store, "heads/lightgbm", "pre_upload", fill=lambda folder: ..., meta={...})
+    folder = current(store, "heads/lightgbm", "pre_upload")     # a local folder to read
+
+A reader sees the old folder or the new one, never half of each:
+- in a local store, ``<area>/<name>`` is a symlink to ``<name>@<stamp>``, swapped with one rename;
+- on object storage, ``<area>/<name>.current`` names the folder (with ``meta``), swapped with one PUT;
+  a folder is never changed once written, so it is fetched once into the local cache
+  (``Location.cache_dir``) under its own name and read from there.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+
+def publish(store, area: str, name: str, fill: Callable[[Path], None], meta: dict | None = None) -> str:
+    """Write a new version of ``<area>/<name>`` with ``fill(folder)`` and make it the current one;
+    returns where it lives."""
+    stamp = f"{name}@{uuid.uuid4().hex[:12]}"
+    if not store.remote:
+        return str(_swap_local(store.path / area / name, stamp, fill))
+    with tempfile.TemporaryDirectory(prefix="miles-publish-") as tmp:
+        fill(Path(tmp))
+        store.location.upload(Path(tmp), f"{area}/{stamp}")
+    old = pointer(store, area, name)
+    store.location.write_bytes(f"{area}/{name}.current", json.dumps({**(meta or {}), "folder": stamp}).encode())
+    if old is not None and old.get("folder") not in (None, stamp):
+        store.location.remove(f"{area}/{old['folder']}")
+    return f"{store.uri}/{area}/{stamp}"
+
+
+def pointer(store, area: str, name: str) -> dict | None:
+    """What ``<area>/<name>.current`` says on object storage (None when nothing was published)."""
+    rel = f"{area}/{name}.current"
+    if not store.location.exists(rel):
+        return None
+    try:
+        return json.loads(store.location.read_bytes(rel))
+    except (OSError, ValueError):
+        return None
+
+
+def current(store, area: str, name: str) -> Path:
+    """The local folder holding the current version of ``<area>/<name>``; it does not exist when none
+    was published."""
+    if not store.remote:
+        return store.path / area / name
+    cache = store.location.cache_dir / area
+    found = pointer(store, area, name)
+    if found is None or not found.get("folder"):
+        return cache / name
+    return store.location.download(f"{area}/{found['folder']}", cache / found["folder"])
+
+
+def _swap_local(folder: Path, stamp: str, fill: Callable[[Path], None]) -> Path:
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    new = folder.parent / stamp
+    new.mkdir()
+    fill(new)
+    old = folder.resolve() if folder.is_symlink() else None
+    if folder.exists() and not folder.is_symlink():  # a folder from an older Miles: replace it
+        shutil.rmtree(folder)
+    link = folder.parent / f".{stamp}.link"
+    os.symlink(stamp, link)
+    os.replace(link, folder)
+    if old is not None and old.exists() and old != new.resolve():
+        shutil.rmtree(old, ignore_errors=True)
+    return folder

@@ -1,0 +1,73 @@
+"""The whole flow on an ``s3://`` store (a local moto server on 127.0.0.1), through the ``miles`` commands a
+user runs: ingest → embed (Ray for titles, the local engine for thumbnails) → index → eval → train →
+predict → sql; and two ingests at once that lose nothing and duplicate nothing."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from miles.sources.demo import generate
+from miles.store import Store
+
+pytestmark = pytest.mark.slow
+
+
+def _miles(*args, timeout=600) -> subprocess.CompletedProcess:
+    r = subprocess.run([sys.executable, "-m", "miles.cli", "-q", *args], capture_output=True, text=True,
+                       timeout=timeout)
+    assert r.returncode == 0, f"miles {' '.join(args)}: {r.stderr[-2000:]}"
+    return r
+
+
+def _vectors(store, table):
+    t = store.read(table).to_pydict()
+    return {v: np.asarray(x, np.float32) for v, x in zip(t["video_id"], t["vector"])}
+
+
+def test_ingest_embed_eval_train_predict_and_sql_on_s3(s3_store, tmp_path, ray_local):
+    files = generate(tmp_path / "src", n_videos=240, seed=11)
+    _miles("ingest", str(files.csv), "--store", s3_store)
+    _miles("embed", "--store", s3_store, "--modality", "text", "--engine", "ray", "--address", "auto")
+    _miles("embed", "--store", s3_store, "--modality", "image")
+    store = Store(s3_store)
+    assert store.count("videos") == 240 and store.count("emb_text_minilm") == 240
+    assert store.count("emb_image_efficientnet_lite0") == store.read("videos", filter="thumbnail IS NOT NULL").num_rows
+    assert not [n for n in store.location.folders() if n.startswith(".staging")]  # merged and removed
+
+    local = Store(tmp_path / "local")  # the same videos in a local store, local engine: the same vectors
+    _miles("ingest", str(files.csv), "--store", str(local.path))
+    _miles("embed", "--store", str(local.path), "--modality", "text")
+    a, b = _vectors(local, "emb_text_minilm"), _vectors(store, "emb_text_minilm")
+    assert sorted(a) == sorted(b) and max(np.abs(a[v] - b[v]).max() for v in a) < 1e-5
+
+    _miles("index", "--store", s3_store)
+    metrics = json.loads(_miles("eval", "--store", s3_store, "--heads", "lightgbm", "--moments", "pre_upload",
+                                "--splits", "time", "--no-ablations", "--bootstrap", "50", "--json").stdout)["records"]
+    assert {m["head"] for m in metrics} == {"lightgbm"} and all(0 <= m["value"] <= 1 for m in metrics
+                                                                if m["metric"] == "auprc")
+    _miles("train", "--store", s3_store, "--heads", "lightgbm")
+    assert store.location.exists("heads/lightgbm/pre_upload.current")
+    out = json.loads(_miles("predict", "--store", s3_store, "--title", "easy pasta in 10 minutes #food",
+                            "--json").stdout)
+    assert 0 < out["viral_probability"] < 1 and isinstance(out["similar"], list)
+    rows = json.loads(_miles("sql", "--store", s3_store, "--format", "json",
+                             "SELECT count(*) AS n, count(DISTINCT video_id) AS ids FROM videos").stdout)
+    assert rows == [{"n": 240, "ids": 240}]
+    runs = store.read("runs", columns=["kind"]).column("kind").to_pylist()
+    assert "eval" in runs and "train" in runs
+
+
+def test_two_ingests_at_once_on_s3_lose_nothing_and_duplicate_nothing(s3_store, tmp_path):
+    files = generate(tmp_path / "src", n_videos=200, seed=12)
+    procs = [subprocess.Popen([sys.executable, "-m", "miles.cli", "-q", "ingest", str(files.csv), "--store", s3_store],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    outs = [p.communicate(timeout=600) for p in procs]
+    assert all(p.returncode == 0 for p in procs), [o[1] for o in outs]
+    store = Store(s3_store)
+    videos, snaps = store.read("videos", columns=["video_id"]), store.read("snapshots", columns=["video_id", "observed_at"])
+    assert videos.num_rows == 200 and len(set(videos["video_id"].to_pylist())) == 200
+    assert snaps.num_rows == files.rows == snaps.group_by(["video_id", "observed_at"]).aggregate([]).num_rows
+    assert not store.location.exists(".miles-write.lock")  # both released their lease
