@@ -22,10 +22,21 @@ import time
 import uuid
 
 from miles.errors import MilesError
-from miles.store.lock import LOCK_NAME, busy, holder_text
 
 log = logging.getLogger(__name__)
+LOCK_NAME = ".miles-write.lock"  # the local lock file and the lease object have the same name
 _LOST = ("PreconditionFailed", "ConditionalRequestConflict", "NoSuchKey", "404", "409", "412")
+
+
+def holder_text(info: dict) -> str:
+    """'miles ingest, pid 12' (and the host, for a lease on object storage) from a lock's record."""
+    where = f" on {info['host']}" if info.get("host") else ""
+    return f"miles {info.get('command', '?')}, pid {info.get('pid', '?')}{where}"
+
+
+def busy(store, holder: str, wait: float) -> MilesError:
+    return MilesError(f"another Miles process ({holder}) is writing to {store}; waited {wait:g} s: run this "
+                      "again when it has finished")
 
 
 def term() -> float:

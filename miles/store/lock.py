@@ -20,9 +20,8 @@ import threading
 import time
 from contextlib import contextmanager
 
-from miles.errors import MilesError
+from miles.store.lease import LOCK_NAME, Lease, busy, holder_text
 
-LOCK_NAME = ".miles-write.lock"
 _HELD: dict[str, list] = {}  # store key -> [the held lock, depth]
 _GUARD = threading.Lock()
 
@@ -50,12 +49,7 @@ def writer_lock(store, command: str, timeout: float | None = None):
             with _GUARD:
                 _HELD[key][1] -= 1
         return
-    if store.remote:
-        from miles.store.lease import Lease
-
-        held = Lease(store.location, command)
-    else:
-        held = FileLock(store, command)
+    held = Lease(store.location, command) if store.remote else FileLock(store, command)
     held.acquire(_timeout() if timeout is None else timeout)
     with _GUARD:
         _HELD[key] = [held, 1]
@@ -65,17 +59,6 @@ def writer_lock(store, command: str, timeout: float | None = None):
         with _GUARD:
             del _HELD[key]
         held.release()
-
-
-def holder_text(info: dict) -> str:
-    """'miles ingest, pid 12' (and the host, for a lease on object storage) from a lock's record."""
-    where = f" on {info['host']}" if info.get("host") else ""
-    return f"miles {info.get('command', '?')}, pid {info.get('pid', '?')}{where}"
-
-
-def busy(store, holder: str, wait: float) -> MilesError:
-    return MilesError(f"another Miles process ({holder}) is writing to {store}; waited {wait:g} s: run this "
-                      "again when it has finished")
 
 
 class FileLock:
