@@ -49,6 +49,7 @@ def check(store: Store, repair: bool = False) -> list[dict]:
                 lance.write_dataset(_last_of_each_key(full, keys), store.location.table_uri(name),
                                     schema=ds.schema, mode="overwrite",
                                     storage_options=store.location.storage_options)
+                store.wrote(name)
                 row["repaired"] = True
             out.append(row)
     return out

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ log = logging.getLogger(__name__)
 DEFAULT_STORE = "miles-store"
 _VERSIONS: dict[str, tuple[tuple, int]] = {}  # a table's _versions folder -> (its stamp, the latest version)
 _METADATA: dict[tuple[str, int], dict[str, str]] = {}
+REMOTE_VERSION_SECONDS = 1.0
 
 
 def resolve_store_path(path: str | os.PathLike[str] | None = None) -> str:
@@ -130,11 +132,23 @@ class Store:
         queries ask this many times per answer, so the version is remembered for as long as the table's
         ``_versions`` folder looks unchanged: the same mtime (every commit adds a manifest there) and the same
         ``latest_version_hint.json`` (Lance rewrites it on each commit; two commits within one mtime tick
-        still differ there). On object storage every call asks the store."""
+        still differ there). On object storage there is no folder to watch and asking costs a few requests
+        (about 40 ms): the answer is kept for ``REMOTE_VERSION_SECONDS``, so a write by another process is
+        seen within a second."""
+        if self.remote:
+            key, now = f"{self.uri}/{name}", time.monotonic()
+            hit = _VERSIONS.get(key)
+            if hit is not None and now - hit[0][0] < REMOTE_VERSION_SECONDS:
+                return hit[1]
+            if not self.has(name):
+                raise KeyError(f"store {self} has no table {name!r}; it has {self.table_names()}")
+            version = self.dataset(name).version
+            if len(_VERSIONS) >= 256:
+                _VERSIONS.pop(next(iter(_VERSIONS)))
+            _VERSIONS[key] = ((now,), version)
+            return version
         if not self.has(name):
             raise KeyError(f"store {self} has no table {name!r}; it has {self.table_names()}")
-        if self.remote:
-            return self.dataset(name).version
         folder = self.path / f"{name}.lance" / "_versions"
         try:
             stamp = (folder.stat().st_mtime_ns, (folder / "latest_version_hint.json").read_bytes())
@@ -191,6 +205,7 @@ class Store:
             if update:
                 merge = merge.when_matched_update_all()
             merge.when_not_matched_insert_all().execute(to_write)
+            self.wrote(name)
         return UpsertResult(inserted=n_new, updated=n_changed,
                             unchanged=table.num_rows - n_new - n_changed - len(conflicts), conflicts=conflicts)
 
@@ -212,6 +227,7 @@ class Store:
             keys = KEYS[name]
             self.create(name, schema).merge_insert(keys if len(keys) > 1 else keys[0]) \
                 .when_not_matched_insert_all().execute(table)
+            self.wrote(name)
 
     def merge(self, name: str, table: pa.Table, keys: list[str]) -> None:
         """Upsert ``table`` into an existing table on ``keys`` without comparing values first (for writers
@@ -220,6 +236,11 @@ class Store:
             tbl = self.table(name)
             tbl.merge_insert(keys if len(keys) > 1 else keys[0]).when_matched_update_all() \
                 .when_not_matched_insert_all().execute(table)
+            self.wrote(name)
+
+    def wrote(self, name: str) -> None:
+        """This process wrote ``name``: its next ``version`` asks the store (a local store sees it anyway)."""
+        _VERSIONS.pop(f"{self.uri}/{name}", None)
 
     def compact(self, name: str, max_fragments: int = 64) -> bool:
         """Merge the table's small fragments once there are more than ``max_fragments`` (a collector that
@@ -230,6 +251,7 @@ class Store:
         if len(ds.get_fragments()) <= max_fragments:
             return False
         ds.optimize.compact_files()
+        self.wrote(name)
         return True
 
     def metadata(self, name: str) -> dict[str, str]:

@@ -145,7 +145,9 @@ class Location:
         return [(i.path[len(base) + 1:], i.size) for i in infos if i.type == pafs.FileType.File]
 
     def read_bytes(self, rel: str) -> bytes:
-        with self._fs[0].open_input_stream(self._path(rel)) as f:
+        # A random-access file reads an object in one request; pyarrow's input *stream* read a 150 MB
+        # object from a local S3 server 200x slower, in small pieces.
+        with self._fs[0].open_input_file(self._path(rel)) as f:
             return f.read()
 
     def write_bytes(self, rel: str, data: bytes) -> None:
