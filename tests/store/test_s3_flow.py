@@ -6,7 +6,6 @@ import json
 import subprocess
 import sys
 
-import numpy as np
 import pytest
 
 from miles.sources.demo import generate
@@ -22,26 +21,16 @@ def _miles(*args, timeout=600) -> subprocess.CompletedProcess:
     return r
 
 
-def _vectors(store, table):
-    t = store.read(table).to_pydict()
-    return {v: np.asarray(x, np.float32) for v, x in zip(t["video_id"], t["vector"])}
-
-
 def test_ingest_embed_eval_train_predict_and_sql_on_s3(s3_store, tmp_path, ray_local):
     files = generate(tmp_path / "src", n_videos=240, seed=11)
     _miles("ingest", str(files.csv), "--store", s3_store)
-    _miles("embed", "--store", s3_store, "--modality", "text", "--engine", "ray", "--address", "auto")
+    # two chunks, each read by lance-ray from S3 and staged on S3 (test_ray: the vectors equal the local engine's)
+    _miles("embed", "--store", s3_store, "--modality", "text", "--engine", "ray", "--address", "auto", "--chunk", "150")
     _miles("embed", "--store", s3_store, "--modality", "image")
     store = Store(s3_store)
     assert store.count("videos") == 240 and store.count("emb_text_minilm") == 240
     assert store.count("emb_image_efficientnet_lite0") == store.read("videos", filter="thumbnail IS NOT NULL").num_rows
     assert not [n for n in store.location.folders() if n.startswith(".staging")]  # merged and removed
-
-    local = Store(tmp_path / "local")  # the same videos in a local store, local engine: the same vectors
-    _miles("ingest", str(files.csv), "--store", str(local.path))
-    _miles("embed", "--store", str(local.path), "--modality", "text")
-    a, b = _vectors(local, "emb_text_minilm"), _vectors(store, "emb_text_minilm")
-    assert sorted(a) == sorted(b) and max(np.abs(a[v] - b[v]).max() for v in a) < 1e-5
 
     _miles("index", "--store", s3_store)
     metrics = json.loads(_miles("eval", "--store", s3_store, "--heads", "lightgbm", "--moments", "pre_upload",
