@@ -91,7 +91,7 @@ def shared(name: str) -> Path:
 def s3_endpoint():
     """A local S3 server (moto's server mode) on 127.0.0.1 for the session (skipped without moto)."""
     pytest.importorskip("boto3", reason="the S3 tests need `pip install 'miles[s3]'`")
-    server = pytest.importorskip("moto.server", reason="the S3 tests need moto[server] (in `miles[dev]`)")
+    server = pytest.importorskip("moto.server", reason="the S3 tests need moto's server (in `miles[dev]`)")
     import logging
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # a line per request otherwise

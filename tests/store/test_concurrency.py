@@ -77,12 +77,15 @@ def test_a_second_writer_that_cannot_wait_says_who_holds_the_store(tmp_path, mon
 def test_kill_9_during_train_leaves_a_whole_head(tmp_path):
     """Killed at several moments while it trains, ``miles train`` leaves either the old head or the new
     one: viral and velocity models from the same run, loadable, never half of each."""
-    from miles.heads.train import head_dir, load_deployed
-    from miles.pipeline import run_demo
+    from miles.embed.job import EmbedConfig, embed
+    from miles.heads.train import head_dir, load_deployed, train_heads
+    from tests.conftest import ingested_store
 
-    store = run_demo(tmp_path / "demo", videos=300, seed=3, progress=False, moments=("pre_upload",)).store
+    store = ingested_store(tmp_path / "demo", videos=300, seed=3)
+    embed(store, EmbedConfig(progress=False))
+    train_heads(store, heads=("lightgbm",))  # the head a killed train must leave whole, or replace whole
     folder = head_dir(store, "lightgbm", "pre_upload")
-    for delay in (2.0, 4.0, 6.0, 8.0, 10.0):
+    for delay in (2.0, 5.0, 8.0):
         p = _miles("train", "--store", str(store.path), "--heads", "lightgbm", "--seed", str(int(delay)))
         time.sleep(delay)
         p.send_signal(signal.SIGKILL)

@@ -22,13 +22,13 @@ def _miles(*args, timeout=600) -> subprocess.CompletedProcess:
 
 
 def test_ingest_embed_eval_train_predict_and_sql_on_s3(s3_store, tmp_path, ray_local):
-    files = generate(tmp_path / "src", n_videos=240, seed=11)
+    files = generate(tmp_path / "src", n_videos=160, seed=11)
     _miles("ingest", str(files.csv), "--store", s3_store)
-    # two chunks, each read by lance-ray from S3 and staged on S3 (test_ray: the vectors equal the local engine's)
-    _miles("embed", "--store", s3_store, "--modality", "text", "--engine", "ray", "--address", "auto", "--chunk", "150")
+    # read by lance-ray from S3 and staged on S3 (test_ray: the vectors equal the local engine's, chunk by chunk)
+    _miles("embed", "--store", s3_store, "--modality", "text", "--engine", "ray", "--address", "auto")
     _miles("embed", "--store", s3_store, "--modality", "image")
     store = Store(s3_store)
-    assert store.count("videos") == 240 and store.count("emb_text_minilm") == 240
+    assert store.count("videos") == 160 and store.count("emb_text_minilm") == 160
     assert store.count("emb_image_efficientnet_lite0") == store.read("videos", filter="thumbnail IS NOT NULL").num_rows
     assert not [n for n in store.location.folders() if n.startswith(".staging")]  # merged and removed
 
@@ -44,7 +44,7 @@ def test_ingest_embed_eval_train_predict_and_sql_on_s3(s3_store, tmp_path, ray_l
     assert 0 < out["viral_probability"] < 1 and isinstance(out["similar"], list)
     rows = json.loads(_miles("sql", "--store", s3_store, "--format", "json",
                              "SELECT count(*) AS n, count(DISTINCT video_id) AS ids FROM videos").stdout)
-    assert rows == [{"n": 240, "ids": 240}]
+    assert rows == [{"n": 160, "ids": 160}]
     runs = store.read("runs", columns=["kind"]).column("kind").to_pylist()
     assert "eval" in runs and "train" in runs
 
