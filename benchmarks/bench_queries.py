@@ -31,7 +31,7 @@ def bench_predict(store_dir: str, n: int = 30) -> None:
     from miles.store import Store
 
     store = Store.open(store_dir, must_exist=True)
-    thumbs = sorted((store.path / "demo_source" / "thumbnails").glob("*.jpg"))[:n]
+    thumbs = sorted((store.local_dir / "demo_source" / "thumbnails").glob("*.jpg"))[:n]
     hooks = ["Wait for it... {}", "My {} routine from this morning", "I tried {} for 30 days", "{} update"]
     things = ["ramen hack", "leg day", "desk setup", "corgi bath", "budget", "room makeover"]
     thumbs = [p.read_bytes() for p in thumbs]

@@ -16,9 +16,12 @@ import json
 import os
 import shutil
 import tempfile
+import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
+
+_POINTERS: dict[str, tuple[float, dict | None]] = {}
 
 
 def publish(store, area: str, name: str, fill: Callable[[Path], None], meta: dict | None = None) -> str:
@@ -30,22 +33,32 @@ def publish(store, area: str, name: str, fill: Callable[[Path], None], meta: dic
     with tempfile.TemporaryDirectory(prefix="miles-publish-") as tmp:
         fill(Path(tmp))
         store.location.upload(Path(tmp), f"{area}/{stamp}")
+    _POINTERS.pop(f"{store.uri}/{area}/{name}", None)
     old = pointer(store, area, name)
     store.location.write_bytes(f"{area}/{name}.current", json.dumps({**(meta or {}), "folder": stamp}).encode())
+    _POINTERS.pop(f"{store.uri}/{area}/{name}", None)
     if old is not None and old.get("folder") not in (None, stamp):
         store.location.remove(f"{area}/{old['folder']}")
     return f"{store.uri}/{area}/{stamp}"
 
 
 def pointer(store, area: str, name: str) -> dict | None:
-    """What ``<area>/<name>.current`` says on object storage (None when nothing was published)."""
-    rel = f"{area}/{name}.current"
-    if not store.location.exists(rel):
-        return None
+    """What ``<area>/<name>.current`` says on object storage (None when nothing was published). One GET,
+    kept for ``REMOTE_VERSION_SECONDS`` as a table's version is, and forgotten when this process publishes."""
+    from miles.store.core import REMOTE_VERSION_SECONDS
+
+    key, now = f"{store.uri}/{area}/{name}", time.monotonic()
+    hit = _POINTERS.get(key)
+    if hit is not None and now - hit[0] < REMOTE_VERSION_SECONDS:
+        return hit[1]
     try:
-        return json.loads(store.location.read_bytes(rel))
-    except (OSError, ValueError):
-        return None
+        found = json.loads(store.location.read_bytes(f"{area}/{name}.current"))
+    except (OSError, ValueError):  # absent (pyarrow's FileNotFoundError is an OSError) or unreadable
+        found = None
+    if len(_POINTERS) >= 256:
+        _POINTERS.pop(next(iter(_POINTERS)))
+    _POINTERS[key] = (now, found)
+    return found
 
 
 def current(store, area: str, name: str) -> Path:

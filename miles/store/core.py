@@ -30,6 +30,7 @@ DEFAULT_STORE = "miles-store"
 _VERSIONS: dict[str, tuple[tuple, int]] = {}  # a table's _versions folder -> (its stamp, the latest version)
 _METADATA: dict[tuple[str, int], dict[str, str]] = {}
 REMOTE_VERSION_SECONDS = 1.0
+_PRESENT: set[str] = set()  # tables seen on object storage
 
 
 def resolve_store_path(path: str | os.PathLike[str] | None = None) -> str:
@@ -106,7 +107,16 @@ class Store:
         return [n[: -len(".lance")] for n in self.location.folders(".lance") if not n.startswith(".")]
 
     def has(self, name: str) -> bool:
-        return self.location.is_dir(f"{name}.lance")
+        """Is the table there? On object storage a request each time it is not known to be (Miles never
+        removes a table, so one seen is remembered)."""
+        if not self.remote:
+            return self.location.is_dir(f"{name}.lance")
+        key = f"{self.uri}/{name}"
+        if key not in _PRESENT:
+            if not self.location.is_dir(f"{name}.lance"):
+                return False
+            _PRESENT.add(key)
+        return True
 
     def table(self, name: str):
         if not self.has(name):
