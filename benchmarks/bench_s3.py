@@ -69,14 +69,14 @@ def run(store_uri: str, vectors: pa.Table, csv: Path, demo: int = 0) -> dict[str
     out["write vectors MB/s"] = mb / s
     s, _ = timed(lambda: store.dataset("emb_bench").to_table())
     out["read vectors MB/s"] = mb / s
-    from miles.store import core
+    from miles.store import location
 
-    lat, keep = [], core.REMOTE_VERSION_SECONDS
-    core.REMOTE_VERSION_SECONDS = 0.0  # what asking costs (on S3 the answer is kept for a second)
+    lat, keep = [], location.REMOTE_VERSION_SECONDS
+    location.REMOTE_VERSION_SECONDS = 0.0  # what asking costs (on S3 the answer is kept for a second)
     for _ in range(30):
         t, _ = timed(lambda: store.version("emb_bench"))
         lat.append(t * 1000)
-    core.REMOTE_VERSION_SECONDS = keep
+    location.REMOTE_VERSION_SECONDS = keep
     out["version(), asked, p50 ms"] = statistics.median(lat)
     s, _ = timed(lambda: ingest([csv], store, progress=False))
     out["ingest s"] = s

@@ -16,12 +16,13 @@ import json
 import os
 import shutil
 import tempfile
-import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
 
-_POINTERS: dict[str, tuple[float, dict | None]] = {}
+from miles.store.location import Recent
+
+_POINTERS = Recent()
 
 
 def publish(store, area: str, name: str, fill: Callable[[Path], None], meta: dict | None = None) -> str:
@@ -33,10 +34,10 @@ def publish(store, area: str, name: str, fill: Callable[[Path], None], meta: dic
     with tempfile.TemporaryDirectory(prefix="miles-publish-") as tmp:
         fill(Path(tmp))
         store.location.upload(Path(tmp), f"{area}/{stamp}")
-    _POINTERS.pop(f"{store.uri}/{area}/{name}", None)
+    _POINTERS.forget(f"{store.uri}/{area}/{name}")
     old = pointer(store, area, name)
     store.location.write_bytes(f"{area}/{name}.current", json.dumps({**(meta or {}), "folder": stamp}).encode())
-    _POINTERS.pop(f"{store.uri}/{area}/{name}", None)
+    _POINTERS.forget(f"{store.uri}/{area}/{name}")
     if old is not None and old.get("folder") not in (None, stamp):
         store.location.remove(f"{area}/{old['folder']}")
     return f"{store.uri}/{area}/{stamp}"
@@ -44,21 +45,14 @@ def publish(store, area: str, name: str, fill: Callable[[Path], None], meta: dic
 
 def pointer(store, area: str, name: str) -> dict | None:
     """What ``<area>/<name>.current`` says on object storage (None when nothing was published). One GET,
-    kept for ``REMOTE_VERSION_SECONDS`` as a table's version is, and forgotten when this process publishes."""
-    from miles.store.core import REMOTE_VERSION_SECONDS
+    kept for a second as a table's version is (``core.Recent``), and forgotten when this process publishes."""
+    def read() -> dict | None:
+        try:
+            return json.loads(store.location.read_bytes(f"{area}/{name}.current"))
+        except (OSError, ValueError):  # absent (pyarrow's FileNotFoundError is an OSError) or unreadable
+            return None
 
-    key, now = f"{store.uri}/{area}/{name}", time.monotonic()
-    hit = _POINTERS.get(key)
-    if hit is not None and now - hit[0] < REMOTE_VERSION_SECONDS:
-        return hit[1]
-    try:
-        found = json.loads(store.location.read_bytes(f"{area}/{name}.current"))
-    except (OSError, ValueError):  # absent (pyarrow's FileNotFoundError is an OSError) or unreadable
-        found = None
-    if len(_POINTERS) >= 256:
-        _POINTERS.pop(next(iter(_POINTERS)))
-    _POINTERS[key] = (now, found)
-    return found
+    return _POINTERS.get(f"{store.uri}/{area}/{name}", read)
 
 
 def current(store, area: str, name: str) -> Path:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import os
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from miles.errors import MilesError
-from miles.store.location import Location
+from miles.store.location import Location, Recent
 from miles.store.schema import KEYS, SCHEMAS
 
 log = logging.getLogger(__name__)
@@ -29,8 +28,8 @@ log = logging.getLogger(__name__)
 DEFAULT_STORE = "miles-store"
 _VERSIONS: dict[str, tuple[tuple, int]] = {}  # a table's _versions folder -> (its stamp, the latest version)
 _METADATA: dict[tuple[str, int], dict[str, str]] = {}
-REMOTE_VERSION_SECONDS = 1.0
 _PRESENT: set[str] = set()  # tables seen on object storage
+_REMOTE_VERSIONS = Recent()
 
 
 def resolve_store_path(path: str | os.PathLike[str] | None = None) -> str:
@@ -143,20 +142,10 @@ class Store:
         ``_versions`` folder looks unchanged: the same mtime (every commit adds a manifest there) and the same
         ``latest_version_hint.json`` (Lance rewrites it on each commit; two commits within one mtime tick
         still differ there). On object storage there is no folder to watch and asking costs a few requests
-        (about 40 ms): the answer is kept for ``REMOTE_VERSION_SECONDS``, so a write by another process is
+        (about 40 ms): the answer is kept for a second (``location.Recent``), so a write by another process is
         seen within a second."""
         if self.remote:
-            key, now = f"{self.uri}/{name}", time.monotonic()
-            hit = _VERSIONS.get(key)
-            if hit is not None and now - hit[0][0] < REMOTE_VERSION_SECONDS:
-                return hit[1]
-            if not self.has(name):
-                raise KeyError(f"store {self} has no table {name!r}; it has {self.table_names()}")
-            version = self.dataset(name).version
-            if len(_VERSIONS) >= 256:
-                _VERSIONS.pop(next(iter(_VERSIONS)))
-            _VERSIONS[key] = ((now,), version)
-            return version
+            return _REMOTE_VERSIONS.get(f"{self.uri}/{name}", lambda: self._asked_version(name))
         if not self.has(name):
             raise KeyError(f"store {self} has no table {name!r}; it has {self.table_names()}")
         folder = self.path / f"{name}.lance" / "_versions"
@@ -173,6 +162,11 @@ class Store:
             _VERSIONS.pop(next(iter(_VERSIONS)))
         _VERSIONS[key] = (stamp, version)
         return version
+
+    def _asked_version(self, name: str) -> int:
+        if not self.has(name):
+            raise KeyError(f"store {self} has no table {name!r}; it has {self.table_names()}")
+        return self.dataset(name).version
 
     def count(self, name: str) -> int:
         return self.dataset(name).count_rows() if self.has(name) else 0
@@ -250,7 +244,7 @@ class Store:
 
     def wrote(self, name: str) -> None:
         """This process wrote ``name``: its next ``version`` asks the store (a local store sees it anyway)."""
-        _VERSIONS.pop(f"{self.uri}/{name}", None)
+        _REMOTE_VERSIONS.forget(f"{self.uri}/{name}")
 
     def compact(self, name: str, max_fragments: int = 64) -> bool:
         """Merge the table's small fragments once there are more than ``max_fragments`` (a collector that

@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 from miles.errors import MilesError
 
@@ -25,6 +27,32 @@ _OPTIONS = {  # environment variable -> Lance storage option
     "AWS_ENDPOINT_URL": "aws_endpoint", "AWS_ACCESS_KEY_ID": "aws_access_key_id",
     "AWS_SECRET_ACCESS_KEY": "aws_secret_access_key", "AWS_SESSION_TOKEN": "aws_session_token",
 }
+
+
+REMOTE_VERSION_SECONDS = 1.0
+
+
+class Recent:
+    """Answers read from object storage (a table's version, a pointer), each kept for
+    ``REMOTE_VERSION_SECONDS`` and forgotten when this process writes what it describes; bounded."""
+
+    def __init__(self, size: int = 256):
+        self._got: dict[str, tuple[float, Any]] = {}
+        self.size = size
+
+    def get(self, key: str, fetch):
+        now = time.monotonic()
+        hit = self._got.get(key)
+        if hit is not None and now - hit[0] < REMOTE_VERSION_SECONDS:
+            return hit[1]
+        value = fetch()
+        if len(self._got) >= self.size:
+            self._got.pop(next(iter(self._got)))
+        self._got[key] = (now, value)
+        return value
+
+    def forget(self, key: str) -> None:
+        self._got.pop(key, None)
 
 
 def is_remote(where: str | os.PathLike[str]) -> bool:
