@@ -48,8 +48,8 @@ def tree_rss_mib(root: int) -> float:
     return total / 2**20
 
 
-def run(cmd: list[str]) -> tuple[float, float]:
-    """(wall s, peak MiB of the process tree) of one command."""
+def run(cmd: list[str], on_line=None) -> tuple[float, float]:
+    """(wall s, peak MiB of the process tree) of one command; ``on_line`` sees each line of its stderr."""
     t = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     peak = [0.0]
@@ -61,11 +61,16 @@ def run(cmd: list[str]) -> tuple[float, float]:
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
-    _, err = proc.communicate()
+    tail: list[str] = []
+    for line in proc.stderr:
+        tail = (tail + [line])[-40:]
+        if on_line:
+            on_line(line)
+    proc.wait()
     wall = time.perf_counter() - t
     sampler.join()
     if proc.returncode != 0:
-        raise SystemExit(f"{' '.join(cmd)} failed:\n{err[-3000:]}")
+        raise SystemExit(f"{' '.join(cmd)} failed (exit {proc.returncode}):\n{''.join(tail)}")
     return wall, peak[0]
 
 

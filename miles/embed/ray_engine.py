@@ -25,6 +25,7 @@ import uuid
 import numpy as np
 import pyarrow as pa
 
+from miles.cluster import start_ray
 from miles.embed.base import Encoder
 from miles.store import Store
 
@@ -97,20 +98,6 @@ def encode_rows(enc: Encoder, rows: pa.Table, include_description: bool = False)
                      "vector": vector, **cols, "error": pa.array(errors, pa.string())})
 
 
-def _init_ray(address: str | None, gpus: float) -> None:
-    import os
-
-    import ray
-
-    if ray.is_initialized():
-        return
-    if address:
-        ray.init(address=address, logging_level=logging.WARNING, log_to_driver=False)
-    else:
-        ray.init(num_cpus=os.cpu_count() or 1, num_gpus=int(np.ceil(gpus)) if gpus else None,
-                 include_dashboard=False, logging_level=logging.WARNING, log_to_driver=False)
-
-
 def embed_with_ray(store: Store, enc: Encoder, table: str, fingerprint: str, ids: list[str], cfg, rep) -> None:
     """Encode the planned ``ids`` into ``table`` chunk by chunk on Ray (``cfg``: an ``EmbedConfig``),
     adding counts and times to ``rep``."""
@@ -123,7 +110,7 @@ def embed_with_ray(store: Store, enc: Encoder, table: str, fingerprint: str, ids
     from miles.store.embeddings import open_embedding_table
 
     open_embedding_table(store, table, fingerprint, with_empty_flag=enc.modality == "text")
-    _init_ray(cfg.ray_address, cfg.gpus_per_actor)
+    start_ray(cfg.ray_address, cfg.gpus_per_actor)
     from ray.data import DataContext
 
     DataContext.get_current().enable_progress_bars = cfg.progress

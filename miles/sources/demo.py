@@ -216,15 +216,7 @@ def generate(out_dir: str | Path, n_videos: int = 2000, seed: int = 0, progress:
         day = float(rng.uniform(0, DAYS))
         hour = (cr["hour"] + int(rng.normal(0, 2.5))) % 24
         published = START + timedelta(days=math.floor(day), hours=hour, seconds=int(rng.integers(0, 3600)))
-        thing = niche["things"][int(rng.integers(len(niche["things"])))]
-        template, hook = pick_title(rng, cr["hook_rate"])
-        title = template.format(x=thing)
-        title = title[0].upper() + title[1:]
-        if rng.random() < 0.6:
-            title += " " + "".join(rng.choice(niche["emoji"], size=int(rng.integers(1, 3))))
-        tags = list(rng.choice(niche["tags"], size=int(rng.integers(0, 5)), replace=False))
-        if rng.random() < 0.3:
-            tags.append("fyp")
+        thing, title, tags, hook = draft_text(rng, niche, cr["hook_rate"])
         bright = float(rng.beta(2, 2))
         contrast = float(rng.beta(2, 2))
         face = bool(rng.random() < cr["face_rate"])
@@ -287,6 +279,20 @@ def _observations(videos: list[dict], crawl: np.random.Generator, canaries: bool
                     "shares": int(views * v["like_rate"] * 0.12), "creator_followers": followers,
                 })
     return rows
+
+
+def draft_text(rng: np.random.Generator, niche: dict, hook_rate: float) -> tuple[str, str, list[str], float]:
+    """(thing, title, hashtags, hook effect) of one synthetic video in ``niche``: a template, emoji, tags."""
+    thing = niche["things"][int(rng.integers(len(niche["things"])))]
+    template, hook = pick_title(rng, hook_rate)
+    title = template.format(x=thing)
+    title = title[0].upper() + title[1:]
+    if rng.random() < 0.6:
+        title += " " + "".join(rng.choice(niche["emoji"], size=int(rng.integers(1, 3))))
+    tags = list(rng.choice(niche["tags"], size=int(rng.integers(0, 5)), replace=False))
+    if rng.random() < 0.3:
+        tags.append("fyp")
+    return thing, title, tags, hook
 
 
 def pick_title(rng: np.random.Generator, hook_rate: float) -> tuple[str, float]:

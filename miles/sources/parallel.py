@@ -12,7 +12,6 @@ whole file's rows: many files of moderate size suit it better than one huge file
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -33,12 +32,9 @@ def normalized_files(paths: list[Path], fmt: str, user_map: dict, records: str |
         import ray
     except ImportError as err:
         raise ValueError("--engine ray needs Ray: pip install 'miles[ray]'") from err
-    if not ray.is_initialized():
-        if address:
-            ray.init(address=address, logging_level=logging.WARNING, log_to_driver=False)
-        else:
-            ray.init(num_cpus=os.cpu_count() or 1, include_dashboard=False, logging_level=logging.WARNING,
-                     log_to_driver=False)
+    from miles.cluster import start_ray
+
+    start_ray(address)
     task = ray.remote(_read_normalized)
     refs = [task.remote(str(p), fmt, user_map, records, opts) for p in paths]
     for path, ref in zip(paths, refs):
