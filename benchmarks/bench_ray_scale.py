@@ -6,7 +6,7 @@
 Writes N synthetic videos (the demo's niches, title templates, emoji and hashtags; one observation each, no
 thumbnail) as CSV files of 100,000 videos, ingests them with ``miles ingest`` and runs ``miles embed
 --modality text --engine ray --chunk C`` on them, each a fresh process whose whole tree (the CLI, Ray's GCS,
-raylet and workers) is sampled from /proc for peak memory. Each chunk's time is taken when the engine logs
+raylet and workers) is sampled from /proc each second for peak memory. Each chunk's time is taken when the engine logs
 that the chunk is merged, so it covers reading it from Lance, starting the actor pool, encoding, staging
 and merging. The store is kept: a kill loses at most the chunk in flight, and the same command resumes
 where it stopped (ingest is skipped when the store has the videos). Every run appends its numbers to
@@ -86,7 +86,7 @@ def main() -> None:
         t = time.perf_counter()
         files = write_sources(args.store.with_name(args.store.name + "-src"), args.videos)
         made = time.perf_counter() - t
-        wall, peak = run(miles + ["-q", "ingest", *map(str, files), "--store", str(args.store)])
+        wall, peak = run(miles + ["-q", "ingest", *map(str, files), "--store", str(args.store)], every=1.0)
         record(log_path, {"step": "ingest", "videos": count(args.store, "videos"), "wall_s": wall,
                           "peak_mib": peak, "write_csv_s": made})
     chunks: list[tuple[int, float]] = []
@@ -105,7 +105,7 @@ def main() -> None:
     last[0] = time.perf_counter()
     wall, peak = run(miles + ["embed", "--store", str(args.store), "--modality", "text", "--engine", "ray",
                               "--chunk", str(args.chunk), "--actors", str(args.actors),
-                              "--gpus-per-actor", str(args.gpus_per_actor)], on_line)
+                              "--gpus-per-actor", str(args.gpus_per_actor)], on_line, every=1.0)
     first = chunks[0][1] if chunks else 0.0  # from the start of the process
     record(log_path, {"step": "embed", "encoded": count(args.store, "emb_text_minilm") - before, "wall_s": wall,
                       "peak_mib": peak, "chunks": chunks, "until_first_chunk_s": first})
