@@ -147,6 +147,7 @@ def embed(store: Store, config: EmbedConfig | None = None,
         for modality in config.modalities:
             enc = (encoders or {}).get(modality) or create_encoder(names[modality], device=device)
             reports[modality] = (_embed_text if modality == "text" else _embed_images)(store, enc, config, shard)
+            store.compact(reports[modality].table)  # a fragment a commit, merged once there are many
             log.info(reports[modality].line())
             if device == "cpu" and modality not in (encoders or {}):
                 ensure_graph(enc)  # what queries load instead of this model (miles.embed.graph)

@@ -49,6 +49,13 @@ def test_embed_then_rerun_encodes_nothing(small, encoders):
     assert {t: small.version(t) for t in versions} == versions
 
 
+def test_many_commits_are_merged_into_few_fragments(tmp_path, encoders):
+    store = ingested_store(tmp_path, videos=140)
+    cfg = EmbedConfig(progress=False, modalities=("text",), batch_size=2, commit_every=1)
+    assert embed(store, cfg, encoders)["text"].encoded == 140  # 70 commits, a fragment each
+    assert store.count("emb_text_minilm") == 140 and len(store.dataset("emb_text_minilm").get_fragments()) <= 2
+
+
 def test_every_text_vector_belongs_to_its_video(small, encoders):
     # Small batches, groups and sort windows: texts are reordered by length within each window of 16 and
     # committed 8 at a time; every stored vector must still be its own video's.

@@ -159,6 +159,18 @@ def test_batches_stream(store, tmp_path):
     assert store.count("videos") == 250 and store.count("snapshots") == 250
 
 
+def test_many_small_batches_leave_few_fragments(store, tmp_path):
+    """A fragment a batch would make every later read walk thousands of them (1M videos: 1,000 fragments,
+    and a filtered read cost 0.4 s per fragment); ingest merges them once it has written."""
+    path = tmp_path / "many.csv"
+    lines = ["video_id,title,published_at,observed_at,views"]
+    lines += [f"id{i},t{i},2024-01-01,2024-01-02,{i}" for i in range(66)]
+    path.write_text("\n".join(lines) + "\n")
+    assert ingest([path], store, batch_size=1, progress=False).stored == 66  # a fragment a batch: 66 > 64
+    assert store.count("videos") == 66 and store.count("snapshots") == 66
+    assert len(store.dataset("videos").get_fragments()) <= 2 and len(store.dataset("snapshots").get_fragments()) <= 2
+
+
 COLUMNS = ["video_id", "title", "published_at", "observed_at", "views", "likes", "duration", "thumbnail_path"]
 junk = st.one_of(st.text(max_size=12), st.integers(-10**20, 10**20).map(str), st.floats().map(str),
                  st.sampled_from(["", "nan", "-1", "1e400", "2024-02-30", "20241301", "0:61", "../../etc/passwd"]))

@@ -1,10 +1,14 @@
 """The whole flow on an ``s3://`` store (a local moto server on 127.0.0.1), through the ``miles`` commands a
 user runs: ingest → embed (Ray for titles, the local engine for thumbnails) → index → eval → train →
-predict → sql; and two ingests at once that lose nothing and duplicate nothing."""
+predict → sql → serve; and two ingests at once that lose nothing and duplicate nothing."""
 
 import json
+import socket
 import subprocess
 import sys
+import time
+import urllib.parse
+import urllib.request
 
 import pytest
 
@@ -47,6 +51,37 @@ def test_ingest_embed_eval_train_predict_and_sql_on_s3(s3_store, tmp_path, ray_l
     assert rows == [{"n": 160, "ids": 160}]
     runs = store.read("runs", columns=["kind"]).column("kind").to_pylist()
     assert "eval" in runs and "train" in runs
+    _serve_and_ask(s3_store, store.read("videos", columns=["video_id"], filter="thumbnail IS NOT NULL")["video_id"][0].as_py())
+
+
+def _serve_and_ask(uri: str, video_id: str) -> None:
+    """``miles serve`` on the S3 store, a real server on 127.0.0.1: the API, the store page and a thumbnail."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen([sys.executable, "-m", "miles.cli", "-q", "serve", "--store", uri, "--port", str(port)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(240):  # the server loads its head and indexes, and answers one draft, before it listens
+            assert server.poll() is None, server.stderr.read()[-2000:]
+            try:
+                urllib.request.urlopen(base + "/healthz", timeout=2)
+                break
+            except OSError:
+                time.sleep(0.5)
+        body = urllib.parse.urlencode({"title": "easy pasta in 10 minutes #food", "k": "3"}).encode()
+        answer = json.loads(urllib.request.urlopen(base + "/api/v1/predict", data=body, timeout=60).read())
+        assert 0 < answer["viral_probability"] < 1 and len(answer["similar"]) == 3
+        info = json.loads(urllib.request.urlopen(base + "/api/v1/info", timeout=30).read())
+        assert info["tables"]["videos"] == 160 and info["store"] == uri.rsplit("/", 1)[-1]  # a name, not a place
+        page = urllib.request.urlopen(base + "/store", timeout=30).read().decode()
+        assert "<p>160 videos," in page and "<td>snapshots</td>" in page  # with its versions read from S3
+        image = urllib.request.urlopen(f"{base}/api/v1/videos/{video_id}/thumbnail", timeout=30)
+        assert image.headers["content-type"].startswith("image/") and image.read(3) == b"\xff\xd8\xff"
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
 
 
 def test_two_ingests_at_once_on_s3_lose_nothing_and_duplicate_nothing(s3_store, tmp_path):
