@@ -48,9 +48,18 @@ def tree_rss_mib(root: int) -> float:
     return total / 2**20
 
 
+class Stopped(Exception):
+    """The command was stopped (Ctrl-C or SIGTERM to this script) after ``wall`` s, its tree at ``peak`` MiB."""
+
+    def __init__(self, wall: float, peak: float):
+        super().__init__(f"stopped after {wall:.0f} s")
+        self.wall, self.peak = wall, peak
+
+
 def run(cmd: list[str], on_line=None, every: float = 0.2) -> tuple[float, float]:
     """(wall s, peak MiB of the process tree, sampled every ``every`` s) of one command; ``on_line`` sees each
-    line of its stderr. Sampling walks /proc, which costs a core a few percent at 0.2 s under Ray."""
+    line of its stderr. Sampling walks /proc, which costs a core a few percent at 0.2 s under Ray. When this
+    script is interrupted, the command is terminated (its Ray goes with it) and ``Stopped`` is raised."""
     t = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     peak = [0.0]
@@ -63,11 +72,19 @@ def run(cmd: list[str], on_line=None, every: float = 0.2) -> tuple[float, float]
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
     tail: list[str] = []
-    for line in proc.stderr:
-        tail = (tail + [line])[-40:]
-        if on_line:
-            on_line(line)
-    proc.wait()
+    try:
+        for line in proc.stderr:
+            tail = (tail + [line])[-40:]
+            if on_line:
+                on_line(line)
+        proc.wait()
+    except KeyboardInterrupt:
+        proc.terminate()  # under Ray the CLI did not stop on SIGINT within a minute
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        raise Stopped(time.perf_counter() - t, peak[0]) from None
     wall = time.perf_counter() - t
     sampler.join()
     if proc.returncode != 0:

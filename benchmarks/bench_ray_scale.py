@@ -10,7 +10,8 @@ raylet and workers) is sampled from /proc each second for peak memory. Each chun
 that the chunk is merged, so it covers reading it from Lance, starting the actor pool, encoding, staging
 and merging. The store is kept: a kill loses at most the chunk in flight, and the same command resumes
 where it stopped (ingest is skipped when the store has the videos). Every run appends its numbers to
-``<store>.runs.jsonl``, and the table sums all runs.
+``<store>.runs.jsonl``, a run stopped by Ctrl-C or SIGTERM too (with what it merged), and the table sums
+all runs.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import json
 import os
 import platform
 import re
+import signal
 import statistics
 import sys
 import time
@@ -28,7 +30,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
-from bench_ray import run
+from bench_ray import Stopped, run
 
 FILE_VIDEOS = 100_000
 CHUNK_LINE = re.compile(r"chunk of (\d+) merged \((\d+)/(\d+)\)")
@@ -103,12 +105,17 @@ def main() -> None:
 
     before = count(args.store, "emb_text_minilm")
     last[0] = time.perf_counter()
-    wall, peak = run(miles + ["embed", "--store", str(args.store), "--modality", "text", "--engine", "ray",
-                              "--chunk", str(args.chunk), "--actors", str(args.actors),
-                              "--gpus-per-actor", str(args.gpus_per_actor)], on_line, every=1.0)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # a SIGTERM stops the run as Ctrl-C does
+    stopped = False
+    try:
+        wall, peak = run(miles + ["embed", "--store", str(args.store), "--modality", "text", "--engine", "ray",
+                                  "--chunk", str(args.chunk), "--actors", str(args.actors),
+                                  "--gpus-per-actor", str(args.gpus_per_actor)], on_line, every=1.0)
+    except Stopped as stop:  # the chunks merged so far are kept, and so are their numbers
+        wall, peak, stopped = stop.wall, stop.peak, True
     first = chunks[0][1] if chunks else 0.0  # from the start of the process
     record(log_path, {"step": "embed", "encoded": count(args.store, "emb_text_minilm") - before, "wall_s": wall,
-                      "peak_mib": peak, "chunks": chunks, "until_first_chunk_s": first})
+                      "peak_mib": peak, "chunks": chunks, "until_first_chunk_s": first, "stopped": stopped})
     report(log_path, args.store)
 
 
@@ -120,10 +127,11 @@ def record(path: Path, entry: dict) -> None:
 
 def report(log_path: Path, store: Path) -> None:
     runs = [json.loads(line) for line in log_path.read_text().splitlines()]
-    print(f"{'step':<8}{'videos':>11}{'wall s':>10}{'videos/s':>10}{'peak MiB (tree)':>17}")
+    print(f"{'step':<16}{'videos':>11}{'wall s':>10}{'videos/s':>10}{'peak MiB (tree)':>17}")
     for r in runs:
         n = r.get("videos", r.get("encoded", 0))
-        print(f"{r['step']:<8}{n:>11,}{r['wall_s']:>10.1f}{n / r['wall_s']:>10.0f}{r['peak_mib']:>17,.0f}")
+        step = r["step"] + (" (stopped)" if r.get("stopped") else "")
+        print(f"{step:<16}{n:>11,}{r['wall_s']:>10.1f}{n / r['wall_s']:>10.0f}{r['peak_mib']:>17,.0f}")
     embeds = [r for r in runs if r["step"] == "embed"]
     secs = [s for r in embeds for _, s in r["chunks"][1:]]  # a run's first chunk also pays for starting Ray
     done = sum(r["encoded"] for r in embeds)
