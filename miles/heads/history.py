@@ -13,6 +13,7 @@ An index is built once per store version (``StoreView`` keeps it), so a draft's 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from heapq import heappop, heappush
 
 import numpy as np
 import pandas as pd
@@ -36,6 +37,25 @@ def groups(keys, by: np.ndarray | None = None) -> list[tuple[object, np.ndarray]
     order = np.argsort(codes, kind="stable") if by is None else np.lexsort((by, codes))
     bounds = np.searchsorted(codes[order], np.arange(len(uniques) + 1))
     return [(uniques[i], order[bounds[i]:bounds[i + 1]]) for i in range(len(uniques))]
+
+
+def prefix_medians(values: np.ndarray, upto: int) -> np.ndarray:
+    """``np.median(values[:k])`` for k = 1..upto (at position k-1), in one pass over two heaps: the lower
+    half (negated, a max-heap) and the upper half. Equal to ``np.median``, bit for bit; O(k log k)."""
+    lower: list[float] = []
+    upper: list[float] = []
+    out = np.empty(upto)
+    for i, v in enumerate(values[:upto].tolist()):
+        if lower and v > -lower[0]:
+            heappush(upper, v)
+        else:
+            heappush(lower, -v)
+        if len(lower) > len(upper) + 1:
+            heappush(upper, -heappop(lower))
+        elif len(upper) > len(lower):
+            heappush(lower, -heappop(upper))
+        out[i] = -lower[0] if len(lower) > len(upper) else (-lower[0] + upper[0]) / 2
+    return out
 
 
 def split_by_key(keys, t: np.ndarray, values: np.ndarray) -> dict:
@@ -100,9 +120,10 @@ def creator_history(outcomes: pd.DataFrame | CreatorOutcomes, creator_ids, times
             continue
         known, vel = index.by_creator[c]
         n = np.searchsorted(known, t[idx], side="left")  # strictly before
-        medians = {k: float(np.median(vel[:k])) for k in np.unique(n) if k >= max(1, min_history)}
+        medians = prefix_medians(vel, int(n.max()))
         count[idx] = n
-        prior[idx] = [medians.get(k, np.nan) for k in n]
+        enough = n >= max(1, min_history)
+        prior[idx[enough]] = medians[n[enough] - 1]
     return prior, count
 
 
