@@ -33,7 +33,7 @@ import numpy as np
 from bench_ray import Stopped, run
 
 FILE_VIDEOS = 100_000
-CHUNK_LINE = re.compile(r"chunk of (\d+) merged \((\d+)/(\d+)\)")
+CHUNK_LINE = re.compile(r"chunk of (\d+) merged \((\d+)/(\d+)\)(?:.*merge ([\d.]+) s)?")
 
 
 def write_sources(out: Path, n: int, seed: int = 0) -> list[Path]:
@@ -91,17 +91,18 @@ def main() -> None:
         wall, peak = run(miles + ["-q", "ingest", *map(str, files), "--store", str(args.store)], every=1.0)
         record(log_path, {"step": "ingest", "videos": count(args.store, "videos"), "wall_s": wall,
                           "peak_mib": peak, "write_csv_s": made})
-    chunks: list[tuple[int, float]] = []
+    chunks: list[tuple] = []  # (videos, seconds since the last chunk[, seconds of its merge])
     last = [0.0]
 
     def on_line(line: str) -> None:
         m = CHUNK_LINE.search(line)
         if m:
             now = time.perf_counter()
-            chunks.append((int(m.group(1)), now - last[0]))
+            merge = (float(m.group(4)),) if m.group(4) else ()
+            chunks.append((int(m.group(1)), now - last[0], *merge))
             last[0] = now
-            print(f"  chunk {len(chunks)}: {m.group(1)} videos in {chunks[-1][1]:.1f} s ({m.group(2)}/{m.group(3)})",
-                  flush=True)
+            print(f"  chunk {len(chunks)}: {m.group(1)} videos in {chunks[-1][1]:.1f} s ({m.group(2)}/{m.group(3)})"
+                  + (f", its merge {merge[0]:.1f} s" if merge else ""), flush=True)
 
     before = count(args.store, "emb_text_minilm")
     last[0] = time.perf_counter()
@@ -133,7 +134,7 @@ def report(log_path: Path, store: Path) -> None:
         step = r["step"] + (" (stopped)" if r.get("stopped") else "")
         print(f"{step:<16}{n:>11,}{r['wall_s']:>10.1f}{n / r['wall_s']:>10.0f}{r['peak_mib']:>17,.0f}")
     embeds = [r for r in runs if r["step"] == "embed"]
-    secs = [s for r in embeds for _, s in r["chunks"][1:]]  # a run's first chunk also pays for starting Ray
+    secs = [c[1] for r in embeds for c in r["chunks"][1:]]  # a run's first chunk also pays for starting Ray
     done = sum(r["encoded"] for r in embeds)
     wall = sum(r["wall_s"] for r in embeds)
     print(f"# embed, all {len(embeds)} run(s): {done:,} titles in {wall:.0f} s ({done / wall:.0f}/s); "

@@ -133,7 +133,8 @@ def embed_with_ray(store: Store, enc: Encoder, table: str, fingerprint: str, ids
         try:
             lance_ray.write_lance(ds, store.location.table_uri(staging), mode="create",
                                   storage_options=store.location.storage_options)
-            rep.seconds["encode"] += time.perf_counter() - t
+            encode_s = time.perf_counter() - t
+            rep.seconds["encode"] += encode_s
             t = time.perf_counter()
             import lance
 
@@ -147,7 +148,9 @@ def embed_with_ray(store: Store, enc: Encoder, table: str, fingerprint: str, ids
             rep.encoded += done.num_rows
             if "empty_text" in done.column_names:
                 rep.empty_text += int(pa.compute.sum(done["empty_text"]).as_py() or 0)
-            rep.seconds["write"] += time.perf_counter() - t
+            merge_s = time.perf_counter() - t
+            rep.seconds["write"] += merge_s
         finally:
             store.location.remove(f"{staging}.lance")
-        log.info("%s: chunk of %d merged (%d/%d)", table, len(chunk), start + len(chunk), len(ids))
+        log.info("%s: chunk of %d merged (%d/%d): read, encode and stage %.1f s, merge %.1f s", table, len(chunk),
+                 start + len(chunk), len(ids), encode_s, merge_s)
