@@ -79,7 +79,8 @@ def run(cmd: list[str], on_line=None, every: float = 0.2) -> tuple[float, float]
                 on_line(line)
         proc.wait()
     except KeyboardInterrupt:
-        proc.terminate()  # under Ray the CLI did not stop on SIGINT within a minute
+        # a SIGTERM to this script does not reach the child, and a child of a background shell ignores SIGINT
+        proc.terminate()
         try:
             proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
