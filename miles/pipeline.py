@@ -28,16 +28,17 @@ class DemoResult:
 
 
 def run_demo(store_dir: str | Path = "demo-store", videos: int = 2000, seed: int = 0, progress: bool = True,
-             moments: tuple[str, ...] = ("pre_upload", "early_6h")) -> DemoResult:
+             moments: tuple[str, ...] = ("pre_upload", "early_6h"), hard: bool = False) -> DemoResult:
 
     from miles.store.lock import writer_lock
 
     store = Store.open(store_dir)
     with writer_lock(store, "demo"):
-        return _run(store, videos, seed, progress, moments)
+        return _run(store, videos, seed, progress, moments, hard)
 
 
-def _run(store: Store, videos: int, seed: int, progress: bool, moments: tuple[str, ...]) -> DemoResult:
+def _run(store: Store, videos: int, seed: int, progress: bool, moments: tuple[str, ...], hard: bool = False
+         ) -> DemoResult:
     from miles.embed.job import EmbedConfig, embed
     from miles.eval.pipeline import run_eval
     from miles.eval.runner import EvalConfig
@@ -56,7 +57,7 @@ def _run(store: Store, videos: int, seed: int, progress: bool, moments: tuple[st
         return value
 
     files = stage("generate", lambda: generate(store.local_dir / "demo_source", n_videos=videos, seed=seed,
-                                               progress=progress))
+                                               progress=progress, hard=hard))
     summary = stage("ingest", lambda: ingest([files.csv], store, progress=progress))
     out.lines.append(f"ingest: {summary.line()}")
     reports = stage("embed", lambda: embed(store, EmbedConfig(preset="offline", progress=progress)))

@@ -96,8 +96,10 @@ def prediction_lines(out: dict) -> list[str]:
              + f" · velocity {out['velocity']:.2f} log10 views/h" + (f" [{band[0]:.2f}, {band[1]:.2f}]" if band else "")]
     label = out["label"]
     at = "the latest observation" if label["age_hours"] is None else f"{label['age_hours']:g} h"
-    lines.append(f"  (viral: top {label['viral_fraction']:.0%} by {label['target']} at {at}; calibrated on "
-                 f"{out['calibrated_on']} recent training videos; intervals are 95%)")
+    within = {"platform_week": " of its platform and week", "platform": " of its platform"}.get(label["cohort"], "")
+    lines.append(f"  (viral: top {label['viral_fraction']:.0%}{within} by {label['target']} at {at}; calibrated "
+                 f"on {out['calibrated_on']} recent training videos)")
+    lines += [f"  ({out[k]})" for k in ("interval_means", "velocity_interval_means") if out.get(k)]
     lines += [f"  - {clean(f['says'])}" for f in out["factors"]]
     lines += [f"note: {clean(n)}" for n in out["notes"]]
     if out["similar"]:
@@ -108,9 +110,10 @@ def prediction_lines(out: dict) -> list[str]:
 def eval_lines(result) -> list[str]:
     """What ``miles eval`` prints: the table, the widest gain of embeddings, and what was left out."""
     lines = [format_table(result.table().to_dict("records"))]
+    gains = [g for g in result.gains if g["versus"] == "metadata"]
     widest = {(g["head"], g["moment"], g["split"]): g["features"]
-              for g in sorted(result.gains, key=lambda g: g["features"].count("+"))}
-    for g in result.gains:
+              for g in sorted(gains, key=lambda g: g["features"].count("+"))}
+    for g in gains:
         if g["features"] == widest[(g["head"], g["moment"], g["split"])]:
             lines.append(f"gain of {g['features']} over metadata, {g['head']} {g['moment']} {g['split']} "
                          f"{g['metric']}: {g['gain']:+.3f} [{g['ci_low']:+.3f}, {g['ci_high']:+.3f}] (positive = better)")
@@ -125,7 +128,7 @@ def demo_lines(result) -> list[str]:
     ev = result.eval
     lines += ["", format_table(ev.table().query("split != 'random'").to_dict("records"))]
     for g in ev.gains:
-        if g["features"] == "metadata+text+image" and g["split"] != "random":
+        if g["versus"] == "metadata" and g["features"] == "metadata+text+image" and g["split"] != "random":
             lines.append(f"gain of embeddings, {g['head']} {g['moment']} {g['split']} {g['metric']}: "
                          f"{g['gain']:+.3f} [{g['ci_low']:+.3f}, {g['ci_high']:+.3f}]")
     lines += [f"note: {n}" for n in ev.notes]

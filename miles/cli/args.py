@@ -16,7 +16,7 @@ from miles.embed import DECODERS
 
 def _label_args(p: argparse.ArgumentParser) -> None:
     """The label flags, one meaning everywhere (eval, train, similar, predict's head records its own)."""
-    from miles.heads.labels import LabelSpec
+    from miles.heads.labels import COHORTS, LabelSpec
 
     d = LabelSpec()
     p.add_argument("--label-age", type=_number(float, 0, "hours (0 or more)"), default=d.age_hours,
@@ -27,8 +27,9 @@ def _label_args(p: argparse.ArgumentParser) -> None:
                         "age at observation is unknown")
     p.add_argument("--viral-fraction", type=_number(float, 0, "a fraction in (0, 1)", strict=True),
                    default=d.viral_fraction, help=f"top fraction labelled viral (default {d.viral_fraction:g})")
-    p.add_argument("--cohort", default=d.cohort, choices=["platform_week", "platform", "none"],
-                   help=f"the group a video is ranked in for the viral label (default {d.cohort})")
+    p.add_argument("--cohort", default=d.cohort, choices=list(COHORTS),
+                   help=f"the group a video is ranked in for the viral label (default {d.cohort}; platform_day for a source "
+                        "crawled once over a few days)")
 
 
 def label_spec(args: argparse.Namespace):
@@ -94,6 +95,8 @@ def build_parser() -> argparse.ArgumentParser:
     _store_arg(p)
     p.add_argument("--videos", type=POSITIVE_INT, default=2000, help="number of synthetic videos (default 2000)")
     p.add_argument("--seed", type=int, default=0, help="random seed of the generator (default 0)")
+    p.add_argument("--hard", action="store_true",
+                   help="a harder synthetic set: more noise and a weaker creator effect, the same content effects")
 
     p = _sub(subs, "ingest", "Read CSV / Parquet / JSONL / yt-dlp / SMP-Video sources into the store; bad rows go to `rejects`.",
              "miles ingest shorts.csv --store my-store --map video_id=videoId --observed-at 2026-01-01T00:00:00Z")

@@ -267,6 +267,7 @@ def _serve(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     from miles.pipeline import run_demo
 
-    result = run_demo(args.store or "demo-store", videos=args.videos, seed=args.seed, progress=not args.quiet)
+    result = run_demo(args.store or "demo-store", videos=args.videos, seed=args.seed, progress=not args.quiet,
+                      hard=args.hard)
     print("\n".join(present.demo_lines(result)))
     return 0

@@ -97,8 +97,14 @@ def spearman(y, s, W) -> np.ndarray:
         return np.where(var > 1e-12, cov / np.sqrt(np.where(var > 1e-12, var, 1)), np.nan)
 
 
+def mean(y, s, W) -> np.ndarray:
+    """The weighted mean of ``s`` (a rate: the test set's prevalence, an interval's coverage)."""
+    return _divide(W @ s, W.sum(1))
+
+
 METRICS: dict[str, Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]] = {
     "auroc": auroc, "auprc": auprc, "brier": brier, "ece": ece, "velocity_mae": velocity_mae, "spearman": spearman,
+    "mean": mean,
 }
 
 

@@ -25,7 +25,11 @@ def record_runs(store: Store, result: EvalResult) -> int:
     with all its predictions or not at all."""
     now = datetime.now(timezone.utc)
     metrics: dict[tuple, dict] = {}
+    prevalence = {}
     for r in result.records:
+        if r["metric"] == "prevalence":
+            prevalence[(r["moment"], r["split"])] = {k: r[k] for k in ("value", "ci_low", "ci_high")}
+            continue
         metrics.setdefault((r["head"], r["moment"], r["split"], r["features"]), {})[r["metric"]] = {
             "value": r["value"], "ci_low": r["ci_low"], "ci_high": r["ci_high"]}
     runs, preds = [], []
@@ -33,12 +37,17 @@ def record_runs(store: Store, result: EvalResult) -> int:
         run_id = uuid.uuid4().hex[:16]
         fs = result.features[f.moment]
         y, v, _ = result.labels[(f.moment, f.split)]
+        split = result.splits.get((f.moment, f.split), {})
+        m = metrics.get((f.head, f.moment, f.split, f.features), {})
+        if (f.moment, f.split) in prevalence:
+            m = {**m, "prevalence": prevalence[(f.moment, f.split)]}
+        notes = [n for n in result.notes if n.startswith(f"{f.moment} {f.split} {f.features}: ")]
         runs.append({"run_id": run_id, "created_at": now, "kind": "eval", "head": f.head, "moment": f.moment,
-                     "split": f.split, "features": f.features, "n_train": int(len(fs) - len(f.test_idx)),
-                     "n_test": int(len(f.test_idx)),
-                     "metrics": json.dumps(metrics.get((f.head, f.moment, f.split, f.features), {})),
+                     "split": f.split, "features": f.features, "n_train": int(split.get("n_train", 0)),
+                     "n_test": int(len(f.test_idx)), "metrics": json.dumps(m),
                      "config": json.dumps({"label_spec": asdict(fs.spec), "encoders": fs.encoders,
-                                           "store_versions": fs.store_versions}, default=str),
+                                           "store_versions": fs.store_versions, "split": split,
+                                           "interval_unit": result.unit, "notes": notes}, default=str),
                      "artifact": None})
         vids = fs.frame["video_id"].to_numpy()[f.test_idx]
         preds += [{"run_id": run_id, "video_id": vid, "viral": int(y[i]), "p_viral": float(p),
@@ -68,7 +77,7 @@ def shap_summary(result: EvalResult, moment: str, split: str = "creator", n_exam
     out["examples"] = [{"video_id": frame["video_id"].iloc[i], "title": str(frame["text"].iloc[i]), "top": top[i]}
                        for i in order]
     mlp = next((f for (h, feat), f in fits.items() if h == "mlp" and feat == lgb.features), None)
-    if mlp is not None and mlp.model is not None:
+    if mlp is not None and mlp.fitted is not None:
         blocks = lgb.features.split("+")
         X = fs.X(blocks)
         cols = fs.feature_names(blocks)
@@ -76,7 +85,7 @@ def shap_summary(result: EvalResult, moment: str, split: str = "creator", n_exam
             warnings.simplefilter("ignore", RuntimeWarning)
             bg = np.nan_to_num(np.nanmean(X[np.setdiff1d(np.arange(len(X)), lgb.test_idx)], axis=0))
         sample = X[lgb.test_idx][:200]
-        phi, gn = group_shapley(lambda Z: mlp.model.predict_proba(Z)[:, 1], sample, bg, [group_of(c) for c in cols])
+        phi, gn = group_shapley(lambda Z: mlp.fitted.predict_raw(Z)[0], sample, bg, [group_of(c) for c in cols])
         out["mlp_groups"] = summary(phi, gn)
     return out
 

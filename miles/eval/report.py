@@ -14,6 +14,7 @@ import numpy as np
 from sklearn.metrics import precision_recall_curve, roc_curve
 
 from miles.eval.plots import calibration_points, svg_bars, svg_lines
+from miles.eval.reading import reading, verdict
 
 
 def _fmt(r: dict) -> str:
@@ -33,9 +34,9 @@ def write_report(result, path: str | Path, shap_summary: dict | None = None, tit
              "th{background:#f4f4f4}td:first-child,td:nth-child(2){text-align:left}.row{display:flex;gap:1em;flex-wrap:wrap}"
              "</style></head><body>",
              f"<h1>{html.escape(title)}</h1>",
-             f"<p>Generated {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC in {result.seconds:.0f} s. "
-             "Intervals are 95% bootstrap intervals over creators.</p>"]
-    parts.append(_reading(result, focus_moment))
+             f"<p>Generated {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC in {result.seconds:.0f} s.</p>"]
+    parts.append("<h2>What the numbers mean</h2>"
+                 + "".join(f"<p>{html.escape(s)}</p>" for s in reading(result, focus_moment)))
     for split in splits:
         parts.append(f"<h2>{html.escape(split)} split · {html.escape(focus_moment)}</h2><div class='row'>")
         fits = [f for f in result.fitted if f.split == split and f.moment == focus_moment and
@@ -57,19 +58,28 @@ def write_report(result, path: str | Path, shap_summary: dict | None = None, tit
                   svg_lines(pr, "recall", "precision"), svg_lines(cal, "predicted P(viral)", "observed rate",
                                                                     diagonal=True), "</div>"]
     parts.append("<h2>All results</h2><table><tr><th>moment</th><th>split</th><th>head</th><th>features</th>"
-                 "<th>AUROC</th><th>AUPRC</th><th>Brier</th><th>ECE</th><th>velocity MAE</th><th>Spearman</th><th>n</th></tr>")
+                 "<th>AUROC</th><th>AUPRC</th><th>prevalence</th><th>Brier</th><th>ECE</th><th>velocity MAE</th>"
+                 "<th>Spearman</th><th>P range coverage</th><th>velocity range coverage</th><th>n train</th>"
+                 "<th>n test</th></tr>")
     keyed: dict[tuple, dict] = {}
+    prevalence = {(r["moment"], r["split"]): r for r in recs if r["metric"] == "prevalence"}
     for r in recs:
-        keyed.setdefault((r["moment"], r["split"], r["head"], r["features"]), {})[r["metric"]] = r
+        if r["metric"] != "prevalence":
+            keyed.setdefault((r["moment"], r["split"], r["head"], r["features"]), {})[r["metric"]] = r
     for (m, s, h, f), d in keyed.items():
-        cells = "".join(f"<td>{_fmt(d[k])}</td>" for k in ("auroc", "auprc", "brier", "ece", "velocity_mae", "spearman"))
-        parts.append(f"<tr><td>{m}</td><td>{s}</td><td>{h}</td><td>{f}</td>{cells}<td>{d['auroc']['n']}</td></tr>")
-    parts.append("</table><h2>Gain of embeddings over metadata alone</h2><table><tr><th>moment</th><th>split</th>"
-                 "<th>head</th><th>features</th><th>metric</th><th>gain [95% CI]</th></tr>")
+        d = {**d, "prevalence": prevalence.get((m, s))}
+        cells = "".join(f"<td>{_fmt(d[k]) if d.get(k) else ''}</td>" for k in (
+            "auroc", "auprc", "prevalence", "brier", "ece", "velocity_mae", "spearman", "p_coverage",
+            "velocity_coverage"))
+        parts.append(f"<tr><td>{m}</td><td>{s}</td><td>{h}</td><td>{f}</td>{cells}<td>{d['auroc']['n_train']}</td>"
+                     f"<td>{d['auroc']['n']}</td></tr>")
+    parts.append("</table><h2>Paired gains (positive = better: higher AUROC, lower MAE)</h2><table><tr>"
+                 "<th>moment</th><th>split</th><th>head</th><th>features</th><th>over</th><th>metric</th>"
+                 "<th>gain [95% CI]</th><th>reading</th></tr>")
     for g in result.gains:
         parts.append(f"<tr><td>{g['moment']}</td><td>{g['split']}</td><td>{g['head']}</td><td>{g['features']}</td>"
-                     f"<td>{g['metric']}</td><td>{g['gain']:+.3f} <small>[{g['ci_low']:+.3f}, {g['ci_high']:+.3f}]"
-                     "</small></td></tr>")
+                     f"<td>{g['versus']}</td><td>{g['metric']}</td><td>{g['gain']:+.3f} <small>[{g['ci_low']:+.3f}, "
+                     f"{g['ci_high']:+.3f}]</small></td><td>{verdict(g)}</td></tr>")
     parts.append("</table>")
     if shap_summary:
         parts.append("<h2>What drives the LightGBM head (SHAP, test rows)</h2><div class='row'><div><h3>by group</h3>"
@@ -88,40 +98,3 @@ def write_report(result, path: str | Path, shap_summary: dict | None = None, tit
     parts.append("</body></html>")
     path.write_text("\n".join(parts), encoding="utf-8")
     return path
-
-
-def _pick(recs, **kw):
-    for r in recs:
-        if all(r.get(k) == v for k, v in kw.items()):
-            return r
-    return None
-
-
-def _reading(result, moment: str) -> str:
-    """The plain-language paragraph: what the numbers say, with the creator prior made explicit."""
-    recs = result.records
-    lines = ["<h2>What the numbers mean</h2><p>"]
-    for split in ("time", "creator"):
-        prior = _pick(recs, head="creator_prior", moment=moment, split=split, metric="auroc")
-        meta = _pick(recs, head="lightgbm", moment=moment, split=split, features="metadata", metric="auroc")
-        full = _pick(recs, head="lightgbm", moment=moment, split=split, features="metadata+text+image", metric="auroc")
-        base = _pick(recs, head="baseline", moment=moment, split=split, metric="auroc")
-        gain = next((g for g in result.gains if g["head"] == "lightgbm" and g["moment"] == moment and g["split"] == split
-                     and g["features"] == "metadata+text+image" and g["metric"] == "auroc"), None)
-        if not (prior and meta):
-            continue
-        what = "forward in time" if split == "time" else "on creators the model never saw"
-        s = (f"Predicting <i>viral</i> {what} at {moment}: the creator's own track record alone reaches AUROC "
-             f"{prior['value']:.2f}; LightGBM on metadata (followers, creator history, timing, format) {meta['value']:.2f}")
-        if base:
-            s += f"; the title-only TF-IDF baseline {base['value']:.2f}"
-        if full and gain:
-            sure = "an improvement the interval supports" if gain["ci_low"] > 0 else (
-                "not distinguishable from no gain" if gain["ci_high"] > 0 else "a loss")
-            s += (f". Adding title and thumbnail embeddings gives {full['value']:.2f}, a gain of "
-                  f"{gain['gain']:+.3f} [{gain['ci_low']:+.3f}, {gain['ci_high']:+.3f}]: {sure}")
-        lines.append(s + ". ")
-    lines.append("Most of what any model knows comes from who posted the video; content adds what the gains show. "
-                 "The random split mixes each creator's videos into train and test and is shown only for comparison: "
-                 "it flatters every model that can recognise a creator.</p>")
-    return "".join(lines)

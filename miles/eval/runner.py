@@ -4,10 +4,14 @@
     result.records     # [{"head", "moment", "split", "features", "metric", "value", "ci_low", "ci_high", "n"}]
 
 No ``miles train`` is needed first. Each head is fitted exactly as ``miles train`` fits it
-(``miles.heads.fit.fit_head``: models on the earlier training rows, calibration on the later ones), so
-the metrics describe the probabilities ``predict`` shows. Labels are fit on the training rows of each
-split only; PCA and early stopping inside the heads see training rows only; intervals resample creators.
-A source without creator ids gets no creator splits and no creator prior, and the result says so.
+(``miles.heads.fit.fit_head``: models on the earlier training rows, the self-check and calibration on the
+later ones), so the metrics describe the probabilities ``predict`` shows. Labels are the store's one
+definition (``miles.heads.labels``); the splits purge, embargo the cohorts that straddle a time cut and keep
+duplicates on one side (``miles.eval.splits``); PCA and early stopping inside the heads see training rows
+only; metric intervals resample creators (videos, where a source has no creator ids). On the splits in
+``EvalConfig.intervals`` each deployable head is also refitted on resamples, as ``train`` does, and the
+coverage of its probability and velocity intervals is measured on the test rows (``miles.eval.coverage``).
+A source without enough creator ids gets no creator splits, and the result says so.
 """
 
 from __future__ import annotations
@@ -19,12 +23,14 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from miles.eval.coverage import coverage_records
+from miles.eval.duplicates import duplicate_clusters
 from miles.eval.metrics import CLASSIFICATION, REGRESSION, bootstrap_weights, paired_gain, with_interval
-from miles.eval.splits import NEEDS_CREATORS, has_creators, split_indices
+from miles.eval.splits import NEEDS_CREATORS, creator_share, has_creators, split_indices
 from miles.heads.dataset import FeatureSet, build_features
-from miles.heads.fit import fit_head
+from miles.heads.fit import RESAMPLES, FittedHead, fit_head
 from miles.heads.labels import LabelSpec
-from miles.heads.train import head_inputs
+from miles.heads.train import creator_groups, head_inputs
 from miles.store import Store
 
 log = logging.getLogger(__name__)
@@ -44,6 +50,7 @@ class EvalConfig:
     ablations: bool = True
     purge: bool = True  # time splits: drop training rows whose outcome was not yet known at the cut
     progress: bool = True
+    intervals: tuple[str, ...] = ("time",)  # splits on which the deployable heads' intervals are measured
 
 
 @dataclass
@@ -58,8 +65,10 @@ class Fitted:
     p_viral: np.ndarray  # calibrated, as predict shows it
     velocity: np.ndarray
     model: object = None  # the viral model (for SHAP)
-    X_test: np.ndarray | None = None
+    X_test: np.ndarray | None = None  # the columns the model reads
     p_raw: np.ndarray | None = None
+    fitted: FittedHead | None = None
+    interval: tuple[np.ndarray, np.ndarray] | None = None  # (low, high) of P on the test rows
 
 
 @dataclass
@@ -70,7 +79,9 @@ class EvalResult:
     labels: dict  # (moment, split) -> (y_viral, y_velocity, groups) over all rows
     features: dict  # moment -> FeatureSet
     seconds: float = 0.0
-    notes: list[str] = field(default_factory=list)  # what was skipped, and why
+    notes: list[str] = field(default_factory=list)  # what was skipped or changed, and why
+    splits: dict = field(default_factory=dict)  # (moment, split) -> what the split did (counts, purge, cut)
+    unit: str = "creators"  # what the metric intervals resample: creators, or videos without creator ids
 
     def table(self, metrics=("auroc", "velocity_mae")) -> pd.DataFrame:
         df = pd.DataFrame(self.records)
@@ -91,12 +102,15 @@ def _variants(fs: FeatureSet, head: str, ablations: bool):
 def _plan(fs: FeatureSet, cfg: EvalConfig, notes: list[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The heads and splits this feature set supports; what is left out goes into ``notes``."""
     heads, splits = cfg.heads, cfg.splits
+    k, n = creator_share(fs.frame)
     if not has_creators(fs.frame):
-        dropped = [s for s in splits if s in NEEDS_CREATORS] + (["creator_prior"] if "creator_prior" in heads else [])
+        dropped = [s for s in splits if s in NEEDS_CREATORS]
         if dropped:
-            notes.append(f"{fs.moment}: no video has a creator id, so there is no creator split and no creator "
-                         f"prior (left out: {', '.join(dropped)})")
+            notes.append(f"{fs.moment}: only {k} of {n} videos have a creator id, too few to hold creators out, so "
+                         f"these splits did not run: {', '.join(dropped)}")
         splits = tuple(s for s in splits if s not in NEEDS_CREATORS)
+    if k == 0 and "creator_prior" in heads:
+        notes.append(f"{fs.moment}: no video has a creator id, so there is no creator prior")
         heads = tuple(h for h in heads if h != "creator_prior")
     return heads, splits
 
@@ -113,8 +127,11 @@ def evaluate(store: Store, config: EvalConfig | None = None) -> EvalResult:
         fs = build_features(store, moment, cfg.spec)
         result.features[moment] = fs
         heads, splits = _plan(fs, cfg, result.notes)
+        if not has_creators(fs.frame):
+            result.unit = "videos"
+        dups = duplicate_clusters(fs.frame["content_hash"], fs.text, fs.image)
         for split in splits:
-            _evaluate_split(fs, moment, split, heads, cfg, result)
+            _evaluate_split(fs, moment, split, heads, cfg, result, dups)
             bar.update(len(cfg.heads))
     bar.close()
     result.seconds = time.perf_counter() - t0
@@ -123,53 +140,78 @@ def evaluate(store: Store, config: EvalConfig | None = None) -> EvalResult:
     return result
 
 
-def fit_labels(frame: pd.DataFrame, train: np.ndarray, spec: LabelSpec) -> pd.DataFrame:
-    """The labels of every row, with the viral thresholds fitted on the training rows only."""
-    return spec.fit(frame.iloc[train]).transform(frame)
-
-
-def fit_and_score(head: str, X, y: np.ndarray, v: np.ndarray, train: np.ndarray, test: np.ndarray, params: dict):
-    """Fit one head on the training rows only (``fit_head``: its calibration slice is the latest of them)
-    and score the test rows: (fitted head, raw P(viral), calibrated P(viral), velocity)."""
-    fitted = fit_head(head, X[train], y[train], v[train], params)
+def fit_and_score(head: str, X, y: np.ndarray, v: np.ndarray, train: np.ndarray, test: np.ndarray, params: dict,
+                  groups: np.ndarray | None = None, resamples: int = 0, seed: int = 0):
+    """Fit one head on the training rows only (``fit_head``: its self-check and calibration slice are the
+    latest of them) and score the test rows: (fitted head, raw P(viral), calibrated P(viral), velocity)."""
+    fitted = fit_head(head, X[train], y[train], v[train], params,
+                      groups=None if groups is None else groups[train], resamples=resamples, seed=seed)
     return (fitted, *fitted.predict(X[test]))
 
 
-def _evaluate_split(fs: FeatureSet, moment: str, split: str, heads, cfg: EvalConfig, result: EvalResult) -> None:
-    tr, te = split_indices(fs.frame, split, cfg.test_fraction, cfg.seed, cfg.purge)
-    lab = fit_labels(fs.frame, tr, cfg.spec)
-    y, v = lab["viral"].to_numpy(), fs.frame["velocity"].to_numpy()
-    groups = fs.frame["creator_id"].astype(object).where(fs.frame["creator_id"].notna(), fs.frame["video_id"])
-    groups = groups.to_numpy()
+def _evaluate_split(fs: FeatureSet, moment: str, split: str, heads, cfg: EvalConfig, result: EvalResult,
+                    dups: np.ndarray | None = None) -> None:
+    sp = split_indices(fs.frame, split, cfg.test_fraction, cfg.seed, cfg.purge, duplicates=dups)
+    tr, te = sp
+    result.splits[(moment, split)] = sp.info
+    y, v = fs.frame["viral"].to_numpy(dtype=int), fs.frame["velocity"].to_numpy()
+    groups = creator_groups(fs.frame)
     result.labels[(moment, split)] = (y, v, groups)
     if len(np.unique(y[tr])) < 2:
         result.notes.append(f"{moment} {split}: the training rows hold one class only; nothing to fit")
         return
     W = bootstrap_weights(groups[te], cfg.n_boot, cfg.seed)
+    base = {"moment": moment, "split": split, "n": int(len(te)), "n_train": int(len(tr))}
+    val, lo, hi = with_interval("mean", y[te], y[te].astype(float), W)
+    result.records.append({**base, "head": "", "features": "", "metric": "prevalence", "value": val, "ci_low": lo,
+                           "ci_high": hi})
     scores: dict[tuple[str, str], Fitted] = {}
+    deployed: dict[str, Fitted] = {}
     for head in heads:
-        for blocks in _variants(fs, head, cfg.ablations):
+        variants = _variants(fs, head, cfg.ablations)
+        for blocks in variants:
             X, features, params = head_inputs(fs, head, blocks, cfg.seed)
-            fitted, raw, p, vel = fit_and_score(head, X, y, v, tr, te, params)
-            Xte = X[te]
-            f = Fitted(head, moment, split, features, te, p, vel, fitted.viral, Xte if head == "lightgbm" else None,
-                       raw)
+            deployable = blocks == variants[-1]  # every block there is: what ``miles train`` deploys
+            count = RESAMPLES if deployable and split in cfg.intervals else 0
+            fitted, raw, p, vel = fit_and_score(head, X, y, v, tr, te, params, groups, count, cfg.seed)
+            f = Fitted(head, moment, split, features, te, p, vel, fitted.viral,
+                       fitted.inputs(X[te]) if head == "lightgbm" else None, raw, fitted)
+            result.notes += [f"{moment} {split} {features}: {n}" for n in fitted.notes]
             result.fitted.append(f)
             scores[(head, features)] = f
+            if deployable:
+                deployed[head] = f
             for metric in CLASSIFICATION + REGRESSION:
                 s, target = (p, y[te]) if metric in CLASSIFICATION else (vel, v[te])
                 val, lo, hi = with_interval(metric, target, s, W)
-                result.records.append({"head": head, "moment": moment, "split": split, "features": features,
-                                       "metric": metric, "value": val, "ci_low": lo, "ci_high": hi,
-                                       "n": int(len(te))})
+                result.records.append({**base, "head": head, "features": features, "metric": metric, "value": val,
+                                       "ci_low": lo, "ci_high": hi})
+            if count:
+                f.interval = fitted.viral_interval(X[te], p)
+                for metric, val, lo, hi in coverage_records(y[te], v[te], p, vel, f.interval, fitted, W):
+                    result.records.append({**base, "head": head, "features": features, "metric": metric,
+                                           "value": val, "ci_low": lo, "ci_high": hi})
+    _gains(result, scores, deployed, moment, split, y[te], v[te], W)
+
+
+def _gains(result: EvalResult, scores: dict, deployed: dict, moment: str, split: str, y, v, W) -> None:
+    """Paired gains on the same test rows: each block combination over the same head on metadata alone
+    (AUROC and velocity MAE), and each deployable head over the creator's own track record (AUROC)."""
+    prior = deployed.get("creator_prior")
+    for head, f in deployed.items():
+        if prior is not None and head != "creator_prior":
+            val, lo, hi = paired_gain("auroc", y, f.p_viral, prior.p_viral, W)
+            result.gains.append({"head": head, "moment": moment, "split": split, "features": f.features,
+                                 "versus": "creator_prior", "metric": "auroc", "gain": val, "ci_low": lo,
+                                 "ci_high": hi, "n": int(len(y))})
     for head in ("lightgbm", "mlp"):
-        base = scores.get((head, "metadata"))
+        base_fit = scores.get((head, "metadata"))
         for (h, features), f in scores.items():
-            if h != head or base is None or features == "metadata":
+            if h != head or base_fit is None or features == "metadata":
                 continue
-            for metric, a, b, target in (("auroc", f.p_viral, base.p_viral, y[te]),
-                                         ("velocity_mae", f.velocity, base.velocity, v[te])):
+            for metric, a, b, target in (("auroc", f.p_viral, base_fit.p_viral, y),
+                                         ("velocity_mae", f.velocity, base_fit.velocity, v)):
                 val, lo, hi = paired_gain(metric, target, a, b, W)
                 result.gains.append({"head": head, "moment": moment, "split": split, "features": features,
                                      "versus": "metadata", "metric": metric, "gain": val, "ci_low": lo,
-                                     "ci_high": hi, "n": int(len(te))})
+                                     "ci_high": hi, "n": int(len(y))})

@@ -1,26 +1,34 @@
 """Calibration that belongs to the head: fitted on a time-ordered validation slice of its training rows.
 
-    cal = fit_calibration(p_raw_val, y_val, velocity_pred_val, velocity_val)
+    cal = fit_calibration(p_raw_val, y_val, velocity_pred_val, velocity_val, base_rate=y_train.mean())
     cal.probability(p_raw)          # Platt-scaled, held inside [floor, ceiling]
-    cal.interval(p)                 # 95% Wilson interval of the validation rows scored like p
-    cal.velocity_band               # (2.5%, 97.5%) of the validation residuals
+    cal.velocity_interval(v)        # the 95% split-conformal range of the velocity (validation residuals)
+    cal.note                        # set when the slice could not be used, saying why
 
 Platt scaling (a logistic fit on the logit of the raw score, with Platt's smoothed targets) is smooth and
 needs few rows; isotonic regression on a few hundred rows gives steps at exactly 0 and 1. The calibrated
-probability is then held within [½ / (n + 1), 1 − ½ / (n + 1)] for n validation rows: a rate finer than
-that cannot be checked on them, so none is claimed, and no probability is ever 0 or 1. Each probability
-is reported with the Wilson interval of the validation rows in its bin, which says how sure that is.
+probability is held within [½ / (n + 1), 1 − ½ / (n + 1)] for n validation rows: a rate finer than that
+cannot be checked on them, so none is claimed, and no probability is ever 0 or 1.
+
+The map is kept only when it helps: fitted on one half of the slice, it must beat the head's own
+probabilities on the other half (both ways round), else the head's probabilities are left as they are.
+Two slices cannot be used, and then every probability is the training rows' base rate, with a note that
+says so: a slice holding one class only (nothing to fit), and a fit whose slope is not positive (the
+head's ranking would be turned upside down, or flattened). Because ``viral`` is defined within each
+week's cohort (``miles.heads.labels``), the base rate of a later week is the base rate of the slice, and
+the map fitted on the latest training weeks holds for the weeks it is used on.
+
+How sure a probability is comes from the head's resampled refits (``miles.heads.fit``), not from here.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 
 import numpy as np
 
-from miles.heads.stats import wilson_interval
-
 EPS = 1e-6
+LEVEL = 0.95  # every interval Miles shows
 
 
 def _logit(p) -> np.ndarray:
@@ -51,28 +59,30 @@ def platt(z: np.ndarray, y: np.ndarray, iters: int = 50) -> tuple[float, float]:
     return float(a), float(b)
 
 
+def conformal_band(residuals: np.ndarray, level: float = LEVEL) -> list[float] | None:
+    """(low, high) offsets such that a new residual falls inside with probability ``level`` when it is
+    exchangeable with these: the split-conformal quantiles ⌈(n+1)·q⌉ / n of each tail."""
+    r = np.sort(np.asarray(residuals, dtype=float))
+    n = len(r)
+    tail = (1 - level) / 2
+    k = int(np.ceil((n + 1) * (1 - tail)))
+    if n < 20 or k > n:
+        return None
+    return [float(r[n - k]), float(r[k - 1])]
+
+
 @dataclass
 class Calibration:
     a: float = 1.0
     b: float = 0.0
     floor: float = EPS
     ceiling: float = 1 - EPS
-    edges: list[float] | None = None  # bin edges over calibrated probability (validation rows)
-    counts: list[list[int]] | None = None  # per bin: [viral, rows]
-    velocity_band: list[float] | None = None  # residual quantiles (2.5%, 97.5%)
+    velocity_band: list[float] | None = None  # split-conformal offsets (low, high) at LEVEL
     n: int = 0  # validation rows behind it
+    note: str | None = None  # why the slice was not used, when it was not
 
     def probability(self, p_raw) -> np.ndarray:
         return np.clip(_sigmoid(self.a * _logit(p_raw) + self.b), self.floor, self.ceiling)
-
-    def interval(self, p: float) -> tuple[float, float] | None:
-        """95% Wilson interval of the viral rate among validation rows whose calibrated probability fell
-        in the same bin as ``p``; None without validation rows."""
-        if not self.edges or not self.counts:
-            return None
-        b = int(np.clip(np.searchsorted(self.edges, p, side="right") - 1, 0, len(self.counts) - 1))
-        k, n = self.counts[b]
-        return wilson_interval(k, n)
 
     def velocity_interval(self, velocity: float) -> tuple[float, float] | None:
         if self.velocity_band is None:
@@ -84,31 +94,58 @@ class Calibration:
 
     @classmethod
     def from_dict(cls, d: dict) -> Calibration:
-        return cls(**d)
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in d.items() if k in names})
+
+    @classmethod
+    def constant(cls, rate: float, n: int, note: str | None, band: list[float] | None = None) -> Calibration:
+        """Every probability ``rate``: what is known when the slice says nothing usable."""
+        return cls(a=0.0, b=float(_logit(rate)), floor=rate, ceiling=rate, velocity_band=band, n=n, note=note)
 
 
 def fit_calibration(p_raw: np.ndarray, y: np.ndarray, velocity_pred: np.ndarray | None = None,
-                    velocity: np.ndarray | None = None, max_bins: int = 10, rows_per_bin: int = 40) -> Calibration:
-    """Fit on validation rows (never test rows). With no rows or one class, the probability is the
-    smoothed rate of what there is, and no interval is claimed."""
+                    velocity: np.ndarray | None = None, base_rate: float | None = None) -> Calibration:
+    """Fit on validation rows (never test rows). ``base_rate``: the viral rate of all the training rows,
+    the fallback when the slice cannot be used."""
     y = np.asarray(y, dtype=float)
     p_raw = np.asarray(p_raw, dtype=float)
     n = len(y)
     band = None
-    if velocity is not None and velocity_pred is not None and n >= 20:
-        band = [float(x) for x in np.percentile(np.asarray(velocity) - np.asarray(velocity_pred), [2.5, 97.5])]
+    if velocity is not None and velocity_pred is not None:
+        band = conformal_band(np.asarray(velocity) - np.asarray(velocity_pred))
+    rate = float(np.clip(base_rate if base_rate is not None else (y.sum() + 0.5) / (n + 1), EPS, 1 - EPS))
     if n == 0:
-        return Calibration(a=0.0, b=0.0, floor=0.5, ceiling=0.5)
+        return Calibration.constant(rate, 0, "no validation rows: every probability is the base rate", band)
     if y.min() == y.max():
-        rate = (y.sum() + 0.5) / (n + 1)
-        return Calibration(a=0.0, b=float(_logit(rate)), floor=rate, ceiling=rate, velocity_band=band, n=n)
-    a, b = platt(_logit(p_raw), y)
+        return Calibration.constant(rate, n, f"the {n} latest training videos hold one class only, so nothing "
+                                    f"calibrates the head: every probability is the base rate {rate:.0%}", band)
+    z = _logit(p_raw)
+    a, b = platt(z, y)
+    if not a > 0:
+        return Calibration.constant(rate, n, f"on the {n} latest training videos the head's scores ran against "
+                                    f"the outcomes (calibration slope {a:.2f}): every probability is the base "
+                                    f"rate {rate:.0%}", band)
     floor = 0.5 / (n + 1)
-    p = np.clip(_sigmoid(a * _logit(p_raw) + b), floor, 1 - floor)
-    bins = int(np.clip(n // rows_per_bin, 2, max_bins))
-    order = np.argsort(p, kind="stable")
-    groups = np.array_split(order, bins)
-    counts = [[int(y[g].sum()), len(g)] for g in groups]
-    edges = [0.0] + [float(p[g[0]]) for g in groups[1:]] + [1.0]
-    return Calibration(a=a, b=b, floor=floor, ceiling=1 - floor, edges=edges, counts=counts, velocity_band=band,
-                       n=n)
+    if not _platt_helps(z, y):
+        a, b = 1.0, 0.0  # the head's own probabilities did as well on rows the map was not fitted on
+    return Calibration(a=a, b=b, floor=floor, ceiling=1 - floor, velocity_band=band, n=n)
+
+
+def _log_loss(p: np.ndarray, y: np.ndarray) -> float:
+    p = np.clip(p, EPS, 1 - EPS)
+    return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
+
+
+def _platt_helps(z: np.ndarray, y: np.ndarray) -> bool:
+    """Does a Platt map fitted on one half of the slice (in time order) beat the raw probabilities on the
+    other half, both ways round? A map fitted and judged on the same rows always would."""
+    half = len(y) // 2
+    parts = (slice(0, half), slice(half, None))
+    fitted, raw = 0.0, 0.0
+    for fit, held in (parts, parts[::-1]):
+        if len(np.unique(y[fit])) < 2:
+            return True
+        a, b = platt(z[fit], y[fit])
+        fitted += _log_loss(_sigmoid(a * z[held] + b), y[held])
+        raw += _log_loss(_sigmoid(z[held]), y[held])
+    return fitted < raw

@@ -42,6 +42,9 @@ BLOCKS = ("metadata", "text", "image")
 PRE_UPLOAD_SCALARS = ["duration_s", "publish_hour", "publish_weekday", "title_chars", "title_words", "hashtag_count",
                       "has_thumbnail", "log_followers", "creator_prior", "creator_n_prior"]
 EARLY_HOURS = (1, 6, 24)
+# What a training row carries besides its features: its outcome and labels (``miles.heads.labels``).
+LABEL_COLUMNS = ["creator_id", "platform", "published_at", "velocity", "outcome_known_at", "viral", "viral_threshold",
+                 "cohort", "cohort_end", "cohort_known_at"]
 VIDEO_COLUMNS = ["video_id", "creator_id", "platform", "published_at", "title", "hashtags", "description",
                  "duration_s", "content_hash"]
 
@@ -229,7 +232,8 @@ def assemble(videos: pd.DataFrame, snapshots: pd.DataFrame, moment: str, spec: L
     out = out.reset_index(drop=True)
     rows = view.videos.set_index("video_id").loc[out["video_id"]].reset_index()
     f = feature_rows(rows, view, moment, spec)
-    meta = out[["creator_id", "platform", "published_at", "velocity", "outcome_known_at"]].reset_index(drop=True)
+    meta = out[LABEL_COLUMNS].reset_index(drop=True)
+    meta["content_hash"] = rows["content_hash"].to_numpy()
     return pd.concat([meta, f], axis=1)
 
 

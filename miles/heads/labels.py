@@ -1,9 +1,8 @@
 """Labels from outcomes: velocity, ``viral`` within a cohort, and the creator-relative breakout.
 
     spec = LabelSpec(age_hours=168, viral_fraction=0.2)
-    outcomes = compute_outcomes(videos, snapshots, spec)    # one row per video with a known outcome
-    fitted = spec.fit(outcomes[train_mask])                   # thresholds from training rows only
-    labels = fitted.transform(outcomes)                       # viral / breakout for any rows
+    outcomes = compute_outcomes(videos, snapshots, spec)    # one row per video, its labels beside it
+    outcomes[outcomes["final"]][["velocity", "viral", "relative_to_creator", "breakout"]]
 
 *velocity* = log10(views per hour) at ``age_hours`` after publishing, interpolated between the two
 snapshots around that age. The outcome is *final* only when a snapshot lies within ``age_tolerance`` of
@@ -13,12 +12,18 @@ observation as a partial outcome, which is never a label and never creator histo
 uses the latest observation (age = observed_at − published_at). ``outcome_known_at`` is when that number
 became known: a label may only be used as history by predictions made after it.
 
+*viral* is defined here and nowhere else (``label``): the top ``viral_fraction`` of velocity within its
+cohort (platform × upload week by default), over every video of the cohort whose final outcome is known.
+Training rows, test rows, similar videos' evidence, the catalog, the dashboard and the SQL view
+``videos_latest`` all read this one column, so a video has one flag everywhere; in every cohort about
+``viral_fraction`` of videos are viral, so a probability means the same in every week.
+
 The defaults here are the command line's defaults (``miles.cli`` reads them from this class).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
@@ -26,7 +31,8 @@ import pandas as pd
 
 from miles.heads.history import creator_history
 
-Cohort = Literal["platform_week", "platform", "none"]
+Cohort = Literal["platform_week", "platform_day", "platform", "none"]
+COHORTS = ("platform_week", "platform_day", "platform", "none")
 
 
 @dataclass(frozen=True)
@@ -47,42 +53,37 @@ class LabelSpec:
             raise ValueError(f"age_hours must be positive or None, got {self.age_hours}")
         if self.max_gap <= 1:
             raise ValueError(f"max_gap must be above 1 (a ratio of snapshot ages), got {self.max_gap}")
-        if self.cohort not in ("platform_week", "platform", "none"):
-            raise ValueError(f"cohort must be platform_week, platform or none, got {self.cohort!r}")
-
-    def fit(self, outcomes: pd.DataFrame) -> FittedLabels:
-        """Fit the ``viral`` thresholds on these (training) rows only."""
-        if outcomes.empty:
-            raise ValueError("cannot fit label thresholds on zero rows")
-        q = 1.0 - self.viral_fraction
-        cohorts = cohort_keys(outcomes, self.cohort)
-        per = outcomes.groupby(cohorts)["velocity"].quantile(q).to_dict()
-        by_platform = outcomes.groupby(outcomes["platform"].fillna("unknown"))["velocity"].quantile(q).to_dict()
-        return FittedLabels(self, per, by_platform, float(outcomes["velocity"].quantile(q)))
+        if self.cohort not in COHORTS:
+            raise ValueError(f"cohort must be one of {', '.join(COHORTS)}, got {self.cohort!r}")
 
 
-@dataclass(frozen=True)
-class FittedLabels:
-    spec: LabelSpec
-    cohort_thresholds: dict = field(repr=False)
-    platform_thresholds: dict = field(repr=False)
-    global_threshold: float = 0.0
+def label(outcomes: pd.DataFrame, spec: LabelSpec) -> pd.DataFrame:
+    """The labels of ``outcomes`` (from ``compute_outcomes``), defined once for every place that shows them.
 
-    def thresholds(self, outcomes: pd.DataFrame) -> np.ndarray:
-        """Per row: its cohort's threshold; for a cohort unseen in training (a later week), its
-        platform's; for an unseen platform, the global one."""
-        keys = cohort_keys(outcomes, self.spec.cohort)
-        platforms = outcomes["platform"].fillna("unknown").astype(str)
-        th = keys.map(self.cohort_thresholds).astype(float)
-        th = th.fillna(platforms.map(self.platform_thresholds).astype(float))
-        return th.fillna(self.global_threshold).to_numpy(dtype=float)
-
-    def transform(self, outcomes: pd.DataFrame) -> pd.DataFrame:
-        out = pd.DataFrame(index=outcomes.index)
-        out["viral"] = (outcomes["velocity"].to_numpy() >= self.thresholds(outcomes)).astype(int)
-        rel = outcomes["velocity"] - outcomes["creator_prior"]
-        out["breakout"] = np.where(rel.isna(), np.nan, (rel > self.spec.breakout_margin).astype(float))
-        return out
+    ``viral``: the velocity is in the top ``viral_fraction`` of its cohort, the cohort being every video of
+    that platform (and upload week) whose *final* outcome is known — a definition over the world, not a
+    parameter fitted on one side of a split; NaN for a partial outcome. ``viral_threshold``: the cohort's
+    cut. ``cohort_end`` and ``cohort_known_at``: the latest publish time and the latest outcome time among
+    the cohort's final outcomes — a label is fixed only once its whole cohort is known, so a time split
+    keeps a row out of training unless its cohort ended before the cut (``miles.eval.splits``).
+    ``relative_to_creator``: velocity − the creator's prior as of publishing; ``breakout``: above it by
+    ``breakout_margin`` (NaN without a prior)."""
+    out = outcomes.copy()
+    final = out["final"].astype(bool).to_numpy() if "final" in out else np.ones(len(out), bool)
+    out["cohort"] = cohort_keys(out, spec.cohort).to_numpy()
+    by = out[final].groupby("cohort")
+    stats = pd.DataFrame({"viral_threshold": by["velocity"].quantile(1.0 - spec.viral_fraction),
+                          "cohort_end": by["published_at"].max(), "cohort_known_at": by["outcome_known_at"].max()})
+    at = stats.reindex(out["cohort"].to_numpy())
+    out["viral_threshold"] = at["viral_threshold"].to_numpy(dtype=float)
+    for c in ("cohort_end", "cohort_known_at"):
+        out[c] = pd.to_datetime(at[c].to_numpy(), utc=True)
+    viral = (out["velocity"].to_numpy() >= out["viral_threshold"].to_numpy()).astype(float)
+    out["viral"] = np.where(final, viral, np.nan)
+    rel = out["velocity"] - out["creator_prior"]
+    out["relative_to_creator"] = rel
+    out["breakout"] = np.where(rel.isna(), np.nan, (rel > spec.breakout_margin).astype(float))
+    return out
 
 
 def cohort_keys(outcomes: pd.DataFrame, cohort: Cohort) -> pd.Series:
@@ -91,14 +92,17 @@ def cohort_keys(outcomes: pd.DataFrame, cohort: Cohort) -> pd.Series:
         return pd.Series("all", index=outcomes.index)
     if cohort == "platform":
         return platform
-    # Monday-to-Sunday weeks, numbered from the week of 1970-01-05 (a Monday)
+    # UTC days, and Monday-to-Sunday weeks numbered from the week of 1970-01-05 (a Monday). A source crawled
+    # once over a few days (a homepage feed) has a single week: rank its videos within their day.
     days = (outcomes["published_at"] - pd.Timestamp("1970-01-05", tz="UTC")) // pd.Timedelta(days=1)
+    if cohort == "platform_day":
+        return platform + "|d" + days.astype("int64").astype(str)
     return platform + "|" + (days // 7).astype("int64").astype(str)
 
 
 def compute_outcomes(videos: pd.DataFrame, snapshots: pd.DataFrame, spec: LabelSpec) -> pd.DataFrame:
     """One row per video with a computable velocity: ``video_id, creator_id, platform, published_at,
-    velocity, age_hours, outcome_known_at, final, creator_prior, n_prior``.
+    velocity, age_hours, outcome_known_at, final, creator_prior, n_prior`` and the labels of ``label``.
 
     ``final`` says the outcome is at the spec's fixed age (not an earlier, partial observation).
     ``creator_prior`` is the median velocity of the same creator's *earlier* videos whose final outcome
@@ -114,7 +118,7 @@ def compute_outcomes(videos: pd.DataFrame, snapshots: pd.DataFrame, spec: LabelS
     out = v.merge(out, on="video_id").sort_values("published_at", kind="stable").reset_index(drop=True)
     prior, n_prior = creator_history(out, out["creator_id"], out["published_at"], spec.min_history)
     out["creator_prior"], out["n_prior"] = prior, n_prior
-    return out
+    return label(out, spec)
 
 
 def _snapshot_ages(videos: pd.DataFrame, snapshots: pd.DataFrame, columns: list[str]) -> pd.DataFrame:

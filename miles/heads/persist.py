@@ -22,7 +22,7 @@ from miles.versions import library_versions as installed
 
 log = logging.getLogger(__name__)
 
-FORMAT = 2
+FORMAT = 3  # 3: heads carry their resamples and self-check (miles.heads.fit)
 LIBRARIES = ("lightgbm", "scikit-learn", "torch", "numpy")
 
 

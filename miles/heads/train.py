@@ -4,9 +4,11 @@
     fitted, meta = load_deployed(store, "lightgbm", "pre_upload")
 
 Each head is fitted by ``miles.heads.fit.fit_head`` (the same path as ``eval``): models on the earlier 80%
-of rows, calibration on the latest 20%. Its folder ``<store>/heads/<head>/<moment>`` holds ``viral/``,
-``velocity/`` (``persist``) and ``head.json``: the label spec and thresholds, the calibration and velocity
-band, the feature list, encoder fingerprints and store versions. ``predict`` reads only that folder.
+of rows, the self-check and calibration on the latest 20%, and ``RESAMPLES`` refits on resampled creators
+for the interval. Its folder ``<store>/heads/<head>/<moment>`` holds ``viral/``, ``velocity/`` and
+``resamples/NN/`` (``persist``) and ``head.json``: the label spec and what ``viral`` meant, the calibrations
+and velocity band, the blocks the head reads after its self-check and what that check changed, the
+feature list, encoder fingerprints and store versions. ``predict`` reads only that folder.
 Each head is a ``runs`` row (kind ``train``) with its prediction for every training row in ``predictions``.
 """
 
@@ -24,7 +26,7 @@ import numpy as np
 from miles.errors import MilesError
 from miles.heads.calibration import Calibration
 from miles.heads.dataset import FeatureSet, build_features
-from miles.heads.fit import FittedHead, fit_head
+from miles.heads.fit import RESAMPLES, FittedHead, fit_head
 from miles.heads.labels import LabelSpec
 from miles.heads.openings import learn_openings
 from miles.heads.persist import load_head, save_head
@@ -39,6 +41,17 @@ def head_dir(store: Store, head: str, moment: str) -> Path:
     """The local folder of the deployed head (fetched into the local cache from a store on object
     storage); it does not exist when no head was trained."""
     return current(store, f"heads/{head}", moment)
+
+
+def creator_groups(frame) -> np.ndarray:
+    """Each row's creator (its own video id where it has none): the unit that resampling draws whole."""
+    return frame["creator_id"].astype(object).where(frame["creator_id"].notna(), frame["video_id"]).to_numpy()
+
+
+def _thresholds(frame) -> dict:
+    """What ``viral`` meant on the training rows: each platform's median weekly cut, in velocity."""
+    by = frame.groupby(frame["platform"].fillna("unknown"))["viral_threshold"].median()
+    return {"platform": {str(k): float(t) for k, t in by.items()}, "global": float(frame["viral_threshold"].median())}
 
 
 def head_inputs(fs: FeatureSet, head: str, blocks, seed: int = 0, rows=slice(None)) -> tuple[object, str, dict]:
@@ -60,8 +73,13 @@ def save_deployed(store: Store, head: str, moment: str, fitted: FittedHead, meta
         save_head(fitted.viral, folder / "viral", meta)
         if fitted.velocity is not None:
             save_head(fitted.velocity, folder / "velocity", meta)
-        (folder / "head.json").write_text(json.dumps({**meta, "calibration": fitted.calibration.to_dict(),
-                                                      "n_fit": fitted.n_fit}, indent=1, default=str))
+        for i, (model, _) in enumerate(fitted.resamples):
+            save_head(model, folder / "resamples" / f"{i:02d}", meta)
+        (folder / "head.json").write_text(json.dumps({
+            **meta, "calibration": fitted.calibration.to_dict(), "n_fit": fitted.n_fit, "block_sizes": fitted.blocks,
+            "used": fitted.used, "velocity_constant": fitted.velocity_constant, "notes": fitted.notes,
+
+            "resamples": [cal.to_dict() for _, cal in fitted.resamples]}, indent=1, default=str))
 
     return publish(store, f"heads/{head}", moment, fill, {"trained_at": meta.get("trained_at")})
 
@@ -74,7 +92,13 @@ def load_deployed(store: Store, head: str, moment: str = "pre_upload") -> tuple[
     meta = json.loads((folder / "head.json").read_text())
     clf, _ = load_head(folder / "viral")
     reg = load_head(folder / "velocity")[0] if (folder / "velocity" / "config.json").exists() else None
-    return FittedHead(head, clf, reg, Calibration.from_dict(meta["calibration"]), meta.get("n_fit", 0)), meta
+    resamples = [(load_head(folder / "resamples" / f"{i:02d}")[0], Calibration.from_dict(c))
+                 for i, c in enumerate(meta.get("resamples", []))]
+    fitted = FittedHead(head, clf, reg, Calibration.from_dict(meta["calibration"]), meta.get("n_fit", 0),
+                        blocks=meta.get("block_sizes"), used=meta.get("used"),
+                        velocity_constant=meta.get("velocity_constant"), resamples=resamples,
+                        notes=list(meta.get("notes", [])))
+    return fitted, meta
 
 
 def train_heads(store: Store, heads=("baseline", "creator_prior", "lightgbm", "mlp"), moments=("pre_upload",),
@@ -91,28 +115,28 @@ def _train_heads(store: Store, heads, moments, spec: LabelSpec, seed: int) -> li
     now = datetime.now(timezone.utc)
     for moment in moments:
         fs = build_features(store, moment, spec)
-        fitted_labels = spec.fit(fs.frame)
-        y = fitted_labels.transform(fs.frame)["viral"].to_numpy()
+        y = fs.frame["viral"].to_numpy(dtype=int)
         v = fs.frame["velocity"].to_numpy()
         if len(np.unique(y)) < 2:
             raise MilesError(f"all {len(y)} training rows have the same viral label: use more videos or another "
                              "--viral-fraction")
+        groups = creator_groups(fs.frame)
         openings = learn_openings(fs.texts, y)
         for head in heads:
             if head == "creator_prior" and fs.frame["creator_id"].isna().all():
                 log.warning("no video has a creator id: the creator_prior head is not trained")
                 continue
             X, features, params = head_inputs(fs, head, fs.blocks(), seed)
-            fitted = fit_head(head, X, y, v, params)
-            meta = {"head": head, "label_spec": asdict(spec),
-                    "thresholds": {"global": fitted_labels.global_threshold,
-                                   "platform": fitted_labels.platform_thresholds},
+            fitted = fit_head(head, X, y, v, params, groups=groups, resamples=RESAMPLES, seed=seed)
+            for note in fitted.notes:
+                log.warning("%s %s: %s", head, moment, note)
+            meta = {"head": head, "label_spec": asdict(spec), "thresholds": _thresholds(fs.frame),
                     "moment": moment, "features": features, "scalar_names": fs.scalar_names, "blocks": fs.blocks(),
                     "encoders": fs.encoders, "store_versions": fs.store_versions, "n_train": len(fs),
                     "trained_at": now.isoformat()}
             meta["openings"] = openings
             if head == "lightgbm":  # the model's global SHAP patterns, for recommend
-                meta["shap_patterns"] = shap_patterns(fitted.viral, X, fs.scalar_names, seed=seed)
+                meta["shap_patterns"] = shap_patterns(fitted.viral, fitted.inputs(X), fs.scalar_names, seed=seed)
             folder = save_deployed(store, head, moment, fitted, meta)
             _, p, vel = fitted.predict(X)
             run_id = uuid.uuid4().hex[:16]
@@ -125,7 +149,8 @@ def _train_heads(store: Store, heads, moments, spec: LabelSpec, seed: int) -> li
                                    "n_test": 0, "metrics": json.dumps({}),
                                    "config": json.dumps(meta, default=str), "artifact": str(folder)}])
             out.append({"head": head, "moment": moment, "features": features, "rows": len(fs),
-                        "calibrated_on": fitted.calibration.n, "run_id": run_id, "artifact": str(folder)})
+                        "calibrated_on": fitted.calibration.n, "run_id": run_id, "artifact": str(folder),
+                        "notes": fitted.notes})
             log.info("trained %s %s on %d rows (calibrated on %d) → %s", head, moment, len(fs),
                      fitted.calibration.n, folder)
     return out

@@ -91,3 +91,20 @@ def deployed_head(store: Store, head: str, moment: str = "pre_upload"):
     if not marker.exists():
         return load_deployed(store, head, moment)  # raises the error that says what to run
     return _deployed(str(folder.resolve()), marker.stat().st_mtime_ns, store.location.key, head, moment)
+
+
+def deployed_spec(store: Store, moment: str = "pre_upload"):
+    """The label spec the store's deployed heads were trained with (None when no head is trained): what
+    ``viral`` means wherever the store's videos are shown."""
+    import json
+
+    from miles.heads.labels import LabelSpec
+    from miles.heads.registry import list_heads
+    from miles.heads.train import head_dir
+
+    for head in sorted(list_heads(), key=lambda h: h != "lightgbm"):
+        marker = head_dir(store, head, moment) / "head.json"
+        if marker.exists():
+            spec = json.loads(marker.read_text()).get("label_spec")
+            return LabelSpec(**spec) if spec else None
+    return None

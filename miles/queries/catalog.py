@@ -93,8 +93,7 @@ def video(store: Store, video_id: str, spec: LabelSpec) -> dict:
     label = None
     if len(mine):
         m = mine.iloc[0]
-        known = out[out["final"]]
-        viral = bool(spec.fit(known).transform(mine)["viral"].iloc[0]) if len(known) and m["final"] else None
+        viral = bool(m["viral"]) if m["final"] else None  # the store's one label (miles.heads.labels)
         label = {"velocity": float(m["velocity"]), "final": bool(m["final"]), "age_hours": float(m["age_hours"]),
                  "outcome_known_at": m["outcome_known_at"].isoformat(), "viral": viral,
                  "creator_prior": None if pd.isna(m["creator_prior"]) else float(m["creator_prior"])}

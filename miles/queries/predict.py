@@ -7,9 +7,9 @@ A draft is a row that is not in the store yet: its features come from ``miles.he
 the same ``feature_rows`` that builds every training row (creator followers and history from the store
 as of the planned publish time), its title and thumbnail are encoded by the encoders that made the
 head's tables, and it is scored by the trained head. The probability is calibrated by the head's own
-calibration (fitted at ``miles train`` on its latest training rows, saved in the head's folder) and
-comes with the interval of the validation rows scored like it; the velocity interval comes from the same
-rows. ``predict`` never reads evaluation runs.
+calibration (fitted at ``miles train`` on its latest training rows, saved in the head's folder) and comes
+with the range of the same probability over the head's resampled refits (``miles.heads.fit``); the
+velocity range is the conformal band of those latest rows. ``predict`` never reads evaluation runs.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ import pandas as pd
 from miles.errors import MilesError
 from miles.heads.dataset import Draft, draft_features
 from miles.heads.features import REGISTRY
+from miles.heads.fit import INTERVAL_TEXT, VELOCITY_TEXT
 from miles.heads.labels import LabelSpec
 from miles.heads.train import head_inputs
 from miles.queries.cache import deployed_head, store_view
@@ -121,11 +122,14 @@ def predict(store: Store, title: str, thumbnail: bytes | None = None, duration: 
     timings["features"] = time.perf_counter() - t
     t = time.perf_counter()
     raw, p, vel = (float(a[0]) for a in fitted.predict(X))
+    interval = fitted.viral_interval(X, np.array([p]))
+    interval = None if interval is None else (float(interval[0][0]), float(interval[1][0]))
     timings["heads"] = time.perf_counter() - t
     scalars = {n: (None if pd.isna(fs.frame.loc[0, n]) else float(fs.frame.loc[0, n])) for n in meta["scalar_names"]}
     t = time.perf_counter()
     absent = {"thumbnail embedding"} if thumbnail is None else set()
-    factors = _factors(fitted.viral, X, meta["scalar_names"], scalars, absent) if head == "lightgbm" else []
+    factors = _factors(fitted.viral, fitted.inputs(X), meta["scalar_names"], scalars, absent) \
+        if head == "lightgbm" else []
     timings["shap"] = time.perf_counter() - t
     t = time.perf_counter()
     evidence = similar(store, k=k, viral_only=True, before=at, vectors=vecs, spec=spec) if k and vecs else []
@@ -134,13 +138,15 @@ def predict(store: Store, title: str, thumbnail: bytes | None = None, duration: 
     if not evidence and k:
         notes.append(f"no video that broke out was published and settled before {at.isoformat()}, so there is "
                      "no earlier evidence to show")
-    interval = fitted.calibration.interval(p)
     band = fitted.calibration.velocity_interval(vel)
+    notes += fitted.notes
     return {
         "head": head, "moment": MOMENT,
         "viral_probability": round(p, 4), "viral_interval": None if interval is None else [round(x, 4) for x in interval],
         "viral_probability_raw": round(raw, 4), "calibrated_on": fitted.calibration.n,
+        "interval_means": INTERVAL_TEXT if interval is not None else None,
         "velocity": round(vel, 4), "velocity_interval": None if band is None else [round(x, 4) for x in band],
+        "velocity_interval_means": VELOCITY_TEXT if band is not None else None,
         "label": {"age_hours": spec.age_hours, "viral_fraction": spec.viral_fraction, "cohort": spec.cohort,
                   "target": "velocity" if spec.per_hour else "views"},
         "factors": factors, "similar": evidence, "notes": notes, "inputs": scalars,

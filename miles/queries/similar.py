@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from miles.errors import MilesError, NotFound
+from miles.eval.duplicates import NEAR_DUPLICATE
 from miles.heads.dataset import default_tables
 from miles.heads.history import video_asof
 from miles.heads.labels import LabelSpec
@@ -34,8 +35,9 @@ FIELDS = ("video_id", "title", "creator_id", "published_at", "views", "velocity"
 
 
 def evidence_table(store: Store, cutoff: datetime, spec: LabelSpec, views: bool = True) -> pd.DataFrame:
-    """Videos whose final outcome was known at ``cutoff``, indexed by video_id: velocity, ``viral`` (within
-    these videos' cohorts), ``relative_to_creator`` (velocity − the creator's prior as of publishing),
+    """Videos whose final outcome was known at ``cutoff``, indexed by video_id: velocity, ``viral`` and
+    ``relative_to_creator`` (velocity − the creator's prior as of publishing) as ``miles.heads.labels``
+    defines them,
     ``views`` as last observed at the cutoff, title and content hash. Empty when nothing was known yet."""
     view = store_view(store)
     cut = pd.Timestamp(cutoff)
@@ -68,8 +70,7 @@ def _evidence_uncached(view, out: pd.DataFrame, spec: LabelSpec, cut: pd.Timesta
     cols = EVIDENCE_COLUMNS
     if out.empty:
         return pd.DataFrame(columns=cols, index=pd.Index([], name="video_id"))
-    out["viral"] = spec.fit(out).transform(out)["viral"].astype(bool).to_numpy()
-    out["relative_to_creator"] = out["velocity"] - out["creator_prior"]
+    out["viral"] = out["viral"].astype(bool).to_numpy()  # the store's one label (miles.heads.labels)
     out["views"] = np.nan
     v = view.by_id()
     out["title"] = v["title"].reindex(out["video_id"]).to_numpy()
@@ -95,7 +96,7 @@ def _cutoff(store: Store, video_id: str | None, before) -> tuple[datetime, str |
 
 def similar(store: Store, video_id: str | None = None, title: str | None = None, thumbnail: bytes | None = None,
             k: int = 10, modality: str = "both", viral_only: bool = False, before: str | datetime | None = None,
-            platform: str | None = None, spec: LabelSpec | None = None, dup_threshold: float = 0.98,
+            platform: str | None = None, spec: LabelSpec | None = None, dup_threshold: float = NEAR_DUPLICATE,
             vectors: dict[str, np.ndarray] | None = None) -> list[dict]:
     """``vectors``: query vectors already encoded (by ``predict``), instead of a video id or a title."""
     if modality not in ("text", "image", "both"):

@@ -4,7 +4,10 @@
     >>> result = run_sql(store, query, limit=100, timeout=60)      # result.table, result.more
 
 Every store table is registered under its own name (a Lance dataset scanned in place, vectors as
-``FLOAT[d]``). Only ``SELECT`` statements run. The connection is opened with file access off and its
+``FLOAT[d]``), with two views: ``labels`` (each video's velocity, ``viral``, ``relative_to_creator`` and
+``breakout`` as ``miles.heads.labels`` computes them — the same flags as training, similar and the
+dashboard) and ``videos_latest`` (each video, its latest snapshot and its labels); a query that names
+neither does not pay for computing them. Only ``SELECT`` statements run. The connection is opened with file access off and its
 configuration locked, before anything from the store is touched; a table whose folder name is not a
 plain identifier is left out (a shared store cannot smuggle SQL in through a name). The row limit runs
 inside DuckDB, a timer interrupts a query past its deadline, and every DuckDB error is one line.
@@ -41,9 +44,11 @@ def safe_tables(names: list[str]) -> list[str]:
     return ok
 
 
-def connect(store: Store | str | os.PathLike[str] | None = None, memory_limit: str | None = None):
+def connect(store: Store | str | os.PathLike[str] | None = None, memory_limit: str | None = None,
+            labels: bool = True):
     """A DuckDB connection with every store table registered; file access off and the configuration locked
-    from the moment it opens."""
+    from the moment it opens. ``labels``: also register the labels and ``videos_latest`` (which reads
+    every video and snapshot to compute them)."""
     import duckdb
 
     from miles.store import SCHEMAS
@@ -62,40 +67,63 @@ def connect(store: Store | str | os.PathLike[str] | None = None, memory_limit: s
     for name, schema in SCHEMAS.items():  # canonical tables not written yet read as empty
         if name not in present:
             con.register(name, schema.empty_table())
-    _convenience_views(con, [n for n in present if n.startswith("emb_")])
+    if labels:
+        con.register("labels", label_table(st))
+        con.execute(LATEST)
+    _embedding_views(con, [n for n in present if n.startswith("emb_")])
     return con
+
+
+LABEL_COLUMNS = ["video_id", "velocity", "final", "viral", "viral_threshold", "cohort", "relative_to_creator",
+                 "breakout", "creator_prior", "age_hours", "outcome_known_at"]
+
+
+def label_table(store: Store) -> pa.Table:
+    """The labels of every video with an outcome, from ``miles.heads.labels`` (the one definition), under the
+    label spec of the store's deployed head (the default spec when none is trained)."""
+    from miles.heads.labels import LabelSpec
+    from miles.queries.cache import deployed_spec, store_view
+
+    spec = deployed_spec(store) or LabelSpec()
+    if not store.has("videos"):
+        out = None
+    else:
+        out = store_view(store).outcomes(spec)
+    import pandas as pd
+
+    if out is None or out.empty:
+        out = pd.DataFrame({c: pd.Series(dtype="float64") for c in LABEL_COLUMNS})
+        out["video_id"], out["cohort"] = out["video_id"].astype(object), out["cohort"].astype(object)
+        out["final"] = out["final"].astype(bool)
+        out["outcome_known_at"] = pd.Series(dtype="datetime64[us, UTC]")
+    frame = out[LABEL_COLUMNS].copy()
+    for c in ("viral", "breakout"):
+        frame[c] = frame[c].map({1.0: True, 0.0: False}).astype("boolean")
+    return pa.Table.from_pandas(frame, preserve_index=False)
 
 
 LATEST = """
 CREATE VIEW videos_latest AS
 WITH last AS (
     SELECT * FROM snapshots QUALIFY row_number() OVER (PARTITION BY video_id ORDER BY observed_at DESC) = 1
-), joined AS (
-    SELECT v.* EXCLUDE (thumbnail), v.thumbnail IS NOT NULL AS has_thumbnail,
-           l.observed_at, l.views, l.likes, l.comments, l.shares, l.creator_followers,
-           date_diff('second', v.published_at, l.observed_at) / 3600.0 AS age_hours
-    FROM videos v LEFT JOIN last l USING (video_id)
-), rated AS (
-    SELECT *, log10((views + 1) / greatest(age_hours, 1.0)) AS velocity FROM joined
 )
-SELECT *,
-       velocity >= quantile_cont(velocity, 0.8) OVER (PARTITION BY platform, date_trunc('week', published_at))
-           AS viral,
-       velocity - median(velocity) OVER (PARTITION BY creator_id) AS relative_to_creator
-FROM rated
+SELECT v.* EXCLUDE (thumbnail), v.thumbnail IS NOT NULL AS has_thumbnail,
+       l.observed_at, l.views, l.likes, l.comments, l.shares, l.creator_followers,
+       lb.velocity, lb.final, lb.viral, lb.relative_to_creator, lb.breakout, lb.age_hours AS label_age_hours
+FROM videos v LEFT JOIN last l USING (video_id) LEFT JOIN labels lb USING (video_id)
 """
 
 
-def _convenience_views(con, embedding_tables: list[str]) -> None:
-    """``videos_latest``: each video with its latest snapshot, velocity (log10 views per hour at that
-    observation), ``viral`` (top 20% within platform x upload week, over all rows: descriptive, not a
-    training label) and velocity relative to the creator's median. ``<emb table>_videos``: each
-    embedding table joined to its video (names checked as identifiers by ``safe_tables``)."""
-    con.execute(LATEST)
+def _embedding_views(con, embedding_tables: list[str]) -> None:
+    """``<emb table>_videos``: each embedding table joined to its video (names checked as identifiers by
+    ``safe_tables``)."""
     for name in embedding_tables:
         assert IDENTIFIER.match(name), name
         con.execute(f'CREATE VIEW "{name}_videos" AS SELECT e.video_id, e.vector, v.* EXCLUDE (video_id, thumbnail, '
                     f'content_hash), e.content_hash = v.content_hash AS current FROM "{name}" e JOIN videos v USING (video_id)')
+
+
+_MENTIONS_LABELS = re.compile(r"\b(videos_latest|labels)\b", re.IGNORECASE)
 
 
 def _first_line(err: Exception) -> str:
@@ -135,7 +163,7 @@ def run_sql(store: Store | str | os.PathLike[str] | None, query: str, limit: int
         raise MilesError(f"--limit must be 0 or more, got {limit}")
     if timeout is not None and timeout <= 0:
         raise MilesError(f"--timeout must be positive, got {timeout}")
-    con = connect(store, memory_limit)
+    con = connect(store, memory_limit, labels=bool(_MENTIONS_LABELS.search(query)))
     timer = threading.Timer(timeout, con.interrupt) if timeout else None
     try:
         _check_read_only(con, query)

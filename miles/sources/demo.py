@@ -9,25 +9,35 @@ so that tests can check that a model recovers a signal we planted. The story:
    hour to post.
 2. **Videos** are published over six months. Each gets a title in the niche's words, with or without a
    *hook* ("Wait for it…", "POV:", "I tried … for 30 days", "Nobody talks about this"), hashtags and
-   emoji; a duration of 7–60 s; and a thumbnail drawn as a real JPEG: a niche palette, brighter or
-   duller, more or less contrast, sometimes a face, sometimes a bold text overlay.
-3. **Outcome**: log10(views at 7 days) = 0.8·log10(followers) + skill (the creator prior, the largest
-   part) + a content effect (hook strength, thumbnail brightness, face and text, contrast: the
-   part an encoder can see) + timing (evening posts and short videos do a little better) + heavy-tailed
-   noise (Student t, 3 d.f.).
+   emoji; a duration of 7–60 s; and a thumbnail drawn and saved as a JPEG: a niche palette, brighter or
+   duller, more or less contrast, sometimes a face, sometimes a bold text overlay. 2% have no thumbnail.
+3. **Outcome** (``Outcome``): log10(views at 7 days) = 0.8·log10(followers) + skill (sd 0.25) + a content
+   effect (hook strength, thumbnail brightness, face and text, contrast: the part an encoder can see) +
+   timing (evening posts and short videos get a little more) + heavy-tailed noise (0.18 × Student t,
+   3 d.f.). With these coefficients the creator terms (followers and skill) are the largest part.
 4. **Snapshots**: the crawler visits a few minutes before and a few minutes after each mark (1 h, 6 h,
    24 h, 7 days), so early features have their numbers and the label at 7 days is bracketed. Views follow
    a saturating curve views(t) = V·(1 − exp(−t/τ)) with a per-video τ; a snapshot exists only if its time
    is before the collection date. Likes, comments and shares scale with views, a little more for better
    content.
-5. **Leak canaries** (``canaries=True``, the default): what real crawls do to the unwary. A creator's
-   followers triple for two days from 30 minutes after one of their videos takes off (top 20% of
-   outcomes), so a follower count read *after* publishing gives the outcome away; and such a video's description gains
-   "trending" as soon as it does, the way crawled descriptions carry what happened after upload. An honest
-   ``pre_upload`` model gains nothing from either (``tests/heads/test_canaries.py``).
+5. **Leak canaries** (``canaries=True``, the default), planted for the leak tests to find. When a video
+   takes off (top 20% of outcomes), its creator's followers triple for a week starting 30 hours after it
+   was published, and its description gains " | trending" from then on. Both start after the last early
+   moment (24 h) and the crawler's visit just after it, so the features of every moment, read as of its
+   cutoff, never see a video's own canary; a follower count or description read after the cutoff (the
+   7-day snapshots fall inside the jump) gives the outcome away. Followers belong to the creator: once a
+   jump has happened, the creator's later videos see it, as they see any earlier observation.
+   ``tests/sources/test_demo.py`` checks the timing; ``tests/heads/test_canaries.py`` that an honest
+   ``pre_upload`` model gains nothing from the canaries while leaky joins do.
 
-So an honest model sees what real data shows: the creator prior carries most of the skill, content adds
-some, and a model that reads titles and thumbnails beats metadata alone.
+``hard=True`` (``miles demo --hard``) is a harder setting: more noise (0.35 × Student t), a weaker
+creator effect (skill sd 0.12, 0.5·log10(followers), the intercept moved so that a creator with the median
+follower count keeps the same expected views), content and timing effects unchanged. The same seed gives
+the same creators, videos, titles, thumbnails and crawl times in both settings; only views and what
+follows from them differ.
+
+The data are synthetic: every effect in them is one of the coefficients above. A metric measured on them
+says how well a model recovers this generator's story and nothing about real platforms or real videos.
 """
 
 from __future__ import annotations
@@ -49,8 +59,11 @@ DAYS = 180
 COLLECTED = START + timedelta(days=DAYS + 2)  # the moment the (synthetic) crawler stopped
 SNAPSHOT_HOURS = (1.0, 6.0, 24.0, 168.0)
 JUMP = 3.0  # followers multiply by this for a while after a video takes off (a canary)
-JUMP_AFTER_H = 0.5
-JUMP_DAYS = 2.0
+# The canaries start after the last early moment (24 h) and the crawler's visit just after it (<= 20 min),
+# so no moment's honest features see a video's own canary; the jump lasts past the 7-day snapshots, so a
+# follower count read after the cutoff (a leaky join) still finds it.
+JUMP_AFTER_H = 30.0
+JUMP_DAYS = 7.0
 SIZE = (288, 512)  # portrait 9:16, as shorts covers are
 
 NICHES: dict[str, dict] = {
@@ -120,6 +133,23 @@ PLAIN: list[tuple[str, float]] = [
 OVERLAY_WORDS = ["WOW", "NO WAY", "30 DAYS", "SECRET", "DON'T", "EASY", "TRY THIS", "OMG"]
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """The coefficients of step 3 of the story: log10(views at 7 days) =
+    follower_slope·log10(followers) + intercept + skill (sd ``skill_sd``) + content + timing + noise·t₃."""
+
+    follower_slope: float = 0.8
+    intercept: float = -0.45
+    skill_sd: float = 0.25
+    noise: float = 0.18
+
+
+DEFAULT = Outcome()
+# More noise and a weaker creator effect, content effects unchanged; the intercept keeps the median
+# creator's (10^4.3 followers) typical views where they are in the default setting.
+HARD = Outcome(follower_slope=0.5, intercept=-0.45 + (0.8 - 0.5) * 4.3, skill_sd=0.12, noise=0.35)
+
+
 @dataclass
 class DemoFiles:
     csv: Path
@@ -181,12 +211,16 @@ def thumbnail_image(rng: np.random.Generator, niche: dict, bright: float, contra
 
 
 def generate(out_dir: str | Path, n_videos: int = 2000, seed: int = 0, progress: bool = False,
-             canaries: bool = True) -> DemoFiles:
-    """Write ``videos.csv`` (one row per observation) and ``thumbnails/`` under ``out_dir``."""
+             canaries: bool = True, hard: bool = False) -> DemoFiles:
+    """Write ``videos.csv`` (one row per observation) and ``thumbnails/`` under ``out_dir``.
+
+    ``hard`` uses the ``HARD`` outcome coefficients; the same seed gives the same creators, videos, titles,
+    thumbnails and crawl times either way, only the views (and what follows from them) differ."""
     from tqdm.auto import tqdm
 
     if n_videos < 1:
         raise ValueError(f"n_videos must be at least 1, got {n_videos}")
+    story = HARD if hard else DEFAULT
     out = Path(out_dir)
     thumbs = out / "thumbnails"
     thumbs.mkdir(parents=True, exist_ok=True)
@@ -201,7 +235,7 @@ def generate(out_dir: str | Path, n_videos: int = 2000, seed: int = 0, progress:
             "niche": niche_names[int(rng.integers(len(niche_names)))],
             "log_followers": float(np.clip(rng.normal(4.3, 0.6), 2.0, 7.3)),
             "growth": float(rng.normal(0.002, 0.001)),  # per day, in natural-log followers
-            "skill": float(rng.normal(0.0, 0.25)),
+            "skill": float(rng.normal(0.0, story.skill_sd)),
             "hour": int(rng.integers(0, 24)),
             "face_rate": float(rng.uniform(0.1, 0.9)),
             "hook_rate": float(rng.uniform(0.2, 0.8)),
@@ -225,12 +259,13 @@ def generate(out_dir: str | Path, n_videos: int = 2000, seed: int = 0, progress:
         content = hook + 0.5 * (bright - 0.5) + 0.25 * face + 0.2 * (text is not None) + 0.2 * (contrast - 0.5)
         timing = 0.08 * (17 <= hour <= 21) - 0.002 * (duration - 30)
         log_f0 = cr["log_followers"] + cr["growth"] * day / math.log(10)
-        log_v7d = 0.8 * log_f0 - 0.45 + cr["skill"] + content + timing + 0.18 * float(rng.standard_t(3))
+        log_v7d = (story.follower_slope * log_f0 + story.intercept + cr["skill"] + content + timing
+                   + story.noise * float(rng.standard_t(3)))
         tau = float(np.exp(rng.normal(math.log(18), 0.5)))  # hours to ~63% of final views
         like_rate = float(np.clip(rng.normal(0.045 + 0.04 * content, 0.01), 0.005, 0.3))
         vid = f"demo_{i:06d}"
         thumb_name = ""
-        if rng.random() >= 0.02:  # 2% of videos have no thumbnail file, as in real crawls
+        if rng.random() >= 0.02:  # 2% of videos have no thumbnail file
             thumb_name = f"thumbnails/{vid}.jpg"
             (out / thumb_name).write_bytes(thumbnail_image(rng, niche, bright, contrast, face, text))
         videos.append({"vid": vid, "cr": cr, "day": day, "published": published, "title": title, "thing": thing,
@@ -242,7 +277,8 @@ def generate(out_dir: str | Path, n_videos: int = 2000, seed: int = 0, progress:
         writer = csv.DictWriter(f, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
-    log.info("demo data: %d videos, %d creators, %d observation rows in %s", n_videos, n_creators, len(rows), out)
+    log.info("demo data%s: %d videos, %d creators, %d observation rows in %s", " (hard)" if hard else "",
+             n_videos, n_creators, len(rows), out)
     return DemoFiles(csv=csv_path, thumbnails=thumbs, videos=n_videos, rows=len(rows))
 
 

@@ -4,7 +4,8 @@
     print(summary.line())
 
 Rows flow reader → ``normalize`` → batch → ``Store.upsert``; memory holds one batch plus the set of
-keys seen in this run (to reject duplicates within one input).
+keys seen in this run (to reject duplicates within one input). A video's title, hashtags and thumbnail stay
+as first observed; later ones go to ``video_versions`` (``miles.sources.first_seen``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from miles.sources.columns import parse_map
+from miles.sources.first_seen import Observation, first_seen, stored_content
 from miles.sources.normalize import Canonical, Options, RawRow, normalized, raw_json
 from miles.sources.parse import parse_time
 from miles.sources.readers import IMAGE_EXTS, read
@@ -35,6 +37,7 @@ class IngestSummary:
     unchanged: int = 0
     snapshots_added: int = 0
     snapshots_skipped: int = 0
+    versions_added: int = 0  # later titles, hashtags or thumbnails kept as history (video_versions)
     rejected: Counter = field(default_factory=Counter)  # reason kind -> rows
     warnings: Counter = field(default_factory=Counter)  # stored with a field dropped
 
@@ -51,6 +54,7 @@ class IngestSummary:
             f"stored {self.stored}",
             f"videos new {self.new}, updated {self.updated}, unchanged {self.unchanged}",
             f"snapshots +{self.snapshots_added}",
+            *([f"later versions +{self.versions_added} (history only)"] if self.versions_added else []),
             f"rejected {self.n_rejected}" + (f" ({by(self.rejected)})" if self.rejected else ""),
         ]
         if self.snapshots_skipped:
@@ -166,7 +170,7 @@ def ingest_normalized(pairs: Iterable[tuple[RawRow, Canonical]], store: Store, s
 class _Batch:
     def __init__(self, store: Store, summary: IngestSummary, now: datetime):
         self.store, self.summary, self.now = store, summary, now
-        self.videos: dict[str, dict] = {}
+        self.videos: dict[str, list[Observation]] = {}  # video_id -> (seen at, row) in input order
         self.snapshots: list[dict] = []
         self.snapshot_rows: dict[tuple, RawRow] = {}  # (video_id, observed_at) -> the row it came from
         self.rejects: list[dict] = []
@@ -183,8 +187,8 @@ class _Batch:
         assert result.video is not None
         s.stored += 1
         vid = result.video["video_id"]
-        # Several observations of one video in one input: the last row's metadata wins.
-        self.videos[vid] = result.video
+        # Several observations of one video in one input: the earliest one's content, the last row's metadata.
+        self.videos.setdefault(vid, []).append((result.observed_at or self.now, result.video))
         if result.snapshot is not None:
             self.snapshots.append(result.snapshot)
             self.snapshot_rows[(vid, result.snapshot["observed_at"])] = raw
@@ -202,7 +206,10 @@ class _Batch:
     def flush(self) -> None:
         s = self.summary
         if self.videos:
-            res = self.store.upsert("videos", list(self.videos.values()))
+            merged = first_seen(self.videos, stored_content(self.store, self.videos))
+            if merged.versions:  # before the videos: a rerun after a kill in between still sees what they displace
+                s.versions_added += self.store.upsert("video_versions", merged.versions, update=False).inserted
+            res = self.store.upsert("videos", merged.videos)
             s.new += res.inserted
             s.updated += res.updated
             s.unchanged += res.unchanged

@@ -58,6 +58,7 @@ class Canonical:
     reject: str | None = None  # the row is not stored
     notes: list[str] = field(default_factory=list)  # the row is stored, with these problems
     snapshot_skipped: str | None = None
+    observed_at: datetime | None = None  # when the row was observed (its own column or --observed-at), if known
 
 
 def _allowed(path: Path, base_dir: Path | None, opts: Options) -> bool:
@@ -167,7 +168,9 @@ def normalize(raw: RawRow, opts: Options) -> Canonical:
 
     title = texts["title"]
     description = texts["description"]
-    tags = parse_hashtags(_get(raw, "hashtags")) or hashtags_in(title) or hashtags_in(description)
+    # The hashtags field, else those in the title: never the description's, which is crawled after
+    # publishing and gains what happened since ("#trending").
+    tags = parse_hashtags(_get(raw, "hashtags")) or hashtags_in(title)
     thumbnail = _thumbnail(raw, vid, opts, out.notes)
     platform = texts["platform"] or opts.platform or raw.platform or "unknown"
     out.video = {
@@ -183,6 +186,7 @@ def normalize(raw: RawRow, opts: Options) -> Canonical:
         "thumbnail": thumbnail,
         "content_hash": content_hash(title, tags, description, thumbnail),
     }
+    out.observed_at = observed
     has_counts = any(counts[c] is not None for c in ("views", "likes", "comments", "shares"))
     if has_counts or counts["creator_followers"] is not None:
         if observed is None:

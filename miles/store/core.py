@@ -20,7 +20,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from miles.errors import MilesError
+from miles.store.diff import compared, diff, row_key
 from miles.store.location import Location, Recent
+from miles.store.migrate import add_missing_columns
 from miles.store.schema import KEYS, SCHEMAS
 
 log = logging.getLogger(__name__)
@@ -195,13 +197,14 @@ class Store:
         table = table.select(schema.names).cast(schema)
         if table.num_rows == 0:
             return UpsertResult()
+        add_missing_columns(self, name)  # a table from an older Miles: its new nullable columns first
         keys = KEYS[name]
-        existing = self._existing(name, table, keys, _compared(schema, keys))
-        new_mask, changed_mask, stored = _diff(table, existing, keys, schema)
+        existing = self._existing(name, table, keys, compared(schema, keys))
+        new_mask, changed_mask, stored = diff(table, existing, keys, schema)
         n_new = int(sum(new_mask))
         n_changed = int(sum(changed_mask)) if update else 0
         conflicts = () if update else tuple(
-            (r, stored[_row_key(r, keys)]) for r, c in zip(table.to_pylist(), changed_mask) if c)
+            (r, stored[row_key(r, keys)]) for r, c in zip(table.to_pylist(), changed_mask) if c)
         to_write = table.filter(pa.array([n or (c and update) for n, c in zip(new_mask, changed_mask, strict=False)]))
         if to_write.num_rows:
             tbl = self.create(name, schema)
@@ -228,6 +231,7 @@ class Store:
         table = rows if isinstance(rows, pa.Table) else pa.Table.from_pylist(rows, schema=schema)
         table = table.select(schema.names).cast(schema)
         if table.num_rows:
+            add_missing_columns(self, name)
             keys = KEYS[name]
             self.create(name, schema).merge_insert(keys if len(keys) > 1 else keys[0]) \
                 .when_not_matched_insert_all().execute(table)
@@ -278,27 +282,3 @@ class Store:
             out.append({"table": name, "rows": ds.count_rows(), "version": ds.version, "bytes": size})
         return out
 
-
-def _compared(schema: pa.Schema, keys: list[str]) -> list[str]:
-    """Columns whose change makes an update. The thumbnail is covered by content_hash: compare the hash,
-    not the bytes."""
-    return [n for n in schema.names if n not in keys and n not in ("thumbnail", "ingested_at")]
-
-
-def _row_key(row: dict[str, Any], keys: list[str]) -> tuple:
-    return tuple(row[k] for k in keys)
-
-
-def _diff(table: pa.Table, existing: pa.Table | None, keys: list[str], schema: pa.Schema):
-    """Per row of ``table``: is its key new, and if not, do any of its values differ from the stored row."""
-    rows = table.to_pylist()
-    if existing is None or existing.num_rows == 0:
-        return [True] * len(rows), [False] * len(rows), {}
-    compare = _compared(schema, keys)
-    stored = {_row_key(r, keys): r for r in existing.select(keys + compare).to_pylist()}
-    new_mask, changed_mask = [], []
-    for r in rows:
-        old = stored.get(_row_key(r, keys))
-        new_mask.append(old is None)
-        changed_mask.append(old is not None and any(r[c] != old[c] for c in compare))
-    return new_mask, changed_mask, stored

@@ -22,6 +22,22 @@ VIDEOS = pa.schema(
         pa.field("published_at", UTC_TS),
         pa.field("thumbnail", pa.binary()),
         pa.field("content_hash", pa.string()),
+        # When the stored title, hashtags and thumbnail were observed: they are the first seen, never a
+        # later edit (``miles.sources.first_seen``). Null in rows from before it was kept: the earliest.
+        pa.field("first_seen_at", UTC_TS),
+    ]
+)
+
+# Titles, hashtags and thumbnails observed after the first-seen ones: history, never training text.
+VIDEO_VERSIONS = pa.schema(
+    [
+        pa.field("video_id", pa.string(), nullable=False),
+        pa.field("seen_at", UTC_TS, nullable=False),
+        pa.field("title", pa.string()),
+        pa.field("hashtags", pa.list_(pa.string())),
+        pa.field("description", pa.string()),
+        pa.field("thumbnail_sha256", pa.string()),
+        pa.field("content_hash", pa.string()),
     ]
 )
 
@@ -91,12 +107,13 @@ TRACKED = pa.schema(
     ]
 )
 
-SCHEMAS: dict[str, pa.Schema] = {"videos": VIDEOS, "snapshots": SNAPSHOTS, "rejects": REJECTS, "runs": RUNS,
-                                 "predictions": PREDICTIONS, "tracked": TRACKED}
+SCHEMAS: dict[str, pa.Schema] = {"videos": VIDEOS, "video_versions": VIDEO_VERSIONS, "snapshots": SNAPSHOTS,
+                                 "rejects": REJECTS, "runs": RUNS, "predictions": PREDICTIONS, "tracked": TRACKED}
 
 # Keys for idempotent upserts.
 KEYS: dict[str, list[str]] = {
     "videos": ["video_id"],
+    "video_versions": ["video_id", "seen_at"],
     "snapshots": ["video_id", "observed_at"],
     "rejects": ["source", "row"],
     "runs": ["run_id"],

@@ -85,9 +85,10 @@ def test_changed_content_is_reencoded(small, encoders):
     assert len(text) == 40 and text["demo_000001"][0] == "changed"
 
 
-def test_a_hashtag_edit_reencodes_through_ingest(tmp_path, encoders):
-    """The content hash covers everything an encoder may read: an edited hashtag (or description) makes
-    the video's hash change at ingest, and the next embed re-encodes exactly that video."""
+def test_a_description_edit_reencodes_through_ingest(tmp_path, encoders):
+    """The content hash covers everything an encoder may read: an edited description (titles, hashtags and
+    thumbnails stay as first seen) makes the video's hash change at ingest, and the next embed re-encodes
+    exactly that video."""
     import pandas as pd
 
     from miles.sources import ingest
@@ -100,7 +101,7 @@ def test_a_hashtag_edit_reencodes_through_ingest(tmp_path, encoders):
     embed(store, EmbedConfig(progress=False, modalities=("text",)), encoders)
     df = pd.read_csv(files.csv)
     first = df["video_id"].iloc[0]
-    df.loc[df["video_id"] == first, "hashtags"] = "#brandnewtag"
+    df.loc[df["video_id"] == first, "description"] = "a brand new description"
     df.to_csv(files.csv.parent / "edited.csv", index=False)  # beside the original: thumbnail paths resolve
     ingest([files.csv.parent / "edited.csv"], store, progress=False)
     rep = embed(store, EmbedConfig(progress=False, modalities=("text",)), encoders)["text"]

@@ -65,13 +65,26 @@ def test_eval_on_demo_store(demo_store, tmp_path):
     result = run_eval(demo_store, cfg, report=report, json_path=js)
     records = json.loads(js.read_text())
     assert {tuple(sorted(r)) for r in records} == {("ci_high", "ci_low", "features", "head", "metric", "moment", "n",
-                                                   "split", "value")}
-    assert {r["metric"] for r in records} == {"auroc", "auprc", "brier", "ece", "velocity_mae", "spearman"}
+                                                   "n_train", "split", "value")}
+    # (a 95% velocity range needs 39 calibration rows: this small store may have fewer)
+    assert {r["metric"] for r in records} - {"velocity_coverage"} == {
+        "auroc", "auprc", "brier", "ece", "velocity_mae", "spearman", "prevalence", "p_coverage", "p_width"}
     assert {r["features"] for r in records} >= {"title", "creator_prior", "metadata", "metadata+text",
                                                 "metadata+image", "metadata+text+image"}
+    # the test sets' prevalence beside AUPRC: the label is the top 20% of every week
+    for r in records:
+        if r["metric"] == "prevalence":
+            assert 0.12 < r["value"] < 0.3 and r["ci_low"] <= r["value"] <= r["ci_high"]
+    # intervals measured on the time split only, for each head's deployable variant
+    covered = {(r["split"], r["head"], r["features"]) for r in records if r["metric"] == "p_coverage"}
+    assert {s for s, _, _ in covered} == {"time"} and len(covered) == 4
     html = report.read_text()
-    for part in ("<svg", "What the numbers mean", "Gain of embeddings", "SHAP", "creator"):
+    for part in ("<svg", "What the numbers mean", "Paired gains", "SHAP", "creator", "prevalence"):
         assert part in html
+    runs = sql(demo_store, "SELECT n_train, n_test, config FROM runs WHERE kind = 'eval' AND split = 'time'").to_pylist()
+    split = json.loads(runs[0]["config"])["split"]
+    assert runs[0]["n_train"] == split["n_train"] < 300 - runs[0]["n_test"]  # what the purge and embargo left
+    assert split["purge"] is True and split["purged"] + split["embargoed"] > 0
     runs = sql(demo_store, "SELECT count(*) AS n FROM runs WHERE kind = 'eval'").to_pylist()[0]["n"]
     assert runs >= len(result.fitted)
     n = sql(demo_store, "SELECT count(*) AS n FROM predictions p JOIN runs r USING (run_id) "

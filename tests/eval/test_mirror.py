@@ -39,9 +39,9 @@ def test_every_run_is_mirrored_once_with_its_metrics_intervals_and_artifacts(dem
         assert r.data.params["head"] == row["head"] and r.data.params["moment"] == row["moment"]
         assert r.data.params["label_spec.viral_fraction"] == str(json.loads(row["config"])["label_spec"]["viral_fraction"])
         for name, m in json.loads(row["metrics"]).items():
-            assert r.data.metrics[name] == pytest.approx(m["value"])
-            assert r.data.metrics[f"{name}_ci_low"] == pytest.approx(m["ci_low"])
-            assert r.data.metrics[f"{name}_ci_high"] == pytest.approx(m["ci_high"])
+            assert r.data.metrics[name] == pytest.approx(m["value"], nan_ok=True)  # a constant velocity: no Spearman
+            assert r.data.metrics[f"{name}_ci_low"] == pytest.approx(m["ci_low"], nan_ok=True)
+            assert r.data.metrics[f"{name}_ci_high"] == pytest.approx(m["ci_high"], nan_ok=True)
         assert any(k.startswith("miles.store_version.") for k in r.data.tags)
     _, trains = _runs(uri, "train")
     deployed = [r for r in trains if "miles.head_artifact" not in r.data.tags]

@@ -1,8 +1,15 @@
-"""The demo plants leak canaries: follower counts that triple 30 minutes after a video takes off, and a
-description that gains "trending". An honest pre_upload model gains nothing from them; the same models
-with an as-of join that looks ``nearest`` instead of backward, or with the description in their text,
-feed on them."""
+"""The demo plants leak canaries: when a video takes off, its creator's follower count triples for a week
+from 30 hours after it was published, and its description gains "trending" then. Both come after the
+last early moment (24 h), so an honest pre_upload model gains nothing from them; the same models with a
+follower count read after the cutoff (the video's latest crawled record), or with the description in
+their text, feed on them.
 
+A ``nearest`` as-of join (``tests/heads/test_leaks.py``) does not reach them: it looks at most to the next
+observation of the creator (a video's own first crawl, about an hour after publishing), long before the
+canary. The leak tests catch that mutant on their own; ``tests/sources/test_demo.py`` checks the timing."""
+
+import numpy as np
+import pandas as pd
 import pytest
 
 import miles.heads.dataset as dataset
@@ -13,7 +20,6 @@ from miles.sources import ingest
 from miles.sources.demo import generate
 from miles.store import Store
 from miles.store.text import compose_text
-from tests.heads.test_leaks import _nearest
 
 CFG = EvalConfig(heads=("baseline", "lightgbm"), moments=("pre_upload",), splits=("time", "creator"), n_boot=200,
                  ablations=False, progress=False)
@@ -34,6 +40,18 @@ def stores(tmp_path_factory):
 def _auroc(store) -> dict[tuple[str, str], float]:
     recs = evaluate(store, CFG).records
     return {(r["head"], r["split"]): r["value"] for r in recs if r["metric"] == "auroc"}
+
+
+def _followers_last_crawled(real):
+    """The leak: the follower count on the video's latest crawled record (its 7-day snapshot)."""
+    def leaky(rows, view, moment, spec):
+        f = real(rows, view, moment, spec)
+        end = pd.Series([pd.Timestamp("2100-01-01", tz="UTC")] * len(rows))
+        seen = history.video_asof(view.snapshot_index(["creator_followers"]), rows["video_id"], end,
+                                  ["creator_followers"])
+        f["log_followers"] = np.log10(seen["creator_followers"].to_numpy(dtype=float) + 1.0)
+        return f
+    return leaky
 
 
 def _with_descriptions(real):
@@ -58,9 +76,9 @@ def test_pre_upload_gains_nothing_from_the_canaries(stores, monkeypatch):
     planted, clean = (_auroc(s) for s in stores)
     for key in planted:
         assert planted[key] <= clean[key] + 0.02, (key, planted, clean)
-    # ... while a leaky as-of join feeds on the followers, and a text with descriptions on "trending"
+    # ... while a post-cutoff follower count feeds on the followers, and a text with descriptions on "trending"
     with monkeypatch.context() as m:
-        m.setattr(history, "asof_positions", _nearest)
+        m.setattr(dataset, "feature_rows", _followers_last_crawled(dataset.feature_rows))
         leaky = _auroc(stores[0])
     assert all(leaky[("lightgbm", s)] > planted[("lightgbm", s)] + 0.03 for s in ("time", "creator")), (leaky, planted)
     monkeypatch.setattr(dataset, "feature_rows", _with_descriptions(dataset.feature_rows))

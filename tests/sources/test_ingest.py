@@ -62,9 +62,10 @@ def test_new_observation_and_changed_title(store, tmp_path):
     b = folder / "b.csv"
     b.write_text("video_id,title,published_at,observed_at,views\nx,New,2024-01-01,2024-01-03,50\n")
     s = ingest([b], store, progress=False)
-    assert (s.new, s.updated, s.snapshots_added) == (0, 1, 1)
-    video = store.read("videos").to_pylist()
-    assert len(video) == 1 and video[0]["title"] == "New" and video[0]["content_hash"] != old_hash
+    assert (s.new, s.updated, s.snapshots_added, s.versions_added) == (0, 0, 1, 1)
+    video = store.read("videos").to_pylist()  # the title first seen stays; the later one is history only
+    assert len(video) == 1 and video[0]["title"] == "Old" and video[0]["content_hash"] == old_hash
+    assert [r["title"] for r in store.read("video_versions").to_pylist()] == ["New"]
     assert sorted(r["views"] for r in store.read("snapshots").to_pylist()) == [10, 50]
 
 
