@@ -40,24 +40,28 @@ def _name(head: str, features: str) -> str:
     return f"{HEAD_WORDS.get(head, head)} on {features.replace('+', ' + ')}"
 
 
-def _splits_sentence(result, moment: str, splits: list[str]) -> str:
-    parts = []
+COHORT_WORDS = {"platform_week": "week", "platform_day": "day"}
+
+
+def _splits_sentences(result, moment: str, splits: list[str]) -> list[str]:
+    out = []
     for split in splits:
         info = result.splits.get((moment, split), {})
         if not info:
             continue
-        out = [f"{info.get('n_train', 0):,} training and {info.get('n_test', 0):,} test videos"]
-        if info.get("purged"):
-            out.append(f"{info['purged']:,} left training because their outcome came after the cut")
-        if info.get("embargoed"):
-            out.append(f"{info['embargoed']:,} because their week's label depended on videos after the cut")
-        if info.get("duplicates"):
-            out.append(f"{info['duplicates']:,} because a copy of them was in the test set")
+        cohort = COHORT_WORDS.get(info.get("cohort"), "week")
+        gone = [f"{info['purged']:,} whose outcome came after the cut" if info.get("purged") else "",
+                f"{info['embargoed']:,} whose {cohort}'s label depended on videos after the cut"
+                if info.get("embargoed") else "",
+                f"{info['duplicates']:,} with a copy among the test videos" if info.get("duplicates") else ""]
+        gone = [g for g in gone if g]
+        s = (f"{SPLIT_WORDS.get(split, split).capitalize()}: {info.get('n_train', 0):,} training and "
+             f"{info.get('n_test', 0):,} test videos" + (f" (left out of training: {', '.join(gone)})" if gone else ""))
         if info.get("purge") is False:
-            out.append("training outcomes observed after the cut were kept (the purge was off), so this split "
-                       "ranks videos but is not a forecast of deployment")
-        parts.append(f"{SPLIT_WORDS.get(split, split)}: " + "; ".join(out))
-    return ("Splits — " + ". ".join(parts) + ".") if parts else ""
+            s += ("; training outcomes observed after the cut were kept (the purge was off), so this split ranks "
+                  "videos but is not a forecast of deployment")
+        out.append(s + ".")
+    return out
 
 
 def reading(result, moment: str) -> list[str]:
@@ -65,7 +69,7 @@ def reading(result, moment: str) -> list[str]:
     recs = [r for r in result.records if r["moment"] == moment]
     splits = list(dict.fromkeys(r["split"] for r in recs))
     unit = getattr(result, "unit", "creators")
-    out = [_splits_sentence(result, moment, splits),
+    out = [*_splits_sentences(result, moment, splits),
            f"Every interval is a 95% bootstrap interval that resamples whole {unit}"
            + (" (the store has no creator ids)." if unit == "videos" else ".")]
     for split in [s for s in splits if s != "random"] + (["random"] if "random" in splits else []):

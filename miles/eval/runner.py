@@ -153,7 +153,7 @@ def _evaluate_split(fs: FeatureSet, moment: str, split: str, heads, cfg: EvalCon
                     dups: np.ndarray | None = None) -> None:
     sp = split_indices(fs.frame, split, cfg.test_fraction, cfg.seed, cfg.purge, duplicates=dups)
     tr, te = sp
-    result.splits[(moment, split)] = sp.info
+    result.splits[(moment, split)] = {**sp.info, "cohort": cfg.spec.cohort}
     y, v = fs.frame["viral"].to_numpy(dtype=int), fs.frame["velocity"].to_numpy()
     groups = creator_groups(fs.frame)
     result.labels[(moment, split)] = (y, v, groups)

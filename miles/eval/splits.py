@@ -10,7 +10,8 @@ Three rules keep a test outcome out of every training row:
   nothing says when an outcome became known).
 - **Embargo** (time splits): ``viral`` is the top fraction of a cohort (``miles.heads.labels``), so a
   row's label depends on every outcome in its cohort. A training row whose cohort holds a video published
-  at or after the cut — or, with the purge, an outcome known after it — is dropped too.
+  at or after the cut (a test video) is dropped too. (Its cohort may still hold a purged video, published
+  before the cut, whose outcome came after it: that outcome shapes the week's threshold, not a test one.)
 - **Duplicates stay on one side** (every split): a training row with the same content hash as a test row,
   or in the same near-duplicate cluster (``miles.eval.duplicates``), is dropped: a re-upload by another
   account would otherwise carry its twin's outcome across a creator-disjoint split.
@@ -87,8 +88,6 @@ def _time_masks(frame: pd.DataFrame, test_fraction: float, purge: bool) -> tuple
     settled = np.ones(n, bool)
     if "cohort_end" in frame:  # frames with labels (every frame ``assemble`` makes)
         settled = (frame["cohort_end"] < cut).to_numpy()
-        if purge:
-            settled = settled & (frame["cohort_known_at"] <= cut).to_numpy()
     info = {"cut": cut.isoformat(), "purge": bool(purge), "purged": int((~later & ~known).sum()),
             "embargoed": int((~later & known & ~settled).sum())}
     return ~later & known & settled, later, info
@@ -145,7 +144,7 @@ def split_indices(frame: pd.DataFrame, kind: str, test_fraction: float = 0.3, se
 def _empty_hint(kind: str, purge: bool, info: dict, n_train: int) -> str:
     if n_train or not kind.startswith("time"):
         return ""
-    if info.get("embargoed"):
+    if info.get("embargoed") and not info.get("purged"):
         return (f" ({info['embargoed']} rows share a label cohort with a video published after the cut: a cohort "
                 "that spans the whole time range, such as --cohort platform or none, cannot be split in time; use "
                 "--cohort platform_week)")

@@ -44,7 +44,7 @@ PRE_UPLOAD_SCALARS = ["duration_s", "publish_hour", "publish_weekday", "title_ch
 EARLY_HOURS = (1, 6, 24)
 # What a training row carries besides its features: its outcome and labels (``miles.heads.labels``).
 LABEL_COLUMNS = ["creator_id", "platform", "published_at", "velocity", "outcome_known_at", "viral", "viral_threshold",
-                 "cohort", "cohort_end", "cohort_known_at"]
+                 "cohort", "cohort_end"]
 VIDEO_COLUMNS = ["video_id", "creator_id", "platform", "published_at", "title", "hashtags", "description",
                  "duration_s", "content_hash"]
 

@@ -63,9 +63,9 @@ def label(outcomes: pd.DataFrame, spec: LabelSpec) -> pd.DataFrame:
     ``viral``: the velocity is in the top ``viral_fraction`` of its cohort, the cohort being every video of
     that platform (and upload week) whose *final* outcome is known — a definition over the world, not a
     parameter fitted on one side of a split; NaN for a partial outcome. ``viral_threshold``: the cohort's
-    cut. ``cohort_end`` and ``cohort_known_at``: the latest publish time and the latest outcome time among
-    the cohort's final outcomes — a label is fixed only once its whole cohort is known, so a time split
-    keeps a row out of training unless its cohort ended before the cut (``miles.eval.splits``).
+    cut. ``cohort_end``: the latest publish time among the cohort's final outcomes — a row's label depends
+    on every video of its cohort, so a time split keeps a row out of training unless its cohort ended
+    before the cut (``miles.eval.splits``).
     ``relative_to_creator``: velocity − the creator's prior as of publishing; ``breakout``: above it by
     ``breakout_margin`` (NaN without a prior)."""
     out = outcomes.copy()
@@ -73,11 +73,10 @@ def label(outcomes: pd.DataFrame, spec: LabelSpec) -> pd.DataFrame:
     out["cohort"] = cohort_keys(out, spec.cohort).to_numpy()
     by = out[final].groupby("cohort")
     stats = pd.DataFrame({"viral_threshold": by["velocity"].quantile(1.0 - spec.viral_fraction),
-                          "cohort_end": by["published_at"].max(), "cohort_known_at": by["outcome_known_at"].max()})
+                          "cohort_end": by["published_at"].max()})
     at = stats.reindex(out["cohort"].to_numpy())
     out["viral_threshold"] = at["viral_threshold"].to_numpy(dtype=float)
-    for c in ("cohort_end", "cohort_known_at"):
-        out[c] = pd.to_datetime(at[c].to_numpy(), utc=True)
+    out["cohort_end"] = pd.to_datetime(at["cohort_end"].to_numpy(), utc=True)
     viral = (out["velocity"].to_numpy() >= out["viral_threshold"].to_numpy()).astype(float)
     out["viral"] = np.where(final, viral, np.nan)
     rel = out["velocity"] - out["creator_prior"]

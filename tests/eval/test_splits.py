@@ -73,11 +73,11 @@ def test_time_splits_embargo_the_cohort_that_straddles_the_cut(purge):
         assert (f["cohort_end"].iloc[sp.train] < cut).all()  # no training label depends on a test outcome
         assert not set(f["cohort"].iloc[sp.train]) & set(f["cohort"].iloc[sp.test])
         if purge:
-            assert (f["cohort_known_at"].iloc[sp.train] <= cut).all()
+            assert (f["outcome_known_at"].iloc[sp.train] <= cut).all()
     sp = split_indices(f, "time", 0.3, purge=purge)
     assert sp.info["embargoed"] > 0 and sp.info["purge"] is purge and sp.info["n_train"] == len(sp.train)
     # without the cohort columns (the mistake), rows of the straddling week train
-    leaky = split_indices(f.drop(columns=["cohort_end", "cohort_known_at"]), "time", 0.3, purge=purge)
+    leaky = split_indices(f.drop(columns=["cohort_end"]), "time", 0.3, purge=purge)
     assert len(leaky.train) == len(sp.train) + sp.info["embargoed"]
 
 

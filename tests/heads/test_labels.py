@@ -65,7 +65,6 @@ def test_viral_is_the_top_fraction_of_every_cohort_over_all_its_known_outcomes()
         assert (g["viral"].to_numpy() == (g["velocity"] >= q).to_numpy()).all()
         assert (g["viral_threshold"] == q).all()
         assert g["cohort_end"].eq(g["published_at"].max()).all()
-        assert g["cohort_known_at"].eq(g["outcome_known_at"].max()).all()
     assert final["viral"].mean() == pytest.approx(0.2, abs=0.02)
     assert final.groupby("cohort")["viral"].mean().between(0.15, 0.3).all()  # the same base rate every week
     assert np.isnan(out.set_index("video_id").loc["late", "viral"])

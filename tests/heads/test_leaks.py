@@ -182,7 +182,7 @@ def _without_embargo(real):
     """The leak: the cohorts' extent ignored, so training keeps rows of the week that straddles the cut,
     whose labels depend on the test videos' outcomes."""
     def leaky(frame, test_fraction, purge):
-        return real(frame.drop(columns=["cohort_end", "cohort_known_at"]), test_fraction, purge)
+        return real(frame.drop(columns=["cohort_end"]), test_fraction, purge)
     return leaky
 
 
