@@ -25,6 +25,7 @@ class DemoResult:
     trained: list[dict] = field(default_factory=list)
     timings: list[tuple[str, float]] = field(default_factory=list)
     report: Path | None = None
+    hard: bool = False  # the harder synthetic setting (miles.sources.demo.HARD)
 
 
 def run_demo(store_dir: str | Path = "demo-store", videos: int = 2000, seed: int = 0, progress: bool = True,
@@ -47,7 +48,7 @@ def _run(store: Store, videos: int, seed: int, progress: bool, moments: tuple[st
     from miles.sources.demo import generate
     from miles.store.index import build_indexes
 
-    out = DemoResult(store, seed, report=store.local_dir / "report.html")
+    out = DemoResult(store, seed, report=store.local_dir / "report.html", hard=hard)
 
     def stage(name: str, fn):
         t = time.perf_counter()

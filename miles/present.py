@@ -134,6 +134,7 @@ def demo_lines(result) -> list[str]:
     lines += [f"note: {n}" for n in ev.notes]
     lines.append(f"trained {len(result.trained)} deployable heads into {result.store}/heads")
     lines.append("stages: " + ", ".join(f"{name} {seconds:.0f} s" for name, seconds in result.timings))
-    lines += ["", f"store {result.store} (SYNTHETIC demo data, seed {result.seed})",
+    lines += ["", f"store {result.store} (SYNTHETIC demo data, seed {result.seed}"
+              + (", the hard setting)" if result.hard else ")"),
               format_table(result.store.info(), {"bytes": human_bytes}), "", f"report: {result.report}"]
     return lines

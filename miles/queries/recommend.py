@@ -243,8 +243,8 @@ def recommend(store: Store, title: str, thumbnail: bytes | None = None, duration
     inputs = base["inputs"]
     mine = _features(title, int(inputs["hashtag_count"]), inputs["duration_s"], int(inputs["publish_hour"]), thumbnail)
     meta = deployed_head(store, head)[1]
-    result = {"draft": {k2: base[k2] for k2 in ("viral_probability", "viral_interval", "velocity",
-                                                "velocity_interval")},
+    result = {"draft": {k2: base[k2] for k2 in ("viral_probability", "viral_interval", "interval_means", "velocity",
+                                                "velocity_interval", "velocity_interval_means")},
               "measured": _rounded(mine), "factors": base["factors"], "similar": base["similar"],
               "notes": base["notes"],
               "suggestions": _suggestions(store, mine, base["similar"], base["factors"], meta.get("openings", []))

@@ -35,7 +35,7 @@ def gauge(p: float, interval: list[float] | None, w: int = 220) -> str:
                  f'font-weight="600">{p:.0%}</text>')
     if interval:
         parts.append(f'<text x="{cx:.1f}" y="{cy + 44:.1f}" text-anchor="middle" font-size="11" fill="#57606a">'
-                     f'95% of similar: {interval[0]:.0%}–{interval[1]:.0%}</text>')
+                     f'range {interval[0]:.0%}–{interval[1]:.0%}</text>')
     parts.append("</svg>")
     return "".join(parts)
 

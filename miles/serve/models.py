@@ -41,8 +41,10 @@ class Prediction(BaseModel):
     viral_interval: list[float] | None
     viral_probability_raw: float
     calibrated_on: int
+    interval_means: str | None = None  # what the range beside P means, in one sentence
     velocity: float
     velocity_interval: list[float] | None
+    velocity_interval_means: str | None = None
     label: Label
     factors: list[Factor]
     similar: list[SimilarVideo]
