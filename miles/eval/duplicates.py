@@ -87,3 +87,14 @@ def duplicate_clusters(hashes, text: np.ndarray | None = None, image: np.ndarray
     _, comp = connected_components(graph, directed=False)
     sizes = np.bincount(comp)
     return np.where(sizes[comp] > 1, comp, -1)
+
+
+def feature_set_clusters(fs) -> np.ndarray:
+    """``duplicate_clusters`` of a ``FeatureSet``'s rows. A video with no title text and no thumbnail shows
+    no content: nothing makes it a copy of another (63 SMP posts have neither, and one empty hash)."""
+    frame = fs.frame
+    has_text = frame["text"].fillna("").str.strip().ne("").to_numpy()
+    content = has_text | (frame["has_thumbnail"].to_numpy(dtype=float) > 0)
+    hashes = frame["content_hash"].astype(object).where(content, None)
+    text = None if fs.text is None else np.where(has_text[:, None], fs.text, 0.0).astype(np.float32)
+    return duplicate_clusters(hashes, text, fs.image)

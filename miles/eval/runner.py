@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from miles.eval.coverage import coverage_records
-from miles.eval.duplicates import duplicate_clusters
+from miles.eval.duplicates import feature_set_clusters
 from miles.eval.metrics import CLASSIFICATION, REGRESSION, bootstrap_weights, paired_gain, with_interval
 from miles.eval.splits import NEEDS_CREATORS, creator_share, has_creators, split_indices
 from miles.heads.dataset import FeatureSet, build_features
@@ -129,7 +129,7 @@ def evaluate(store: Store, config: EvalConfig | None = None) -> EvalResult:
         heads, splits = _plan(fs, cfg, result.notes)
         if not has_creators(fs.frame):
             result.unit = "videos"
-        dups = duplicate_clusters(fs.frame["content_hash"], fs.text, fs.image)
+        dups = feature_set_clusters(fs)
         for split in splits:
             _evaluate_split(fs, moment, split, heads, cfg, result, dups)
             bar.update(len(cfg.heads))

@@ -50,3 +50,17 @@ def test_clusters_join_hashes_and_near_copies():
     assert clusters[60] == -1 and clusters[299] == -1
     paired = {i for pair in brute(text, image) for i in pair} | {150, 151}
     assert set(np.flatnonzero(clusters >= 0)) == paired
+
+
+def test_videos_without_content_are_nobody_s_copies():
+    import pandas as pd
+
+    from miles.eval.duplicates import feature_set_clusters
+    from miles.heads.dataset import FeatureSet
+
+    text = unit(np.random.default_rng(4).normal(size=(6, 16))).astype(np.float32)
+    text[3:] = text[0]  # three empty titles embed alike
+    frame = pd.DataFrame({"text": ["a", "b", "c", "", " ", ""], "has_thumbnail": [1.0, 1, 1, 0, 0, 0],
+                          "content_hash": ["h0", "h1", "h2", "empty", "empty", "empty"]})
+    fs = FeatureSet("pre_upload", None, frame, [], text=text, image=None)
+    assert (feature_set_clusters(fs)[3:] == -1).all()

@@ -54,7 +54,8 @@ def test_predict_is_calibrated_with_intervals_and_never_certain(demo_store):
                   thumbnail=jpeg_bytes())
     fitted, meta = deployed_head(demo_store, "lightgbm")
     lo, hi = out["viral_interval"]
-    assert 0 < out["viral_probability"] < 1 and lo <= hi
+    assert 0 < out["viral_probability"] < 1 and lo <= out["viral_probability"] <= hi
+    assert "out of 50 videos like this one" in out["interval_means"] and len(fitted.resamples) == 20
     assert out["calibrated_on"] == fitted.calibration.n > 0
     vlo, vhi = out["velocity_interval"]
     assert vlo < out["velocity"] < vhi
@@ -107,6 +108,7 @@ def test_predict_cli_and_its_errors(demo_store, tmp_path, capsys):
     assert main(args) == 0
     out = capsys.readouterr().out
     assert out.startswith("P(viral) ") and "no video that broke out" in out
+    assert "(out of 50 videos like this one, the share that breaks out falls in this range 95% of the time" in out
     assert main(args + ["--json", "--thumbnail", str(thumb)]) == 0
     got = json.loads(capsys.readouterr().out)
     assert 0 < got["viral_probability"] < 1 and got["similar"] == []

@@ -101,6 +101,7 @@ def test_a_creator_scores_a_draft_from_the_keyboard(server, page, demo_store, tm
     page.wait_for_selector("#prediction", timeout=120_000)
     seconds = time.perf_counter() - t
     assert page.locator(".gauge").count() == 1 and "%" in page.locator(".gauge text").first.text_content()
+    assert "out of 50 videos like this one" in page.locator("#interval-means").inner_text()  # what the range means
     assert page.locator("#factors svg rect").count() >= 3
     assert page.locator(".cards .card").count() >= 1
     rows = page.locator("#variants tbody tr")
