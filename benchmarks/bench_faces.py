@@ -23,7 +23,8 @@ import numpy as np
 
 from miles.eval.metrics import wilson_interval
 from miles.queries.faces import count_faces, stratified_scores
-from miles.sources.demo import NICHES, thumbnail_image
+from miles.sources.demo import NICHES
+from miles.sources.drawn import thumbnail_image
 
 ROOT = Path(__file__).resolve().parents[1]
 LABELS = ROOT / "tests" / "data" / "bilibili_face_labels.json"

@@ -75,7 +75,8 @@ class World:
     @classmethod
     def make(cls, videos: int = 200, days: float = 30, seed: int = 0, publish_days: float | None = None) -> World:
         """``videos`` published over the first ``publish_days`` (default two thirds of ``days``)."""
-        from miles.sources.demo import NICHES, pick_title, thumbnail_image
+        from miles.sources.demo import NICHES, pick_title
+        from miles.sources.drawn import thumbnail_image
 
         rng = np.random.default_rng(seed)
         span = publish_days if publish_days is not None else days * 2 / 3

@@ -11,7 +11,8 @@ probability is held within [½ / (n + 1), 1 − ½ / (n + 1)] for n validation r
 cannot be checked on them, so none is claimed, and no probability is ever 0 or 1.
 
 The map is kept only when it helps: fitted on one half of the slice, it must beat the head's own
-probabilities on the other half (both ways round), else the head's probabilities are left as they are.
+probabilities on the other half (both ways round) by more than the noise of those rows (one standard
+error of the paired log-loss differences), else the head's probabilities are left as they are.
 Two slices cannot be used, and then every probability is the training rows' base rate, with a note that
 says so: a slice holding one class only (nothing to fit), and a fit whose slope is not positive (the
 head's ranking would be turned upside down, or flattened). Because ``viral`` is defined within each
@@ -131,21 +132,22 @@ def fit_calibration(p_raw: np.ndarray, y: np.ndarray, velocity_pred: np.ndarray 
     return Calibration(a=a, b=b, floor=floor, ceiling=1 - floor, velocity_band=band, n=n)
 
 
-def _log_loss(p: np.ndarray, y: np.ndarray) -> float:
+def _log_loss(p: np.ndarray, y: np.ndarray) -> np.ndarray:
     p = np.clip(p, EPS, 1 - EPS)
-    return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
+    return -(y * np.log(p) + (1 - y) * np.log(1 - p))
 
 
 def _platt_helps(z: np.ndarray, y: np.ndarray) -> bool:
     """Does a Platt map fitted on one half of the slice (in time order) beat the raw probabilities on the
-    other half, both ways round? A map fitted and judged on the same rows always would."""
+    other half, both ways round, by more than one standard error of the rows' paired log-loss differences?
+    A map fitted and judged on the same rows always would; one that only matches them adds noise."""
     half = len(y) // 2
     parts = (slice(0, half), slice(half, None))
-    fitted, raw = 0.0, 0.0
+    gains = []
     for fit, held in (parts, parts[::-1]):
         if len(np.unique(y[fit])) < 2:
             return True
         a, b = platt(z[fit], y[fit])
-        fitted += _log_loss(_sigmoid(a * z[held] + b), y[held])
-        raw += _log_loss(_sigmoid(z[held]), y[held])
-    return fitted < raw
+        gains.append(_log_loss(_sigmoid(z[held]), y[held]) - _log_loss(_sigmoid(a * z[held] + b), y[held]))
+    d = np.concatenate(gains)
+    return bool(d.mean() > d.std(ddof=1) / np.sqrt(len(d)))

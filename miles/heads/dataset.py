@@ -1,6 +1,6 @@
 """Feature rows for a prediction moment: one function for training rows and for a draft.
 
-    view = StoreView.read(store)                          # the store's tables at pinned versions
+    view = StoreView.read(store)                          # the store's tables at pinned versions (heads/view.py)
     fs = build_features(store, "pre_upload", LabelSpec())  # every video with a final outcome
     fs.X(["metadata", "text", "image"])                   # (n, n_scalar + d_text + d_image) float32
     draft = draft_features(view, Draft(title=..., creator_id=..., publish_at=...), vectors={"text": v})
@@ -10,7 +10,8 @@ store yet — from the store as it was at each row's cutoff (publish time plus t
 followers as of the cutoff and the creator prior from outcomes known before publishing (both from
 ``miles.heads.history``), and the video's own snapshots up to the cutoff for the early moments.
 ``tests/heads/test_leaks.py`` perturbs everything after each cutoff and checks that no feature moves;
-``tests/heads/test_parity.py`` builds stored videos through the draft path and gets their training rows.
+``tests/queries/test_predict.py`` builds 50 stored videos through the draft path and gets their training
+rows back.
 """
 
 from __future__ import annotations
@@ -24,15 +25,9 @@ import pandas as pd
 
 from miles.errors import MilesError
 from miles.heads.features import available, moment_hours
-from miles.heads.history import (
-    CreatorOutcomes,
-    TimeIndex,
-    creator_history,
-    follower_observations,
-    followers_asof,
-    video_asof,
-)
-from miles.heads.labels import LabelSpec, compute_outcomes
+from miles.heads.history import creator_history, followers_asof, video_asof
+from miles.heads.labels import LabelSpec
+from miles.heads.view import StoreView
 from miles.store import Store
 from miles.store.text import compose_text
 
@@ -45,82 +40,6 @@ EARLY_HOURS = (1, 6, 24)
 # What a training row carries besides its features: its outcome and labels (``miles.heads.labels``).
 LABEL_COLUMNS = ["creator_id", "platform", "published_at", "velocity", "outcome_known_at", "viral", "viral_threshold",
                  "cohort", "cohort_end"]
-VIDEO_COLUMNS = ["video_id", "creator_id", "platform", "published_at", "title", "hashtags", "description",
-                 "duration_s", "content_hash"]
-
-
-@dataclass
-class StoreView:
-    """The store's videos and snapshots read once, at pinned versions; outcomes computed once per label
-    spec. Everything a feature row needs, for training and for a draft alike."""
-
-    videos: pd.DataFrame  # VIDEO_COLUMNS + has_thumbnail
-    snapshots: pd.DataFrame
-    versions: dict = field(default_factory=dict)
-    path: str = ""
-    _outcomes: dict = field(default_factory=dict, repr=False)  # spec -> (outcomes, CreatorOutcomes)
-    _followers: TimeIndex | None = field(default=None, repr=False)
-    _cache: dict = field(default_factory=dict, repr=False)  # column -> TimeIndex; "by_id"; query caches
-
-    @classmethod
-    def read(cls, store: Store) -> StoreView:
-        import pyarrow.compute as pc
-
-        versions = {t: store.version(t) for t in ("videos", "snapshots") if store.has(t)}
-        if not versions.get("videos"):
-            raise MilesError(f"store {store} has no videos: run `miles ingest PATH --store {store}` "
-                             "or `miles demo` first")
-        ds = store.dataset("videos", versions["videos"])
-        videos = ds.to_table(columns=VIDEO_COLUMNS).to_pandas()
-        has_thumb = set(ds.to_table(columns=["video_id"], filter=pc.field("thumbnail").is_valid())["video_id"]
-                        .to_pylist())
-        videos["has_thumbnail"] = videos["video_id"].isin(has_thumb).astype(float)
-        snapshots = store.read("snapshots", version=versions.get("snapshots")).to_pandas()
-        return cls(videos, snapshots, versions, store.location.key)
-
-    @classmethod
-    def of(cls, videos: pd.DataFrame, snapshots: pd.DataFrame) -> StoreView:
-        """A view over frames already in memory (tests, notebooks)."""
-        videos = videos.copy()
-        for c in VIDEO_COLUMNS:
-            if c not in videos:
-                videos[c] = None
-        if "has_thumbnail" not in videos:
-            videos["has_thumbnail"] = 1.0
-        return cls(videos, snapshots)
-
-    def _outcome_pair(self, spec: LabelSpec):
-        if spec not in self._outcomes:
-            if len(self._outcomes) >= 4:
-                self._outcomes.pop(next(iter(self._outcomes)))
-            out = compute_outcomes(self.videos, self.snapshots, spec)
-            self._outcomes[spec] = (out, CreatorOutcomes.of(out))
-        return self._outcomes[spec]
-
-    def outcomes(self, spec: LabelSpec) -> pd.DataFrame:
-        """Every video's outcome under ``spec`` (computed once per spec)."""
-        return self._outcome_pair(spec)[0]
-
-    def creator_outcomes(self, spec: LabelSpec) -> CreatorOutcomes:
-        """The same outcomes indexed by creator, for ``creator_history``."""
-        return self._outcome_pair(spec)[1]
-
-    def by_id(self) -> pd.DataFrame:
-        """The videos indexed by video_id (built once)."""
-        if "by_id" not in self._cache:
-            self._cache["by_id"] = self.videos.set_index("video_id")
-        return self._cache["by_id"]
-
-    def followers(self) -> TimeIndex:
-        if self._followers is None:
-            self._followers = follower_observations(self.videos, self.snapshots)
-        return self._followers
-
-    def snapshot_index(self, columns: list[str]) -> dict[str, TimeIndex]:
-        for c in columns:
-            if c not in self._cache:
-                self._cache[c] = TimeIndex.of(self.snapshots, "video_id", "observed_at", c)
-        return {c: self._cache[c] for c in columns}
 
 
 @dataclass

@@ -30,6 +30,7 @@ import numpy as np
 from miles.heads.calibration import LEVEL, Calibration, fit_calibration
 from miles.heads.intervals import GROUP, group_range, spread
 from miles.heads.registry import create_head
+from miles.heads.stats import auroc
 
 log = logging.getLogger(__name__)
 
@@ -116,12 +117,6 @@ def fit_models(name: str, X, y: np.ndarray, v: np.ndarray, params: dict | None =
     return viral, (None if task == "viral" else create_head(name, task="velocity", **params).fit(X, v))
 
 
-def _auroc(y: np.ndarray, s: np.ndarray) -> float:
-    from miles.heads.stats import auroc
-
-    return auroc(y, s)
-
-
 def clearly_worse(y: np.ndarray, a: np.ndarray, b: np.ndarray, resamples: int = 200, seed: int = 0) -> bool:
     """Do scores ``a`` rank ``y`` worse than ``b`` in at least 90% of bootstrap resamples of these rows? A
     few hundred validation rows cannot tell 0.982 from 0.983, so only a loss the rows show is acted on."""
@@ -129,7 +124,7 @@ def clearly_worse(y: np.ndarray, a: np.ndarray, b: np.ndarray, resamples: int = 
     n, worse, counted = len(y), 0, 0
     for _ in range(resamples):
         i = rng.integers(0, n, n)
-        d = _auroc(y[i], a[i]) - _auroc(y[i], b[i])
+        d = auroc(y[i], a[i]) - auroc(y[i], b[i])
         if np.isfinite(d):
             counted += 1
             worse += d < 0
@@ -175,7 +170,7 @@ def _self_check(f: FittedHead, X, y, v, fit, cal, params: dict) -> None:
         Xm = X[:, _columns(sizes, meta)]
         simple = fit_models(f.name, Xm[fit], y[fit], v[fit], {**params, "block_sizes": meta})
         full, meta_only = f.predict_raw(X[cal])[0], simple[0].predict_proba(Xm[cal])[:, 1]
-        full_auc, meta_auc = _auroc(y[cal], full), _auroc(y[cal], meta_only)
+        full_auc, meta_auc = auroc(y[cal], full), auroc(y[cal], meta_only)
         if clearly_worse(y[cal], full, meta_only):
             gone = [b for b in sizes if b != "metadata"]
             f.viral, f.velocity, f.used = simple[0], simple[1], ["metadata"]

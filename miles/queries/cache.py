@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from functools import lru_cache
 
-from miles.heads.dataset import StoreView
+from miles.heads.view import StoreView
 from miles.store import Store
 
 log = logging.getLogger(__name__)

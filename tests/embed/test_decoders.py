@@ -7,7 +7,8 @@ import torch
 from miles.embed.image import ImagePreprocess
 from miles.embed.job import EmbedConfig, embed
 from miles.embed.reader import choose_decoder, crop_resize, decode, decode_batch_torch, thumbnail_batches
-from miles.sources.demo import NICHES, thumbnail_image
+from miles.sources.demo import NICHES
+from miles.sources.drawn import thumbnail_image
 from tests.conftest import ingested_store, jpeg_bytes
 
 EFFNET = ImagePreprocess()

@@ -94,7 +94,8 @@ def test_preprocess_matches_resize_then_crop(effnet):
 
     from PIL import Image
 
-    from miles.sources.demo import NICHES, thumbnail_image
+    from miles.sources.demo import NICHES
+    from miles.sources.drawn import thumbnail_image
 
     data = thumbnail_image(np.random.default_rng(0), NICHES["cooking"], 0.7, 0.6, True, "WOW")
     img = Image.open(io.BytesIO(data)).convert("RGB")

@@ -36,7 +36,8 @@ def test_text_graph_gives_the_full_encoders_vectors_and_token_counts(saved):
 
 
 def test_image_graph_gives_the_full_encoders_vectors(saved):
-    from miles.sources.demo import NICHES, thumbnail_image
+    from miles.sources.demo import NICHES
+    from miles.sources.drawn import thumbnail_image
 
     full = saved["image"]
     fast = load_graph(_fp(full))

@@ -7,7 +7,8 @@ import pytest
 from PIL import Image
 
 from miles.queries.faces import count_faces, detect_faces, stratified_scores
-from miles.sources.demo import NICHES, thumbnail_image
+from miles.sources.demo import NICHES
+from miles.sources.drawn import thumbnail_image
 from tests.conftest import jpeg_bytes, shared
 
 skdata = pytest.importorskip("skimage.data")
