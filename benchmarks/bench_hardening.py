@@ -78,9 +78,10 @@ def bench_ingest(csv: Path) -> None:
 
 def bench_swap(store) -> None:
     from miles.heads.dataset import build_features
+    from miles.heads.deployed import save_deployed
     from miles.heads.fit import fit_head
+    from miles.heads.inputs import head_inputs
     from miles.heads.persist import save_head
-    from miles.heads.train import head_inputs, save_deployed
     from miles.store import Store
 
     fs = build_features(store, "pre_upload")

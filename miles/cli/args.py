@@ -9,9 +9,19 @@ from __future__ import annotations
 import argparse
 
 from miles import __version__
-from miles.cli.flags import COUNT, HEADS, POSITIVE_INT, SECONDS, _number, _store_arg, _sub
+from miles.cli.flags import (
+    COUNT,
+    HEADS,
+    POSITIVE_INT,
+    SECONDS,
+    VECTOR_HEADS,
+    _number,
+    _store_arg,
+    _sub,
+)
 from miles.cli.scrape import add_scrape
 from miles.embed import DECODERS
+from miles.heads.registry import DEFAULT_HEAD
 
 
 def _label_args(p: argparse.ArgumentParser) -> None:
@@ -210,7 +220,7 @@ def build_parser() -> argparse.ArgumentParser:
              '--creator-id creator_0042 --duration 25')
     _store_arg(p)
     _draft_args(p)
-    p.add_argument("--head", default="lightgbm", choices=HEADS, help="the trained head to use (default lightgbm)")
+    p.add_argument("--head", default=DEFAULT_HEAD, choices=HEADS, help=f"the trained head to use (default {DEFAULT_HEAD})")
 
     p = _sub(subs, "recommend", "Say what to change in a draft and why, citing similar videos; rank given variants.",
              'miles recommend --store demo-store --title "ramen at home" --creator-id creator_0042 '
@@ -220,8 +230,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--title-variant", action="append", default=[], metavar="TEXT", help="another title (repeatable)")
     p.add_argument("--thumbnail-variant", action="append", default=[], metavar="PATH",
                    help="another thumbnail (repeatable)")
-    p.add_argument("--head", default="lightgbm", choices=["lightgbm", "mlp"],
-                   help="the trained head to use (default lightgbm)")
+    p.add_argument("--head", default=DEFAULT_HEAD, choices=VECTOR_HEADS,
+                   help=f"the trained head to use (default {DEFAULT_HEAD})")
     p.add_argument("--llm", action="store_true", help="let the LLM at $MILES_LLM_BASE_URL write the text "
                    "(OpenAI-compatible; $MILES_LLM_MODEL, $MILES_LLM_API_KEY); falls back to the deterministic text")
 
@@ -231,7 +241,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1",
                    help="address to listen on (default 127.0.0.1; anything else warns, and honours $MILES_API_TOKEN)")
     p.add_argument("--port", type=_number(int, 1, "a port number"), default=8000, help="port (default 8000)")
-    p.add_argument("--head", default="lightgbm", choices=["lightgbm", "mlp"], help="the trained head to serve (default lightgbm)")
+    p.add_argument("--head", default=DEFAULT_HEAD, choices=VECTOR_HEADS,
+                   help=f"the trained head to serve (default {DEFAULT_HEAD})")
     p.add_argument("--cors-origin", action="append", default=[], metavar="ORIGIN",
                    help="allow browser calls from this exact origin, e.g. https://example.com (repeatable; none by default)")
     p.add_argument("--concurrency", type=POSITIVE_INT, default=2,

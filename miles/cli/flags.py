@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import math
 
+from miles.heads.registry import head_kind, list_heads
+
 
 def _store_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument("--store", default=None, help="store folder or s3://bucket/prefix (default: $MILES_STORE or ./miles-store)")
@@ -36,4 +38,5 @@ def _number(kind, low: float | None = None, what: str = "a number", strict: bool
 POSITIVE_INT = _number(int, 1, "a whole number of at least 1")
 COUNT = _number(int, 0, "a whole number of 0 or more")
 SECONDS = _number(float, 0, "a positive number of seconds", strict=True)
-HEADS = ["baseline", "creator_prior", "lightgbm", "mlp"]
+HEADS = list_heads()
+VECTOR_HEADS = [h for h in HEADS if head_kind(h).reads == "blocks"]  # the heads that read a draft's vectors

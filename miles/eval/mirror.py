@@ -166,13 +166,13 @@ def _mirror_one(client, exp_id: str, store: Store, run: dict, preds, parent: str
 
 def _head_folder(store: Store, run: dict) -> Path | None:
     """The head folder of a train run while it still holds that run's head (its ``trained_at``)."""
-    from miles.heads.train import head_dir
+    from miles.heads.deployed import head_dir, read_meta
 
     if run["kind"] != "train" or not run["artifact"]:
         return None
     folder = head_dir(store, run["head"], run["moment"])
     try:
-        saved = json.loads((folder / "head.json").read_text()).get("trained_at")
+        saved = (read_meta(store, run["head"], run["moment"]) or {}).get("trained_at")
     except (OSError, ValueError):
         return None
     return folder.resolve() if saved == json.loads(run["config"] or "{}").get("trained_at") else None

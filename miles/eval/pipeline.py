@@ -14,6 +14,7 @@ import numpy as np
 
 from miles.eval.explain import explain_rows, group_of, group_shapley, grouped, summary, tree_shap
 from miles.eval.runner import EvalConfig, EvalResult, evaluate
+from miles.heads.registry import head_kind
 from miles.store import Store
 from miles.store.lock import writer_lock
 
@@ -62,8 +63,8 @@ def record_runs(store: Store, result: EvalResult) -> int:
 
 def shap_summary(result: EvalResult, moment: str, split: str = "creator", n_examples: int = 5) -> dict | None:
     fits = {(f.head, f.features): f for f in result.fitted if f.moment == moment and f.split == split}
-    lgb = next((f for (h, feat), f in fits.items() if h == "lightgbm" and feat.count("+") == max(
-        k[1].count("+") for k in fits if k[0] == "lightgbm")), None)
+    explained = [f for f in fits.values() if head_kind(f.head).explains]
+    lgb = max(explained, key=lambda f: f.features.count("+"), default=None)  # the widest TreeSHAP head
     if lgb is None or lgb.model is None:
         return None
     fs = result.features[moment]
@@ -76,7 +77,8 @@ def shap_summary(result: EvalResult, moment: str, split: str = "creator", n_exam
     order = np.argsort(-lgb.p_viral)[:n_examples]
     out["examples"] = [{"video_id": frame["video_id"].iloc[i], "title": str(frame["text"].iloc[i]), "top": top[i]}
                        for i in order]
-    mlp = next((f for (h, feat), f in fits.items() if h == "mlp" and feat == lgb.features), None)
+    mlp = next((f for f in fits.values() if not head_kind(f.head).explains and head_kind(f.head).reads == "blocks"
+                and f.features == lgb.features), None)  # a head TreeSHAP cannot read: exact group Shapley
     if mlp is not None and mlp.fitted is not None:
         blocks = lgb.features.split("+")
         X = fs.X(blocks)

@@ -11,10 +11,10 @@ detectable gain"; a head leads only when its paired gain over the next is clear 
 
 from __future__ import annotations
 
+from miles.heads.registry import head_kind
+
 SPLIT_WORDS = {"time": "forward in time", "creator": "on creators never seen in training",
                "time_creator": "on new creators, later", "random": "on a random split"}
-HEAD_WORDS = {"baseline": "the title-only TF-IDF baseline", "creator_prior": "the creator's own track record",
-              "lightgbm": "LightGBM", "mlp": "the fusion MLP"}
 
 
 def _ci(r: dict, key: str = "value", digits: int = 3) -> str:
@@ -34,10 +34,14 @@ def verdict(g: dict) -> str:
     return "no detectable gain (the interval includes zero)"
 
 
+def _over_prior(gain: dict) -> bool:
+    """A paired gain over the creator's own track record (not over the metadata alone)."""
+    return gain["versus"] != "metadata" and head_kind(gain["versus"]).reads == "prior"
+
+
 def _name(head: str, features: str) -> str:
-    if head in ("baseline", "creator_prior"):
-        return HEAD_WORDS[head]
-    return f"{HEAD_WORDS.get(head, head)} on {features.replace('+', ' + ')}"
+    kind = head_kind(head)
+    return kind.words if kind.reads != "blocks" else f"{kind.words} on {features.replace('+', ' + ')}"
 
 
 COHORT_WORDS = {"platform_week": "week", "platform_day": "day"}
@@ -91,9 +95,9 @@ def _split_sentences(result, recs: list[dict], moment: str, split: str) -> list[
     s = [f"Predicting a breakout {SPLIT_WORDS.get(split, split)} at {moment}: the strongest is "
          f"{_name(best['head'], best['features'])}, AUROC {_ci(best)}"
          + (f", where {prev['value']:.0%} of test videos broke out" if prev else "") + "."]
-    versus = {g["head"]: g for g in result.gains if g["moment"] == moment and g["split"] == split
-              and g["versus"] == "creator_prior" and g["metric"] == "auroc"}
-    prior = next((r for r in auroc if r["head"] == "creator_prior"), None)
+    versus = {g["head"]: g for g in result.gains
+              if (g["moment"], g["split"], g["metric"]) == (moment, split, "auroc") and _over_prior(g)}
+    prior = next((r for r in auroc if head_kind(r["head"]).reads == "prior"), None)
     if prior is not None and versus:
         clear = [h for h, g in versus.items() if g["ci_low"] > 0]
         if not clear:
@@ -106,7 +110,7 @@ def _split_sentences(result, recs: list[dict], moment: str, split: str) -> list[
     for g in result.gains:
         if (g["moment"], g["split"], g["versus"], g["metric"]) == (moment, split, "metadata", "auroc") and \
                 g["features"].count("+") == 2:
-            s.append(f"Adding title and thumbnail vectors to {HEAD_WORDS.get(g['head'], g['head'])} changes AUROC by "
+            s.append(f"Adding title and thumbnail vectors to {head_kind(g['head']).words} changes AUROC by "
                      f"{_signed(g)} over metadata alone: {verdict(g)}.")
     s += _calibration_sentences(recs, split)
     return s

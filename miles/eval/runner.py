@@ -29,8 +29,9 @@ from miles.eval.metrics import CLASSIFICATION, REGRESSION, bootstrap_weights, pa
 from miles.eval.splits import NEEDS_CREATORS, creator_share, has_creators, split_indices
 from miles.heads.dataset import FeatureSet, build_features
 from miles.heads.fit import RESAMPLES, FittedHead, fit_head
+from miles.heads.inputs import creator_groups, head_inputs
 from miles.heads.labels import LabelSpec
-from miles.heads.train import creator_groups, head_inputs
+from miles.heads.registry import head_kind, list_heads
 from miles.store import Store
 
 log = logging.getLogger(__name__)
@@ -40,7 +41,7 @@ ABLATIONS = (("metadata",), ("metadata", "text"), ("metadata", "image"), ("metad
 
 @dataclass
 class EvalConfig:
-    heads: tuple[str, ...] = ("baseline", "creator_prior", "lightgbm", "mlp")
+    heads: tuple[str, ...] = tuple(list_heads())
     moments: tuple[str, ...] = ("pre_upload", "early_1h", "early_6h", "early_24h")
     splits: tuple[str, ...] = ("time", "creator", "time_creator", "random")
     spec: LabelSpec = field(default_factory=LabelSpec)
@@ -93,7 +94,7 @@ class EvalResult:
 
 def _variants(fs: FeatureSet, head: str, ablations: bool):
     """The block combinations a head is evaluated on (the baseline and the creator prior have one)."""
-    if head in ("baseline", "creator_prior"):
+    if head_kind(head).reads != "blocks":
         return [None]
     avail = fs.blocks()
     return [c for c in ABLATIONS if all(b in avail for b in c)] if ablations else [tuple(avail)]
@@ -109,9 +110,11 @@ def _plan(fs: FeatureSet, cfg: EvalConfig, notes: list[str]) -> tuple[tuple[str,
             notes.append(f"{fs.moment}: only {k} of {n} videos have a creator id, too few to hold creators out, so "
                          f"these splits did not run: {', '.join(dropped)}")
         splits = tuple(s for s in splits if s not in NEEDS_CREATORS)
-    if k == 0 and "creator_prior" in heads:
-        notes.append(f"{fs.moment}: no video has a creator id, so there is no creator prior")
-        heads = tuple(h for h in heads if h != "creator_prior")
+    needing = [h for h in heads if head_kind(h).needs_creators]
+    if k == 0 and needing:
+        notes.append(f"{fs.moment}: no video has a creator id, so there is no creator prior (left out: "
+                     f"{', '.join(needing)})")
+        heads = tuple(h for h in heads if h not in needing)
     return heads, splits
 
 
@@ -175,7 +178,7 @@ def _evaluate_split(fs: FeatureSet, moment: str, split: str, heads, cfg: EvalCon
             count = RESAMPLES if deployable and split in cfg.intervals else 0
             fitted, raw, p, vel = fit_and_score(head, X, y, v, tr, te, params, groups, count, cfg.seed)
             f = Fitted(head, moment, split, features, te, p, vel, fitted.viral,
-                       fitted.inputs(X[te]) if head == "lightgbm" else None, raw, fitted)
+                       fitted.inputs(X[te]) if head_kind(head).explains else None, raw, fitted)
             result.notes += [f"{moment} {split} {features}: {n}" for n in fitted.notes]
             result.fitted.append(f)
             scores[(head, features)] = f
@@ -197,14 +200,14 @@ def _evaluate_split(fs: FeatureSet, moment: str, split: str, heads, cfg: EvalCon
 def _gains(result: EvalResult, scores: dict, deployed: dict, moment: str, split: str, y, v, W) -> None:
     """Paired gains on the same test rows: each block combination over the same head on metadata alone
     (AUROC and velocity MAE), and each deployable head over the creator's own track record (AUROC)."""
-    prior = deployed.get("creator_prior")
+    prior = next((h for h in deployed if head_kind(h).reads == "prior"), None)
     for head, f in deployed.items():
-        if prior is not None and head != "creator_prior":
-            val, lo, hi = paired_gain("auroc", y, f.p_viral, prior.p_viral, W)
+        if prior is not None and head != prior:
+            val, lo, hi = paired_gain("auroc", y, f.p_viral, deployed[prior].p_viral, W)
             result.gains.append({"head": head, "moment": moment, "split": split, "features": f.features,
-                                 "versus": "creator_prior", "metric": "auroc", "gain": val, "ci_low": lo,
+                                 "versus": prior, "metric": "auroc", "gain": val, "ci_low": lo,
                                  "ci_high": hi, "n": int(len(y))})
-    for head in ("lightgbm", "mlp"):
+    for head in [h for h in deployed if head_kind(h).reads == "blocks"]:
         base_fit = scores.get((head, "metadata"))
         for (h, features), f in scores.items():
             if h != head or base_fit is None or features == "metadata":

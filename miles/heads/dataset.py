@@ -24,8 +24,8 @@ import numpy as np
 import pandas as pd
 
 from miles.errors import MilesError
-from miles.heads.features import available, moment_hours
-from miles.heads.history import creator_history, followers_asof, video_asof
+from miles.heads.features import early_hours, moment_hours, scalar_names
+from miles.heads.history import creator_history, followers_asof, log_followers, video_asof
 from miles.heads.labels import LabelSpec
 from miles.heads.view import StoreView
 from miles.store import Store
@@ -34,9 +34,6 @@ from miles.store.text import compose_text
 log = logging.getLogger(__name__)
 
 BLOCKS = ("metadata", "text", "image")
-PRE_UPLOAD_SCALARS = ["duration_s", "publish_hour", "publish_weekday", "title_chars", "title_words", "hashtag_count",
-                      "has_thumbnail", "log_followers", "creator_prior", "creator_n_prior"]
-EARLY_HOURS = (1, 6, 24)
 # What a training row carries besides its features: its outcome and labels (``miles.heads.labels``).
 LABEL_COLUMNS = ["creator_id", "platform", "published_at", "velocity", "outcome_known_at", "viral", "viral_threshold",
                  "cohort", "cohort_end"]
@@ -88,15 +85,8 @@ class FeatureSet:
 
 
 def scalar_names_for(moment: str) -> list[str]:
-    hours = moment_hours(moment)
-    names = list(PRE_UPLOAD_SCALARS)
-    for h in EARLY_HOURS:
-        if h <= hours:
-            names += [f"log_views_{h}h", f"log_likes_{h}h", f"like_rate_{h}h"]
-    allowed = {f.name for f in available(moment)}
-    bad = [n for n in names if n not in allowed]
-    assert not bad, f"features {bad} are not available at {moment}"  # the registry is the contract
-    return names
+    """The scalar columns of a feature row at ``moment``: the registry's (``miles.heads.features``)."""
+    return scalar_names(moment)
 
 
 def feature_rows(rows: pd.DataFrame, view: StoreView, moment: str, spec: LabelSpec) -> pd.DataFrame:
@@ -119,7 +109,11 @@ def feature_rows(rows: pd.DataFrame, view: StoreView, moment: str, spec: LabelSp
     prior, n_prior = creator_history(view.creator_outcomes(spec), rows["creator_id"], pub, spec.min_history)
     f["creator_prior"], f["creator_n_prior"] = prior, n_prior.astype(float)
     f["log_followers"] = followers_asof(view.followers(), rows["creator_id"], cutoff)
-    for h in EARLY_HOURS:
+    if "followers" in rows:  # a draft's own count, given now, beats the store's last observation
+        given = pd.to_numeric(rows["followers"], errors="coerce").to_numpy(dtype=float)
+        f["log_followers"] = np.where(np.isnan(given), f["log_followers"], log_followers(given))
+    for h in early_hours(moment):
+        h = int(h) if float(h).is_integer() else h
         if h <= hours:
             seen = video_asof(view.snapshot_index(["views", "likes"]), rows["video_id"], pub + pd.Timedelta(hours=h),
                               ["views", "likes"])
@@ -168,6 +162,7 @@ class Draft:
     creator_id: str | None = None
     has_thumbnail: bool = False
     platform: str | None = None
+    followers: int | None = None  # the creator's count now, when the creator gives it
     video_id: str = "draft"
 
     def frame(self) -> pd.DataFrame:
@@ -175,7 +170,8 @@ class Draft:
                               "published_at": pd.Timestamp(self.publish_at), "title": self.title,
                               "hashtags": list(self.hashtags), "description": self.description,
                               "duration_s": np.nan if self.duration_s is None else float(self.duration_s),
-                              "has_thumbnail": float(self.has_thumbnail)}])
+                              "has_thumbnail": float(self.has_thumbnail),
+                              "followers": np.nan if self.followers is None else float(self.followers)}])
 
 
 def draft_features(view: StoreView, draft: Draft, spec: LabelSpec, scalar_names: list[str],

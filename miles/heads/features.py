@@ -65,6 +65,17 @@ for _h in (1, 6, 24):
     register(f"like_rate_{_h}h", "early engagement", f"early_{_h}h", f"likes / views observed by {_h} h")
 
 
+def scalar_names(moment: str) -> list[str]:
+    """The scalar features of ``moment`` in registry order (the embeddings are blocks of their own): the
+    columns of a feature row, and of every head's metadata block."""
+    return [f.name for f in available(moment) if f.group not in ("title", "thumbnail")]
+
+
+def early_hours(moment: str) -> list[float]:
+    """The hours of the early snapshots ``moment`` reads (none before upload)."""
+    return sorted({f.hours for f in available(moment) if f.group == "early engagement"})
+
+
 def available(moment: str) -> list[Feature]:
     """Features available at ``moment`` (those whose availability is at or before it)."""
     hours = moment_hours(moment)

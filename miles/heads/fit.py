@@ -29,7 +29,7 @@ import numpy as np
 
 from miles.heads.calibration import LEVEL, Calibration, fit_calibration
 from miles.heads.intervals import GROUP, group_range, spread
-from miles.heads.registry import create_head
+from miles.heads.registry import create_head, head_kind
 from miles.heads.stats import auroc
 
 log = logging.getLogger(__name__)
@@ -111,8 +111,8 @@ def fit_models(name: str, X, y: np.ndarray, v: np.ndarray, params: dict | None =
     """The viral and velocity models of one head on these rows (the MLP fits both outputs at once);
     ``task="viral"``: the viral model only."""
     params = params or {}
-    if name == "mlp":
-        return create_head("mlp", task="viral", **params).fit(X, y, y_aux=v), None
+    if head_kind(name).joint:
+        return create_head(name, task="viral", **params).fit(X, y, y_aux=v), None
     viral = create_head(name, task="viral", **params).fit(X, y)
     return viral, (None if task == "viral" else create_head(name, task="velocity", **params).fit(X, v))
 

@@ -134,10 +134,15 @@ def follower_observations(videos: pd.DataFrame, snapshots: pd.DataFrame) -> Time
     return TimeIndex.of(snap, "creator_id", "observed_at", "creator_followers")
 
 
+def log_followers(count) -> np.ndarray:
+    """The follower feature's scale: log10(followers + 1)."""
+    return np.log10(np.asarray(count, dtype=float) + 1.0)
+
+
 def followers_asof(observations: TimeIndex, creator_ids, times) -> np.ndarray:
     """log10(followers + 1) of each creator at the latest observation at or before each time; NaN where
     there is none."""
-    return np.log10(observations.at(creator_ids, times) + 1.0)
+    return log_followers(observations.at(creator_ids, times))
 
 
 def video_asof(snapshots: pd.DataFrame | dict, video_ids, times, columns: list[str]) -> pd.DataFrame:

@@ -1,40 +1,66 @@
-"""Heads built by name: ``create_head("lightgbm", task="viral", ...)``, ``list_heads()``.
+"""Heads built by name, and what each one reads and gives: the one list of heads.
 
-- ``baseline``: TF-IDF + logistic regression on titles (the original project's baseline).
-- ``creator_prior``: the creator's trailing median velocity (the one to beat).
-- ``lightgbm``: LightGBM on metadata and PCA-reduced embeddings, early stopping.
-- ``mlp``: the PyTorch fusion MLP (``miles.heads.mlp``), imported only when asked for.
+    create_head("lightgbm", task="viral", block_sizes={...})
+    list_heads()                   # ["baseline", "creator_prior", "lightgbm", "mlp"]: CLI choices, eval, train
+    head_kind("mlp").reads         # "blocks": every feature block; "title": the text; "prior": the prior column
+
+Every place that treats heads differently asks the head's ``HeadKind`` (what it reads, whether LightGBM's
+own TreeSHAP explains it, whether one model gives both outputs, whether it needs creator ids) instead of
+comparing names, so a new head is one entry here and its class.
 """
 
 from __future__ import annotations
 
-HEADS = {
-    "baseline": "TF-IDF + logistic regression on titles (the original project's baseline)",
-    "creator_prior": "the creator's trailing median velocity (the one to beat)",
-    "lightgbm": "LightGBM on metadata and PCA-reduced embeddings, early stopping",
-    "mlp": "PyTorch fusion MLP: per-modality projections, two outputs (viral logit, velocity)",
-}
-CLASS_NAMES = {"baseline": "BaselineHead", "creator_prior": "CreatorPriorHead", "lightgbm": "LightGBMHead",
-               "mlp": "MLPHead"}
+from dataclasses import dataclass
+from typing import Literal
+
+
+@dataclass(frozen=True)
+class HeadKind:
+    name: str
+    description: str
+    class_name: str
+    words: str  # how a reader names it in a sentence
+    reads: Literal["title", "prior", "blocks"]  # the title text, the creator-prior column, or every block
+    explains: bool = False  # TreeSHAP contributions (predict's factors, the report's SHAP summary)
+    joint: bool = False  # one model gives P(viral) and velocity (else a model per task)
+    needs_creators: bool = False  # meaningless without creator ids
+    module: str = "miles.heads.models"  # where the class lives (imported only when the head is built)
+
+
+KINDS = (
+    HeadKind("baseline", "TF-IDF + logistic regression on titles (the original project's baseline)", "BaselineHead",
+             "the title-only TF-IDF baseline", "title"),
+    HeadKind("creator_prior", "the creator's trailing median velocity (the one to beat)", "CreatorPriorHead",
+             "the creator's own track record", "prior", needs_creators=True),
+    HeadKind("lightgbm", "LightGBM on metadata and PCA-reduced embeddings, early stopping", "LightGBMHead",
+             "LightGBM", "blocks", explains=True),
+    HeadKind("mlp", "PyTorch fusion MLP: per-modality projections, two outputs (viral logit, velocity)", "MLPHead",
+             "the fusion MLP", "blocks", joint=True, module="miles.heads.mlp"),
+)
+HEADS = {k.name: k for k in KINDS}
+DEFAULT_HEAD = "lightgbm"  # what predict, recommend and serve use unless told otherwise
 
 
 def list_heads() -> list[str]:
     return list(HEADS)
 
 
+def head_kind(name: str) -> HeadKind:
+    """The head's kind, by registry name (``lightgbm``) or class name (``LightGBMHead``)."""
+    by_class = {k.class_name: k for k in KINDS}
+    kind = HEADS.get(name) or by_class.get(name)
+    if kind is None:
+        raise ValueError(f"unknown head {name!r}; valid: {', '.join(HEADS)}")
+    return kind
+
+
 def head_class(name: str):
     """The class of a head, by registry name (``lightgbm``) or class name (``LightGBMHead``)."""
-    by_class = {v: k for k, v in CLASS_NAMES.items()}
-    key = by_class.get(name, name)
-    if key not in HEADS:
-        raise ValueError(f"unknown head {name!r}; valid: {', '.join(HEADS)}")
-    if key == "mlp":
-        from miles.heads.mlp import MLPHead
+    import importlib
 
-        return MLPHead
-    from miles.heads import models
-
-    return getattr(models, CLASS_NAMES[key])
+    kind = head_kind(name)
+    return getattr(importlib.import_module(kind.module), kind.class_name)  # torch only for the MLP
 
 
 def restoring_class(class_name: str):

@@ -1,7 +1,7 @@
 """``miles train``: fit the deployable heads on every row with a final outcome and save them in the store.
 
     rows = train_heads(store, heads=("lightgbm",), moments=("pre_upload",), spec=LabelSpec())
-    fitted, meta = load_deployed(store, "lightgbm", "pre_upload")
+    fitted, meta = load_deployed(store, "lightgbm", "pre_upload")      # miles.heads.deployed
 
 Each head is fitted by ``miles.heads.fit.fit_head`` (the same path as ``eval``): models on the earlier 80%
 of rows, the self-check and calibration on the latest 20%, and ``RESAMPLES`` refits on resampled creators
@@ -19,33 +19,21 @@ import logging
 import uuid
 from dataclasses import asdict
 from datetime import datetime, timezone
-from pathlib import Path
 
 import numpy as np
 
 from miles.errors import MilesError
-from miles.heads.calibration import Calibration
-from miles.heads.dataset import FeatureSet, build_features
-from miles.heads.fit import RESAMPLES, FittedHead, fit_head
+from miles.heads.dataset import build_features
+from miles.heads.deployed import save_deployed
+from miles.heads.fit import RESAMPLES, fit_head
+from miles.heads.inputs import creator_groups, head_inputs
 from miles.heads.labels import LabelSpec
 from miles.heads.openings import learn_openings
-from miles.heads.persist import load_head, save_head
+from miles.heads.registry import head_kind, list_heads
 from miles.store import Store
-from miles.store.artifacts import current, publish
 from miles.store.lock import writer_lock
 
 log = logging.getLogger(__name__)
-
-
-def head_dir(store: Store, head: str, moment: str) -> Path:
-    """The local folder of the deployed head (fetched into the local cache from a store on object
-    storage); it does not exist when no head was trained."""
-    return current(store, f"heads/{head}", moment)
-
-
-def creator_groups(frame) -> np.ndarray:
-    """Each row's creator (its own video id where it has none): the unit that resampling draws whole."""
-    return frame["creator_id"].astype(object).where(frame["creator_id"].notna(), frame["video_id"]).to_numpy()
 
 
 def _thresholds(frame) -> dict:
@@ -54,58 +42,11 @@ def _thresholds(frame) -> dict:
     return {"platform": {str(k): float(t) for k, t in by.items()}, "global": float(frame["viral_threshold"].median())}
 
 
-def head_inputs(fs: FeatureSet, head: str, blocks, seed: int = 0, rows=slice(None)) -> tuple[object, str, dict]:
-    """(X, features label, params) of one head on some blocks of a feature set: the TF-IDF baseline reads
-    the text, the creator prior the metadata block, the others every block given."""
-    if head == "baseline":
-        return fs.texts[rows], "title", {}
-    if head == "creator_prior":
-        return fs.X(["metadata"])[rows], "creator_prior", {"prior_column": fs.scalar_names.index("creator_prior")}
-    sizes = {"metadata": len(fs.scalar_names)}
-    sizes.update({b: getattr(fs, b).shape[1] for b in blocks if b != "metadata"})
-    return fs.X(blocks)[rows], "+".join(blocks), {"block_sizes": {b: sizes[b] for b in blocks}, "random_state": seed}
-
-
-def save_deployed(store: Store, head: str, moment: str, fitted: FittedHead, meta: dict) -> str:
-    """Write the head as a new folder and make it the deployed one in one atomic step
-    (``miles.store.artifacts``), so a reader sees the old head or the new one, never half of each."""
-    def fill(folder: Path) -> None:
-        save_head(fitted.viral, folder / "viral", meta)
-        if fitted.velocity is not None:
-            save_head(fitted.velocity, folder / "velocity", meta)
-        for i, (model, _) in enumerate(fitted.resamples):
-            save_head(model, folder / "resamples" / f"{i:02d}", meta)
-        (folder / "head.json").write_text(json.dumps({
-            **meta, "calibration": fitted.calibration.to_dict(), "n_fit": fitted.n_fit, "block_sizes": fitted.blocks,
-            "used": fitted.used, "velocity_constant": fitted.velocity_constant, "notes": fitted.notes,
-
-            "resamples": [cal.to_dict() for _, cal in fitted.resamples]}, indent=1, default=str))
-
-    return publish(store, f"heads/{head}", moment, fill, {"trained_at": meta.get("trained_at")})
-
-
-def load_deployed(store: Store, head: str, moment: str = "pre_upload") -> tuple[FittedHead, dict]:
-    folder = head_dir(store, head, moment)
-    if not (folder / "head.json").exists():
-        raise MilesError(f"store {store} has no trained {head} head for {moment}: run "
-                         f"`miles train --store {store} --heads {head} --moments {moment}` (after `miles embed`)")
-    meta = json.loads((folder / "head.json").read_text())
-    clf, _ = load_head(folder / "viral")
-    reg = load_head(folder / "velocity")[0] if (folder / "velocity" / "config.json").exists() else None
-    resamples = [(load_head(folder / "resamples" / f"{i:02d}")[0], Calibration.from_dict(c))
-                 for i, c in enumerate(meta.get("resamples", []))]
-    fitted = FittedHead(head, clf, reg, Calibration.from_dict(meta["calibration"]), meta.get("n_fit", 0),
-                        blocks=meta.get("block_sizes"), used=meta.get("used"),
-                        velocity_constant=meta.get("velocity_constant"), resamples=resamples,
-                        notes=list(meta.get("notes", [])))
-    return fitted, meta
-
-
-def train_heads(store: Store, heads=("baseline", "creator_prior", "lightgbm", "mlp"), moments=("pre_upload",),
-                spec: LabelSpec | None = None, seed: int = 0) -> list[dict]:
+def train_heads(store: Store, heads=None, moments=("pre_upload",), spec: LabelSpec | None = None, seed: int = 0
+                ) -> list[dict]:
     """Fit and save each head for each moment (holding the store's writer lock)."""
     with writer_lock(store, "train"):
-        return _train_heads(store, heads, moments, spec or LabelSpec(), seed)
+        return _train_heads(store, tuple(heads or list_heads()), moments, spec or LabelSpec(), seed)
 
 
 def _train_heads(store: Store, heads, moments, spec: LabelSpec, seed: int) -> list[dict]:
@@ -123,8 +64,8 @@ def _train_heads(store: Store, heads, moments, spec: LabelSpec, seed: int) -> li
         groups = creator_groups(fs.frame)
         openings = learn_openings(fs.texts, y)
         for head in heads:
-            if head == "creator_prior" and fs.frame["creator_id"].isna().all():
-                log.warning("no video has a creator id: the creator_prior head is not trained")
+            if head_kind(head).needs_creators and fs.frame["creator_id"].isna().all():
+                log.warning("no video has a creator id: the %s head is not trained", head)
                 continue
             X, features, params = head_inputs(fs, head, fs.blocks(), seed)
             fitted = fit_head(head, X, y, v, params, groups=groups, resamples=RESAMPLES, seed=seed)
@@ -135,7 +76,7 @@ def _train_heads(store: Store, heads, moments, spec: LabelSpec, seed: int) -> li
                     "encoders": fs.encoders, "store_versions": fs.store_versions, "n_train": len(fs),
                     "trained_at": now.isoformat()}
             meta["openings"] = openings
-            if head == "lightgbm":  # the model's global SHAP patterns, for recommend
+            if head_kind(head).explains:  # the model's global SHAP patterns, for recommend
                 meta["shap_patterns"] = shap_patterns(fitted.viral, fitted.inputs(X), fs.scalar_names, seed=seed)
             folder = save_deployed(store, head, moment, fitted, meta)
             _, p, vel = fitted.predict(X)

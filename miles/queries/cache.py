@@ -77,14 +77,14 @@ def vector_index(store: Store, table: str):
 
 @lru_cache(maxsize=8)
 def _deployed(folder: str, mtime_ns: int, path: str, head: str, moment: str):
-    from miles.heads.train import load_deployed
+    from miles.heads.deployed import load_deployed
 
     return load_deployed(Store(path), head, moment)
 
 
 def deployed_head(store: Store, head: str, moment: str = "pre_upload"):
     """(FittedHead, meta) of the trained head, reloaded when ``miles train`` swaps in a new one."""
-    from miles.heads.train import head_dir, load_deployed
+    from miles.heads.deployed import head_dir, load_deployed
 
     folder = head_dir(store, head, moment)
     marker = folder / "head.json"
@@ -92,19 +92,3 @@ def deployed_head(store: Store, head: str, moment: str = "pre_upload"):
         return load_deployed(store, head, moment)  # raises the error that says what to run
     return _deployed(str(folder.resolve()), marker.stat().st_mtime_ns, store.location.key, head, moment)
 
-
-def deployed_spec(store: Store, moment: str = "pre_upload"):
-    """The label spec the store's deployed heads were trained with (None when no head is trained): what
-    ``viral`` means wherever the store's videos are shown."""
-    import json
-
-    from miles.heads.labels import LabelSpec
-    from miles.heads.registry import list_heads
-    from miles.heads.train import head_dir
-
-    for head in sorted(list_heads(), key=lambda h: h != "lightgbm"):
-        marker = head_dir(store, head, moment) / "head.json"
-        if marker.exists():
-            spec = json.loads(marker.read_text()).get("label_spec")
-            return LabelSpec(**spec) if spec else None
-    return None

@@ -18,26 +18,11 @@ import pandas as pd
 import pyarrow.compute as pc
 
 from miles.errors import NotFound
+from miles.heads.deployed import deployed
 from miles.heads.labels import LabelSpec
 from miles.queries.cache import store_view
 from miles.store import Store
 from miles.store.embeddings import embedding_tables, table_fingerprint
-
-HEADS = ("lightgbm", "mlp", "baseline", "creator_prior")
-
-
-def deployed_heads(store: Store, moment: str = "pre_upload") -> list[dict]:
-    from miles.heads.train import head_dir
-
-    out = []
-    for head in HEADS:
-        path = head_dir(store, head, moment) / "head.json"
-        if path.exists():
-            meta = json.loads(path.read_text())
-            out.append({"head": head, "moment": moment, "features": meta.get("features"),
-                        "trained_at": meta.get("trained_at"), "n_train": meta.get("n_train"),
-                        "calibrated_on": meta.get("calibration", {}).get("n"), "label_spec": meta.get("label_spec")})
-    return out
 
 
 def latest_evaluation(store: Store) -> pd.DataFrame:
@@ -69,7 +54,7 @@ def info(store: Store) -> dict:
         fp = table_fingerprint(store, t)
         encoders[t] = {k: fp.get(k) for k in ("name", "modality", "dim", "weights_sha256", "preprocessing")}
     ev = latest_evaluation(store)
-    heads = deployed_heads(store)
+    heads = deployed(store)
     for h in heads:
         rows = ev[(ev["head"] == h["head"]) & (ev["moment"] == "pre_upload") & (ev["features"] == h["features"])] \
             if len(ev) else ev

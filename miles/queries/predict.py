@@ -26,8 +26,9 @@ from miles.errors import MilesError
 from miles.heads.dataset import Draft, draft_features
 from miles.heads.features import REGISTRY
 from miles.heads.fit import INTERVAL_TEXT, VELOCITY_TEXT
+from miles.heads.inputs import head_inputs
 from miles.heads.labels import LabelSpec
-from miles.heads.train import head_inputs
+from miles.heads.registry import DEFAULT_HEAD, head_kind
 from miles.queries.cache import deployed_head, store_view
 from miles.queries.encode import query_vectors
 from miles.queries.similar import similar
@@ -91,7 +92,7 @@ def _draft_vectors(store: Store, meta: dict, draft: Draft, thumbnail: bytes | No
 
 def predict(store: Store, title: str, thumbnail: bytes | None = None, duration: float | None = None,
             publish_at: str | datetime | None = None, followers: int | None = None, creator_id: str | None = None,
-            hashtags: str | list[str] | None = None, description: str | None = None, head: str = "lightgbm",
+            hashtags: str | list[str] | None = None, description: str | None = None, head: str = DEFAULT_HEAD,
             k: int = 5) -> dict:
     if not isinstance(title, str) or not title.strip():
         raise MilesError("--title is empty: give the draft's title (emoji-only is fine)")
@@ -111,13 +112,11 @@ def predict(store: Store, title: str, thumbnail: bytes | None = None, duration: 
     except ValueError as err:
         raise MilesError(f"--publish-at: {err}") from err
     draft = Draft(title=title, publish_at=at, hashtags=tags, description=description, duration_s=duration,
-                  creator_id=creator_id or None, has_thumbnail=thumbnail is not None)
+                  creator_id=creator_id or None, has_thumbnail=thumbnail is not None, followers=followers)
     timings["load"] = time.perf_counter() - t
     vecs, dims = _draft_vectors(store, meta, draft, thumbnail, timings)
     t = time.perf_counter()
     fs = draft_features(store_view(store), draft, spec, meta["scalar_names"], vecs, dims)
-    if followers is not None:  # the creator's own number now beats the store's last observation
-        fs.frame.loc[0, "log_followers"] = float(np.log10(followers + 1.0))
     X = head_inputs(fs, head, meta["blocks"])[0]
     timings["features"] = time.perf_counter() - t
     t = time.perf_counter()
@@ -129,7 +128,7 @@ def predict(store: Store, title: str, thumbnail: bytes | None = None, duration: 
     t = time.perf_counter()
     absent = {"thumbnail embedding"} if thumbnail is None else set()
     factors = _factors(fitted.viral, fitted.inputs(X), meta["scalar_names"], scalars, absent) \
-        if head == "lightgbm" else []
+        if head_kind(head).explains else []
     timings["shap"] = time.perf_counter() - t
     t = time.perf_counter()
     evidence = similar(store, k=k, viral_only=True, before=at, vectors=vecs, spec=spec) if k and vecs else []

@@ -81,8 +81,9 @@ LABEL_COLUMNS = ["video_id", "velocity", "final", "viral", "viral_threshold", "c
 def label_table(store: Store) -> pa.Table:
     """The labels of every video with an outcome, from ``miles.heads.labels`` (the one definition), under the
     label spec of the store's deployed head (the default spec when none is trained)."""
+    from miles.heads.deployed import deployed_spec
     from miles.heads.labels import LabelSpec
-    from miles.queries.cache import deployed_spec, store_view
+    from miles.queries.cache import store_view
 
     spec = deployed_spec(store) or LabelSpec()
     if not store.has("videos"):

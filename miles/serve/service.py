@@ -9,7 +9,6 @@ at most ``concurrency`` at a time. Thumbnails arrive as bytes; no client string 
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 from dataclasses import dataclass, field
@@ -32,10 +31,9 @@ class Service:
     def check(store: Store, head: str = "lightgbm") -> dict:
         """Refuse, with the command to run, a store that has no vectors or no trained head; else the head's
         metadata. Loads no model."""
-        import json
 
         from miles.heads.dataset import default_tables
-        from miles.heads.train import head_dir
+        from miles.heads.deployed import read_meta
 
         if not store.exists():
             raise MilesError(f"no Miles store at {store}: run `miles demo --store {store}` first")
@@ -43,11 +41,11 @@ class Service:
         if text is None and image is None:
             raise MilesError(f"store {store} has no embeddings: run `miles embed --store {store}` and "
                              f"`miles train --store {store}` first")
-        marker = head_dir(store, head, "pre_upload") / "head.json"
-        if not marker.exists():
+        meta = read_meta(store, head)
+        if meta is None:
             raise MilesError(f"store {store} has no trained {head} head: run "
                              f"`miles train --store {store} --heads {head}`")
-        return json.loads(marker.read_text())
+        return meta
 
     @classmethod
     def start(cls, store: Store, head: str = "lightgbm") -> Service:
@@ -113,6 +111,6 @@ class Service:
         return latest_evaluation(self.store)
 
     def head_meta(self) -> dict:
-        from miles.heads.train import head_dir
+        from miles.heads.deployed import require_meta
 
-        return json.loads((head_dir(self.store, self.head, "pre_upload") / "head.json").read_text())
+        return require_meta(self.store, self.head)

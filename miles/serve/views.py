@@ -15,10 +15,12 @@ SPLIT_WORDS = {"time": "videos published after the training period", "creator": 
 def models_context(service) -> dict:
     from sklearn.metrics import roc_curve
 
-    from miles.queries.catalog import deployed_heads, run_predictions
+    from miles.heads.deployed import deployed
+    from miles.heads.registry import head_kind, list_heads
+    from miles.queries.catalog import run_predictions
 
     ev = service.evaluation()
-    out = {"deployed": deployed_heads(service.store), "rows": [], "roc": "", "calibration": "", "gains": [],
+    out = {"deployed": deployed(service.store), "rows": [], "roc": "", "calibration": "", "gains": [],
            "split_words": SPLIT_WORDS}
     if ev.empty:
         return out
@@ -47,7 +49,7 @@ def models_context(service) -> dict:
     out["calibration"] = svg_lines(cal, "predicted P(viral)", "observed rate", diagonal=True) if cal else ""
     auroc = ev[ev["metric"] == "auroc"].set_index(["split", "head", "features"])["value"]
     for split in ("time", "creator", "time_creator"):
-        for head in ("lightgbm", "mlp"):
+        for head in [h for h in list_heads() if head_kind(h).reads == "blocks"]:
             base, full = (split, head, "metadata"), (split, head, "metadata+text+image")
             if base in auroc.index and full in auroc.index:
                 out["gains"].append({"split": split, "head": head, "base": auroc[base], "full": auroc[full]})

@@ -8,9 +8,9 @@ import pytest
 
 from miles.heads.dataset import build_features
 from miles.heads.fit import CALIBRATION_FRACTION, fit_head, fit_models
+from miles.heads.inputs import head_inputs
 from miles.heads.labels import LabelSpec
 from miles.heads.stats import auroc
-from miles.heads.train import head_inputs
 from tests.conftest import shared
 
 

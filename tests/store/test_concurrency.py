@@ -78,7 +78,8 @@ def test_kill_9_during_train_leaves_a_whole_head(tmp_path):
     """Killed at several moments while it trains, ``miles train`` leaves either the old head or the new
     one: viral and velocity models from the same run, loadable, never half of each."""
     from miles.embed.job import EmbedConfig, embed
-    from miles.heads.train import head_dir, load_deployed, train_heads
+    from miles.heads.deployed import head_dir, load_deployed
+    from miles.heads.train import train_heads
     from tests.conftest import ingested_store
 
     store = ingested_store(tmp_path / "demo", videos=300, seed=3)
