@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1] / "miles"
-FLOORS = {"errors": 0, "net": 0, "versions": 0, "cluster": 0, "store": 0, "sources": 1, "embed": 1, "heads": 1, "eval": 2, "collect": 2, "queries": 3, "present": 4,
+FLOORS = {"errors": 0, "bounded": 0, "net": 0, "versions": 0, "cluster": 0, "store": 0, "sources": 1, "embed": 1, "heads": 1, "eval": 2, "collect": 2, "queries": 3, "present": 4,
           "pipeline": 4, "serve": 5, "cli": 6, "__init__": 0}
 
 

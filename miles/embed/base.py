@@ -21,6 +21,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from miles.bounded import Bounded
 from miles.versions import library_versions  # noqa: F401  (re-exported for the encoders)
 
 log = logging.getLogger(__name__)
@@ -98,20 +99,21 @@ class Encoder:
         raise TypeError(f"{self.name} is a text encoder; it has no encode_images")
 
 
-_SHA_CACHE: dict[tuple[str, int, int], str] = {}
+_SHA_CACHE = Bounded(64)  # (path, size, mtime) -> sha256: weights files are checked once per process
 
 
 def sha256_file(path: str | Path) -> str:
     p = Path(path)
     st = p.stat()
-    key = (str(p.resolve()), st.st_size, st.st_mtime_ns)
-    if key not in _SHA_CACHE:
+
+    def digest() -> str:
         h = hashlib.sha256()
         with open(p, "rb") as f:
             for chunk in iter(lambda: f.read(1 << 20), b""):
                 h.update(chunk)
-        _SHA_CACHE[key] = h.hexdigest()
-    return _SHA_CACHE[key]
+        return h.hexdigest()
+
+    return _SHA_CACHE.get((str(p.resolve()), st.st_size, st.st_mtime_ns), digest)
 
 
 def verify_checksum(path: Path, expected: str, what: str) -> str:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from miles.bounded import Bounded
 from miles.errors import MilesError
 from miles.heads.history import CreatorOutcomes, TimeIndex, follower_observations
 from miles.heads.labels import LabelSpec, compute_outcomes
@@ -32,9 +33,7 @@ class StoreView:
     snapshots: pd.DataFrame
     versions: dict = field(default_factory=dict)
     path: str = ""
-    _outcomes: dict = field(default_factory=dict, repr=False)  # spec -> (outcomes, CreatorOutcomes)
-    _followers: TimeIndex | None = field(default=None, repr=False)
-    _cache: dict = field(default_factory=dict, repr=False)  # column -> TimeIndex; "by_id"; query caches
+    _memo: Bounded = field(default_factory=lambda: Bounded(32), repr=False)  # what is derived from the frames
 
     @classmethod
     def read(cls, store: Store) -> StoreView:
@@ -63,13 +62,17 @@ class StoreView:
             videos["has_thumbnail"] = 1.0
         return cls(videos, snapshots)
 
+    def memo(self, key, make):
+        """What is derived from this view's frames, computed once (outcomes per spec, time indexes, the
+        evidence a query asks for): up to 32 such things, the least recently used dropped first."""
+        return self._memo.get(key, make)
+
     def _outcome_pair(self, spec: LabelSpec):
-        if spec not in self._outcomes:
-            if len(self._outcomes) >= 4:
-                self._outcomes.pop(next(iter(self._outcomes)))
+        def make():
             out = compute_outcomes(self.videos, self.snapshots, spec)
-            self._outcomes[spec] = (out, CreatorOutcomes.of(out))
-        return self._outcomes[spec]
+            return out, CreatorOutcomes.of(out)
+
+        return self.memo(("outcomes", spec), make)
 
     def outcomes(self, spec: LabelSpec) -> pd.DataFrame:
         """Every video's outcome under ``spec`` (computed once per spec)."""
@@ -81,17 +84,11 @@ class StoreView:
 
     def by_id(self) -> pd.DataFrame:
         """The videos indexed by video_id (built once)."""
-        if "by_id" not in self._cache:
-            self._cache["by_id"] = self.videos.set_index("video_id")
-        return self._cache["by_id"]
+        return self.memo("by_id", lambda: self.videos.set_index("video_id"))
 
     def followers(self) -> TimeIndex:
-        if self._followers is None:
-            self._followers = follower_observations(self.videos, self.snapshots)
-        return self._followers
+        return self.memo("followers", lambda: follower_observations(self.videos, self.snapshots))
 
     def snapshot_index(self, columns: list[str]) -> dict[str, TimeIndex]:
-        for c in columns:
-            if c not in self._cache:
-                self._cache[c] = TimeIndex.of(self.snapshots, "video_id", "observed_at", c)
-        return {c: self._cache[c] for c in columns}
+        return {c: self.memo(("snapshots", c), lambda c=c: TimeIndex.of(self.snapshots, "video_id", "observed_at", c))
+                for c in columns}

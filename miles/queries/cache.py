@@ -1,85 +1,82 @@
 """What queries keep between calls in one process (``predict`` answers in milliseconds once loaded).
 
-Every entry is keyed on the store's path and the Lance versions (or artifact file) it was read from, so
-a write to the store is seen at once, and every cache is bounded. Reads never write: a missing or stale
-FAISS index is replaced by an exact in-memory one (and a hint to run ``miles index``), not rebuilt on disk.
+Each cache is a ``miles.bounded.Bounded`` keyed by the store (and table, or head): an entry holds the
+Lance version (or head folder) it was read from and is rebuilt when that moves on, so a write to the store
+is seen at once and a store never holds two versions of the same thing. A process that opens many stores
+keeps the last few of each (``STORES``), the least recently used dropped first. Reads never write: a
+missing or stale FAISS index is replaced by an exact in-memory one (and a hint to run ``miles index``),
+not rebuilt on disk.
 """
 
 from __future__ import annotations
 
 import logging
-from functools import lru_cache
 
+from miles.bounded import Bounded
 from miles.heads.view import StoreView
 from miles.store import Store
 
 log = logging.getLogger(__name__)
 
+STORES = 4  # stores whose views a process keeps at once (a view holds every video and snapshot)
+_VIEWS = Bounded(STORES)  # store -> StoreView
+_VECTORS = Bounded(2 * STORES)  # (store, table) -> (version, ids, vectors, their positions)
+_INDEXES = Bounded(2 * STORES)  # (store, table) -> (version, VectorIndex)
+_HEADS = Bounded(2 * STORES)  # (store, head, moment) -> (folder, mtime, (FittedHead, meta))
 
-def _versions(store: Store, *tables: str) -> tuple:
-    return tuple(store.version(t) if store.has(t) else 0 for t in tables)
 
-
-@lru_cache(maxsize=4)
-def _view(path: str, versions: tuple) -> StoreView:
-    return StoreView.read(Store(path))
+def _versions(store: Store, *tables: str) -> dict:
+    return {t: store.version(t) for t in tables if store.has(t)}
 
 
 def store_view(store: Store) -> StoreView:
     """The store's videos and snapshots at their current versions (outcomes cached inside per spec)."""
-    return _view(store.location.key, _versions(store, "videos", "snapshots"))
+    now = _versions(store, "videos", "snapshots")
+    return _VIEWS.get(store.location.key, lambda: StoreView.read(store), valid=lambda v: v.versions == now)
 
 
-@lru_cache(maxsize=8)
-def _vectors(path: str, table: str, version: int):
+def _table(store: Store, table: str):
+    import pandas as pd
+
     from miles.store.index import read_vectors
 
-    return read_vectors(Store(path), table, version)
+    version = store.version(table)
+
+    def read():
+        ids, vecs = read_vectors(store, table, version)
+        return version, ids, vecs, pd.Index(ids)
+
+    return _VECTORS.get((store.location.key, table), read, valid=lambda hit: hit[0] == version)
 
 
 def table_vectors(store: Store, table: str):
     """(ids, (n, d) vectors) of an embedding table at its current version."""
-    return _vectors(store.location.key, table, store.version(table))
-
-
-@lru_cache(maxsize=8)
-def _positions(path: str, table: str, version: int):
-    import pandas as pd
-
-    return pd.Index(_vectors(path, table, version)[0])
+    return _table(store, table)[1:3]
 
 
 def table_positions(store: Store, table: str):
     """The row of each video id in ``table_vectors`` (a pandas Index: ``get_indexer`` maps many at once)."""
-    return _positions(store.location.key, table, store.version(table))
-
-
-@lru_cache(maxsize=8)
-def _index(path: str, table: str, version: int):
-    import faiss
-
-    from miles.store.index import VectorIndex, is_stale, load_index
-
-    store = Store(path)
-    if not is_stale(store, table):
-        return load_index(store, table, rebuild_stale=False)
-    log.warning("the FAISS index of %s is missing or older than the table: searching exactly in memory; "
-                "run `miles index --store %s` to save one", table, path)
-    ids, vecs = _vectors(path, table, version)
-    index = faiss.IndexFlatIP(vecs.shape[1])
-    index.add(vecs)
-    return VectorIndex(table, index, ids, {"kind": "flat", "in_memory": True})
+    return _table(store, table)[3]
 
 
 def vector_index(store: Store, table: str):
-    return _index(store.location.key, table, store.version(table))
+    version = store.version(table)
 
+    def load():
+        import faiss
 
-@lru_cache(maxsize=8)
-def _deployed(folder: str, mtime_ns: int, path: str, head: str, moment: str):
-    from miles.heads.deployed import load_deployed
+        from miles.store.index import VectorIndex, is_stale, load_index
 
-    return load_deployed(Store(path), head, moment)
+        if not is_stale(store, table):
+            return version, load_index(store, table, rebuild_stale=False)
+        log.warning("the FAISS index of %s is missing or older than the table: searching exactly in memory; "
+                    "run `miles index --store %s` to save one", table, store)
+        ids, vecs = table_vectors(store, table)
+        index = faiss.IndexFlatIP(vecs.shape[1])
+        index.add(vecs)
+        return version, VectorIndex(table, index, ids, {"kind": "flat", "in_memory": True})
+
+    return _INDEXES.get((store.location.key, table), load, valid=lambda hit: hit[0] == version)[1]
 
 
 def deployed_head(store: Store, head: str, moment: str = "pre_upload"):
@@ -90,5 +87,6 @@ def deployed_head(store: Store, head: str, moment: str = "pre_upload"):
     marker = folder / "head.json"
     if not marker.exists():
         return load_deployed(store, head, moment)  # raises the error that says what to run
-    return _deployed(str(folder.resolve()), marker.stat().st_mtime_ns, store.location.key, head, moment)
-
+    stamp = (str(folder.resolve()), marker.stat().st_mtime_ns)
+    return _HEADS.get((store.location.key, head, moment), lambda: (stamp, load_deployed(store, head, moment)),
+                      valid=lambda hit: hit[0] == stamp)[1]

@@ -56,13 +56,7 @@ def _evidence(view, spec: LabelSpec, cut: pd.Timestamp) -> pd.DataFrame:
     now or later) gives the same table every time, so that one is built once per store version."""
     out = view.outcomes(spec)
     last = max(out["outcome_known_at"].max(), out["published_at"].max()) if len(out) else cut
-    key = ("evidence", spec, "all" if cut > last else cut)
-    cache = view._cache
-    if key not in cache:
-        if sum(1 for k in cache if isinstance(k, tuple)) >= 16:
-            cache.pop(next(k for k in cache if isinstance(k, tuple)))
-        cache[key] = _evidence_uncached(view, out, spec, cut)
-    return cache[key]
+    return view.memo(("evidence", spec, "all" if cut > last else cut), lambda: _evidence_uncached(view, out, spec, cut))
 
 
 def _evidence_uncached(view, out: pd.DataFrame, spec: LabelSpec, cut: pd.Timestamp) -> pd.DataFrame:

@@ -10,7 +10,6 @@ at most ``concurrency`` at a time. Thumbnails arrive as bytes; no client string 
 from __future__ import annotations
 
 import logging
-import threading
 from dataclasses import dataclass, field
 
 from miles.errors import MilesError
@@ -25,7 +24,6 @@ class Service:
     store: Store
     head: str = "lightgbm"
     spec: LabelSpec = field(default_factory=LabelSpec)
-    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @staticmethod
     def check(store: Store, head: str = "lightgbm") -> dict:

@@ -20,9 +20,9 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
-from miles.store.location import Recent
+from miles.store.location import recent
 
-_POINTERS = Recent()
+_POINTERS = recent()
 
 
 def publish(store, area: str, name: str, fill: Callable[[Path], None], meta: dict | None = None) -> str:
@@ -45,7 +45,7 @@ def publish(store, area: str, name: str, fill: Callable[[Path], None], meta: dic
 
 def pointer(store, area: str, name: str) -> dict | None:
     """What ``<area>/<name>.current`` says on object storage (None when nothing was published). One GET,
-    kept for a second as a table's version is (``location.Recent``), and forgotten when this process publishes."""
+    kept for a second as a table's version is (``location.recent``), and forgotten when this process publishes."""
     def read() -> dict | None:
         try:
             return json.loads(store.location.read_bytes(f"{area}/{name}.current"))

@@ -19,19 +19,20 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from miles.bounded import Bounded
 from miles.errors import MilesError
 from miles.store.diff import compared, diff, row_key
-from miles.store.location import Location, Recent
+from miles.store.location import Location, recent
 from miles.store.migrate import add_missing_columns
 from miles.store.schema import KEYS, SCHEMAS
 
 log = logging.getLogger(__name__)
 
 DEFAULT_STORE = "miles-store"
-_VERSIONS: dict[str, tuple[tuple, int]] = {}  # a table's _versions folder -> (its stamp, the latest version)
-_METADATA: dict[tuple[str, int], dict[str, str]] = {}
-_PRESENT: set[str] = set()  # tables seen on object storage
-_REMOTE_VERSIONS = Recent()
+_VERSIONS = Bounded(256)  # a table's _versions folder -> (its stamp, the latest version)
+_METADATA = Bounded(256)  # (table, version) -> its schema metadata
+_PRESENT = Bounded(1024)  # tables seen on object storage
+_REMOTE_VERSIONS = recent()
 
 
 def resolve_store_path(path: str | os.PathLike[str] | None = None) -> str:
@@ -116,7 +117,7 @@ class Store:
         if key not in _PRESENT:
             if not self.location.is_dir(f"{name}.lance"):
                 return False
-            _PRESENT.add(key)
+            _PRESENT.put(key, True)
         return True
 
     def table(self, name: str):
@@ -144,7 +145,7 @@ class Store:
         ``_versions`` folder looks unchanged: the same mtime (every commit adds a manifest there) and the same
         ``latest_version_hint.json`` (Lance rewrites it on each commit; two commits within one mtime tick
         still differ there). On object storage there is no folder to watch and asking costs a few requests
-        (about 40 ms): the answer is kept for a second (``location.Recent``), so a write by another process is
+        (about 40 ms): the answer is kept for a second (``location.recent``), so a write by another process is
         seen within a second."""
         if self.remote:
             return _REMOTE_VERSIONS.get(f"{self.uri}/{name}", lambda: self._asked_version(name))
@@ -155,15 +156,8 @@ class Store:
             stamp = (folder.stat().st_mtime_ns, (folder / "latest_version_hint.json").read_bytes())
         except OSError:
             return self.dataset(name).version
-        key = str(folder)
-        hit = _VERSIONS.get(key)
-        if hit is not None and hit[0] == stamp:
-            return hit[1]
-        version = self.dataset(name).version
-        if len(_VERSIONS) >= 256:
-            _VERSIONS.pop(next(iter(_VERSIONS)))
-        _VERSIONS[key] = (stamp, version)
-        return version
+        return _VERSIONS.get(str(folder), lambda: (stamp, self.dataset(name).version),
+                             valid=lambda hit: hit[0] == stamp)[1]
 
     def _asked_version(self, name: str) -> int:
         if not self.has(name):
@@ -265,12 +259,12 @@ class Store:
     def metadata(self, name: str) -> dict[str, str]:
         """The table's schema metadata (for embedding tables: the encoder fingerprint), read once per version."""
         key = (f"{self.location.key}/{name}.lance", self.version(name))
-        if key not in _METADATA:
-            if len(_METADATA) >= 256:
-                _METADATA.pop(next(iter(_METADATA)))
+
+        def read() -> dict[str, str]:
             meta = self.dataset(name, key[1]).schema.metadata or {}
-            _METADATA[key] = {k.decode(): v.decode() for k, v in meta.items()}
-        return dict(_METADATA[key])
+            return {k.decode(): v.decode() for k, v in meta.items()}
+
+        return dict(_METADATA.get(key, read))
 
     # ---- info ---------------------------------------------------------------------------------
     def info(self) -> list[dict[str, Any]]:

@@ -15,11 +15,10 @@ from __future__ import annotations
 
 import hashlib
 import os
-import time
 from functools import cached_property
 from pathlib import Path
-from typing import Any
 
+from miles.bounded import Bounded
 from miles.errors import MilesError
 
 SCHEMES = ("s3",)
@@ -32,27 +31,10 @@ _OPTIONS = {  # environment variable -> Lance storage option
 REMOTE_VERSION_SECONDS = 1.0
 
 
-class Recent:
-    """Answers read from object storage (a table's version, a pointer), each kept for
-    ``REMOTE_VERSION_SECONDS`` and forgotten when this process writes what it describes; bounded."""
-
-    def __init__(self, size: int = 256):
-        self._got: dict[str, tuple[float, Any]] = {}
-        self.size = size
-
-    def get(self, key: str, fetch):
-        now = time.monotonic()
-        hit = self._got.get(key)
-        if hit is not None and now - hit[0] < REMOTE_VERSION_SECONDS:
-            return hit[1]
-        value = fetch()
-        if len(self._got) >= self.size:
-            self._got.pop(next(iter(self._got)))
-        self._got[key] = (now, value)
-        return value
-
-    def forget(self, key: str) -> None:
-        self._got.pop(key, None)
+def recent(size: int = 256) -> Bounded:
+    """A cache of answers read from object storage (a table's version, a pointer), each kept for
+    ``REMOTE_VERSION_SECONDS`` and forgotten when this process writes what it describes."""
+    return Bounded(size, max_age=REMOTE_VERSION_SECONDS)
 
 
 def is_remote(where: str | os.PathLike[str]) -> bool:
