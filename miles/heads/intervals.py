@@ -3,6 +3,7 @@
     low, high = spread(draws, p)                 # central 95% of the resampled heads' probabilities
     low, high = group_range(p, low, high)        # + chance: the share among GROUP videos like this one
     rate_in_range(y, p, low, high)               # per held-out row: does it hold the rate of its bin?
+    low, high = paired(draws_a, draws_b, pa - pb)  # how sure one draft beats another (same refits)
 
 A video's own chance of breaking out is never observed, only whether it did. So the range Miles shows
 answers a question that outcomes can check: "out of ``GROUP`` videos like this one, what share breaks
@@ -59,3 +60,12 @@ def rate_in_range(y, p, lo, hi, group: int = GROUP) -> np.ndarray:
     """(n,) bool: the row's range holds the observed breakout rate of its bin of ``group`` rows."""
     rate = binned_rate(y, p, group)
     return (np.asarray(lo) <= rate + 1e-12) & (rate <= np.asarray(hi) + 1e-12)
+
+
+def paired(draws_a: np.ndarray, draws_b: np.ndarray, delta: float) -> tuple[float, float]:
+    """The central ``LEVEL`` of a − b over the same resampled heads (B,), widened to hold ``delta`` (the
+    deployed head's own difference): how sure the model is that one draft beats another. The same refits
+    score both, so what moves both alike (the channel's record) cancels and what differs remains."""
+    tail = (1 - LEVEL) / 2 * 100
+    lo, hi = np.percentile(np.asarray(draws_a) - np.asarray(draws_b), [tail, 100 - tail])
+    return float(min(lo, delta)), float(max(hi, delta))

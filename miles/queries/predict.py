@@ -94,6 +94,17 @@ def predict(store: Store, title: str, thumbnail: bytes | None = None, duration: 
             publish_at: str | datetime | None = None, followers: int | None = None, creator_id: str | None = None,
             hashtags: str | list[str] | None = None, description: str | None = None, head: str = DEFAULT_HEAD,
             k: int = 5) -> dict:
+    """What ``miles predict --json`` prints (the module's docstring says what is in it)."""
+    return score_draft(store, title, thumbnail, duration, publish_at, followers, creator_id, hashtags, description,
+                       head, k)[0]
+
+
+def score_draft(store: Store, title: str, thumbnail: bytes | None = None, duration: float | None = None,
+                publish_at: str | datetime | None = None, followers: int | None = None,
+                creator_id: str | None = None, hashtags: str | list[str] | None = None,
+                description: str | None = None, head: str = DEFAULT_HEAD, k: int = 5) -> tuple[dict, np.ndarray | None]:
+    """``predict``'s answer and the draft's P under each of the head's resampled refits, (B,): what a paired
+    comparison of two drafts (``recommend``'s variants) reads."""
     if not isinstance(title, str) or not title.strip():
         raise MilesError("--title is empty: give the draft's title (emoji-only is fine)")
     if duration is not None and not (np.isfinite(duration) and duration > 0):
@@ -121,7 +132,8 @@ def predict(store: Store, title: str, thumbnail: bytes | None = None, duration: 
     timings["features"] = time.perf_counter() - t
     t = time.perf_counter()
     raw, p, vel = (float(a[0]) for a in fitted.predict(X))
-    interval = fitted.viral_interval(X, np.array([p]))
+    draws = fitted.resampled(X)
+    interval = fitted.viral_interval(X, np.array([p]), draws)
     interval = None if interval is None else (float(interval[0][0]), float(interval[1][0]))
     timings["heads"] = time.perf_counter() - t
     scalars = {n: (None if pd.isna(fs.frame.loc[0, n]) else float(fs.frame.loc[0, n])) for n in meta["scalar_names"]}
@@ -139,7 +151,7 @@ def predict(store: Store, title: str, thumbnail: bytes | None = None, duration: 
                      "no earlier evidence to show")
     band = fitted.calibration.velocity_interval(vel)
     notes += fitted.notes
-    return {
+    return ({
         "head": head, "moment": MOMENT,
         "viral_probability": round(p, 4), "viral_interval": None if interval is None else [round(x, 4) for x in interval],
         "viral_probability_raw": round(raw, 4), "calibrated_on": fitted.calibration.n,
@@ -150,7 +162,7 @@ def predict(store: Store, title: str, thumbnail: bytes | None = None, duration: 
                   "target": "velocity" if spec.per_hour else "views"},
         "factors": factors, "similar": evidence, "notes": notes, "inputs": scalars,
         "timings_ms": {k2: round(v * 1000, 1) for k2, v in timings.items()},
-    }
+    }, None if draws is None else draws[:, 0])
 
 
 def to_json(result: dict) -> str:

@@ -1,12 +1,12 @@
 """``miles recommend``: what to change in a draft and why, backed by similar videos that broke out.
 
-    out = recommend(store, title="my ramen", thumbnail="a.jpg", creator_id="c1",
-                    title_variants=["Wait for it... ramen hack"], thumbnail_variants=["b.jpg"])
+    out = recommend(store, title="my ramen", thumbnail=jpeg_bytes, creator_id="c1",
+                    title_variants=["Wait for it... ramen hack"], thumbnail_variants=[("b.jpg", other_jpeg_bytes)])
     print(out["text"])
 
 1. The draft is scored (``predict``), and so is every variant the creator gives; variants are ranked by
-   calibrated P(viral), each with its change from the draft and a 95% interval (the Wilson intervals of the
-   head's validation rows behind each calibrated probability, combined conservatively).
+   calibrated P(viral), each with its change from the draft and a 95% interval of that change over the
+   head's resampled refits, which score both (``miles.heads.intervals.paired``).
 2. Suggestions compare the draft with its viral neighbours (title length, opening, hashtags, duration,
    publish hour, thumbnail brightness, contrast and faces) and with the head's signed SHAP groups, and cite
    the neighbours. Openings are learned from the training rows (``miles.heads.openings``), not listed. Faces are counted by ``miles.queries.faces`` (OpenCV's packaged frontal-face cascade).
@@ -28,10 +28,11 @@ import re
 
 import numpy as np
 
+from miles.heads.intervals import paired
 from miles.heads.openings import opening_of
 from miles.queries.cache import deployed_head
 from miles.queries.faces import count_faces
-from miles.queries.predict import predict
+from miles.queries.predict import score_draft
 from miles.store import Store
 
 log = logging.getLogger(__name__)
@@ -66,12 +67,12 @@ def _features(title: str, n_hashtags: int, duration, hour, thumb: bytes | None) 
     return f
 
 
-def _variant_rows(base: dict, drafts: list[tuple[str, str, dict, dict]]) -> list[dict]:
-    base_ci = base["viral_interval"]
+def _variant_rows(base: dict, base_draws, drafts: list[tuple[str, str, dict, dict, object]]) -> list[dict]:
     out = []
-    for kind, label, res, measured in drafts:
-        ci = res["viral_interval"]
-        interval = [round(ci[0] - base_ci[1], 4), round(ci[1] - base_ci[0], 4)] if ci and base_ci else None
+    for kind, label, res, measured, draws in drafts:
+        delta = res["viral_probability"] - base["viral_probability"]
+        interval = None if draws is None or base_draws is None else \
+            [round(x, 4) for x in paired(draws, base_draws, delta)]
         out.append({"kind": kind, "variant": label, "viral_probability": res["viral_probability"],
                     "delta": round(res["viral_probability"] - base["viral_probability"], 4),
                     "delta_interval": interval, "velocity": res["velocity"],
@@ -190,9 +191,15 @@ def deterministic_text(result: dict) -> str:
     if result["variants"]:
         best = result["variants"][0]
         ci = best["delta_interval"]
-        lines.append(f"Best variant: {best['kind']} “{best['variant']}”, P(viral) {best['viral_probability']:.2f} "
-                     f"({best['delta']:+.2f} vs the draft" + (f", 95% [{ci[0]:+.2f}, {ci[1]:+.2f}]" if ci else "")
-                     + ")" + (f"; {_describe(best['thumbnail'])}" if best.get("thumbnail") else "") + ".")
+        what = (f"{best['kind']} “{best['variant']}”, P(viral) {best['viral_probability']:.2f} ({best['delta']:+.2f} vs "
+                "the draft" + (f", 95% [{ci[0]:+.2f}, {ci[1]:+.2f}]" if ci else "") + ")"
+                + (f"; {_describe(best['thumbnail'])}" if best.get("thumbnail") else ""))
+        if best["delta"] <= 0:
+            lines.append(f"No variant scores above the draft; the closest is the {what}.")
+        elif ci and ci[0] <= 0 <= ci[1]:
+            lines.append(f"No clear winner: the highest is the {what}, and its interval includes no change.")
+        else:
+            lines.append(f"Best variant: {what}.")
     return "\n".join(lines)
 
 
@@ -236,10 +243,11 @@ def recommend(store: Store, title: str, thumbnail: bytes | None = None, duration
     """``thumbnail_variants``: (label, image bytes) pairs; the label (a file name, say) only names the row."""
     common = dict(duration=duration, publish_at=publish_at, followers=followers, creator_id=creator_id,
                   hashtags=hashtags, head=head, k=k)
-    base = predict(store, title=title, thumbnail=thumbnail, **common)
-    drafts = [("title", t, predict(store, title=t, thumbnail=thumbnail, **common), {}) for t in title_variants]
-    drafts += [("thumbnail", label, predict(store, title=title, thumbnail=data, **common),
+    base, base_draws = score_draft(store, title=title, thumbnail=thumbnail, **common)
+    drafts = [("title", t, *score_draft(store, title=t, thumbnail=thumbnail, **common), {}) for t in title_variants]
+    drafts += [("thumbnail", label, *score_draft(store, title=title, thumbnail=data, **common),
                 _rounded(_image_stats(data))) for label, data in thumbnail_variants]
+    drafts = [(kind, label, res, measured, draws) for kind, label, res, draws, measured in drafts]
     inputs = base["inputs"]
     mine = _features(title, int(inputs["hashtag_count"]), inputs["duration_s"], int(inputs["publish_hour"]), thumbnail)
     meta = deployed_head(store, head)[1]
@@ -249,7 +257,7 @@ def recommend(store: Store, title: str, thumbnail: bytes | None = None, duration
               "notes": base["notes"],
               "suggestions": _suggestions(store, mine, base["similar"], base["factors"], meta.get("openings", []))
               + _pattern_suggestions(meta.get("shap_patterns", {}), inputs),
-              "variants": _variant_rows(base, drafts)}
+              "variants": _variant_rows(base, base_draws, drafts)}
     text = deterministic_text(result)
     result["text"], result["text_source"] = llm_text(result, text) if use_llm else (text, "deterministic")
     return result
