@@ -1,6 +1,7 @@
 """Explanations grouped the way a creator thinks: title, thumbnail, creator, timing, format, early engagement.
 
-- LightGBM: SHAP's ``TreeExplainer`` on the head's (PCA-reduced) inputs, grouped (``miles.heads.explain``,
+- LightGBM: TreeSHAP values as LightGBM computes them itself (``pred_contrib``, equal to SHAP's
+  ``TreeExplainer`` in the tests) on the head's (PCA-reduced) inputs, grouped (``miles.heads.explain``,
   re-exported here).
 - Any head (the MLP included): exact Shapley values over the same groups, a group "absent" meaning its
   columns set to their training means (2^g coalitions; g ≤ 6 here).

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import logging
 import time
-from functools import lru_cache
 
 import numpy as np
 
+from miles.bounded import Bounded
 from miles.errors import MilesError, TooLarge
 from miles.store import Store
 from miles.store.embeddings import table_fingerprint
@@ -25,7 +25,9 @@ from miles.store.text import compose_text, text_recipe
 log = logging.getLogger(__name__)
 
 
-@lru_cache(maxsize=4)
+_ENCODERS = Bounded(4)  # fingerprint -> encoder: a store's text and image encoders, and another store's
+
+
 def _encoder(fingerprint: str):
     """The encoder of a table's fingerprint: its saved graph when this machine has one (no transformers or
     timm import, no tracing), else the full encoder, checked against the fingerprint, which saves one."""
@@ -53,7 +55,8 @@ def store_encoder(store: Store, table: str):
     """The encoder that made ``table``, checked against the table's fingerprint (loaded once per process)."""
     import json
 
-    return _encoder(json.dumps(table_fingerprint(store, table), sort_keys=True))
+    key = json.dumps(table_fingerprint(store, table), sort_keys=True)
+    return _ENCODERS.get(key, lambda: _encoder(key))
 
 
 def query_vectors(store: Store, tables: dict[str, str], video_id: str | None = None, title: str | None = None,

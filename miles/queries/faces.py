@@ -18,16 +18,23 @@ from __future__ import annotations
 
 import io
 import threading
-from functools import lru_cache
 
 import numpy as np
+
+from miles.bounded import Bounded
 
 CASCADE = "haarcascade_frontalface_alt2.xml"
 _lock = threading.Lock()
 
 
-@lru_cache(maxsize=1)
+_CASCADE = Bounded(1)
+
+
 def _cascade():
+    return _CASCADE.get(CASCADE, _load_cascade)
+
+
+def _load_cascade():
     try:
         import cv2
     except ImportError as err:  # pragma: no cover - a dependency of Miles
