@@ -18,8 +18,9 @@ from collections.abc import Sequence
 
 from miles import present
 from miles.cli import collect  # noqa: F401  (registers the scrape subcommands)
-from miles.cli.args import build_parser, label_spec
+from miles.cli.args import build_parser
 from miles.cli.commands import COMMANDS, setup_logging
+from miles.cli.flags import label_spec
 
 __all__ = ["COMMANDS", "build_parser", "label_spec", "main"]
 log = logging.getLogger("miles")

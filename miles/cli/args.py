@@ -1,7 +1,7 @@
 """The ``miles`` argument parser: every subcommand, every flag with its help, one meaning per flag.
 
 ``--heads`` / ``--moments`` take several (eval, train); ``--head`` takes one (predict, recommend, serve); ``--json``
-always prints JSON to stdout; the label flags come from one helper and default to ``LabelSpec()``'s.
+always prints JSON to stdout; the label flags come from one helper (``flags.py``) and default to ``LabelSpec()``'s.
 """
 
 from __future__ import annotations
@@ -13,63 +13,17 @@ from miles.cli.flags import (
     COUNT,
     HEADS,
     POSITIVE_INT,
-    SECONDS,
     VECTOR_HEADS,
+    _draft_args,
+    _label_args,
     _number,
     _store_arg,
     _sub,
+    mlflow_args,
 )
 from miles.cli.scrape import add_scrape
 from miles.embed import DECODERS
 from miles.heads.registry import DEFAULT_HEAD
-
-
-def _label_args(p: argparse.ArgumentParser) -> None:
-    """The label flags, one meaning everywhere (eval, train, similar, predict's head records its own)."""
-    from miles.heads.labels import COHORTS, LabelSpec
-
-    d = LabelSpec()
-    p.add_argument("--label-age", type=_number(float, 0, "hours (0 or more)"), default=d.age_hours,
-                   help=f"hours after publishing at which the outcome is measured (default {d.age_hours:g}); "
-                        "0: each video's latest observation")
-    p.add_argument("--target", choices=["velocity", "views"], default="velocity" if d.per_hour else "views",
-                   help="velocity: log10 views per hour (default); views: log10 views, for sources whose video "
-                        "age at observation is unknown")
-    p.add_argument("--viral-fraction", type=_number(float, 0, "a fraction in (0, 1)", strict=True),
-                   default=d.viral_fraction, help=f"top fraction labelled viral (default {d.viral_fraction:g})")
-    p.add_argument("--cohort", default=d.cohort, choices=list(COHORTS),
-                   help=f"the group a video is ranked in for the viral label (default {d.cohort}; platform_day for a source "
-                        "crawled once over a few days)")
-
-
-def label_spec(args: argparse.Namespace):
-    """The LabelSpec that the label flags describe (one helper for every command)."""
-    from miles.heads.labels import LabelSpec
-
-    return LabelSpec(age_hours=args.label_age or None, viral_fraction=args.viral_fraction, cohort=args.cohort,
-                     per_hour=args.target == "velocity")
-
-
-def _draft_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--title", required=True, help="the draft's title")
-    p.add_argument("--hashtags", default=None, help='e.g. "#food #easyrecipe" (default: the #tags in the title)')
-    p.add_argument("--thumbnail", default=None, metavar="PATH", help="the draft's thumbnail image (JPEG, PNG, WebP)")
-    p.add_argument("--duration", type=SECONDS, default=None, metavar="S", help="video length in seconds")
-    p.add_argument("--publish-at", default=None, metavar="ISO", help="planned publish time (default now)")
-    p.add_argument("--followers", type=COUNT, default=None, metavar="N",
-                   help="the creator's followers now (default: the store's last observation of the creator)")
-    p.add_argument("--creator-id", default=None, help="a creator in the store: followers and history come from it")
-    p.add_argument("-k", type=COUNT, default=5, help="similar viral videos to show (default 5)")
-    p.add_argument("--json", action="store_true", help="print JSON")
-
-
-def mlflow_args(p: argparse.ArgumentParser, required: bool = False) -> None:
-    """Mirroring to MLflow (``miles.eval.mirror``): on eval and train, and ``miles runs export``."""
-    p.add_argument("--mlflow", action="store_true", required=required,
-                   help="mirror the runs to MLflow (needs `pip install 'miles[mlflow]'`)")
-    p.add_argument("--tracking-uri", default=None, metavar="URI",
-                   help="MLflow tracking URI, e.g. sqlite:///mlflow.db (default: $MLFLOW_TRACKING_URI, MLflow's)")
-    p.add_argument("--experiment", default="miles", help="MLflow experiment name (default miles)")
 
 
 def _runs_args(subs) -> None:
@@ -100,6 +54,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-q", "--quiet", action="store_true", help="warnings only, no progress bars")
     subs = parser.add_subparsers(title="commands", metavar="COMMAND")
 
+    _data_commands(subs)
+    _model_commands(subs)
+    _query_commands(subs)
+    _store_commands(subs)
+    add_scrape(subs)
+    _runs_args(subs)
+    return parser
+
+
+def _data_commands(subs) -> None:
+    """demo, ingest, embed, index, encoders: getting videos into the store and encoding them."""
     p = _sub(subs, "demo", "Generate the synthetic demo set and run every stage on it.",
              "miles demo --store demo-store --videos 2000")
     _store_arg(p)
@@ -168,6 +133,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = _sub(subs, "encoders", "List the encoders Miles can build by name.", "miles encoders")
 
+
+def _model_commands(subs) -> None:
+    """eval, train: fitting the heads."""
     p = _sub(subs, "eval", "Fit each head on the training part of each split, score the test part, with intervals.",
              "miles eval --store demo-store --moments pre_upload early_6h --report report.html")
     _store_arg(p)
@@ -200,6 +168,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print JSON")
     mlflow_args(p)
 
+
+def _query_commands(subs) -> None:
+    """similar, predict, recommend, serve: asking about drafts and videos."""
     p = _sub(subs, "similar", "Find similar videos published earlier, with their outcomes, as evidence.",
              'miles similar --store demo-store --title "Wait for it... ramen hack" -k 5 --viral-only')
     _store_arg(p)
@@ -250,6 +221,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--processes", type=POSITIVE_INT, default=1,
                    help="server processes, each with the models loaded (default 1; 2 on two cores serves more)")
 
+
+def _store_commands(subs) -> None:
+    """store, sql: looking inside the store."""
     p = _sub(subs, "store", "Inspect the store.", "miles store info --store my-store")
     store_subs = p.add_subparsers(title="store commands", metavar="ACTION")
     pi = store_subs.add_parser("info", help="tables, row counts, Lance versions, size on disk",
@@ -270,9 +244,6 @@ def build_parser() -> argparse.ArgumentParser:
     pc.add_argument("--repair", action="store_true", help="rewrite tables with duplicates, keeping the last row")
     pc.add_argument("--json", action="store_true", help="print JSON")
 
-    add_scrape(subs)
-    _runs_args(subs)
-
     p = _sub(subs, "sql", "Run read-only DuckDB SQL over the store tables.",
              'miles sql "SELECT platform, count(*) AS n FROM videos GROUP BY 1" --store my-store')
     p.add_argument("query", help="one SELECT statement")
@@ -284,6 +255,3 @@ def build_parser() -> argparse.ArgumentParser:
                    help="stop a query still running after this many seconds (default 60)")
     p.add_argument("--memory-limit", default=None, metavar="SIZE",
                    help="DuckDB's memory limit, e.g. 2GB (default: DuckDB's, 80%% of RAM)")
-    return parser
-
-

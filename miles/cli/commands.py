@@ -9,7 +9,7 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 
 from miles import present
-from miles.cli.args import label_spec
+from miles.cli.flags import label_spec
 
 log = logging.getLogger("miles")
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {}
