@@ -22,7 +22,7 @@ from typing import Any
 class Bounded:
     def __init__(self, size: int, max_age: float | None = None):
         if size < 1:
-            raise ValueError(f"a cache holds at least one entry, got size {size}")
+            raise ValueError(f"a cache holds at least one entry, got size {size}")  # internal: a bug, not input
         self.size, self.max_age = size, max_age
         self._items: OrderedDict[Hashable, tuple[float, Any]] = OrderedDict()
         self._lock = threading.Lock()

@@ -1,8 +1,11 @@
 """The one error a user sees as a message: what was wrong and what to run.
 
-``miles`` prints a ``MilesError`` (or a ``ValueError`` / ``FileNotFoundError`` raised on bad input) as one
-line and exits with 2; anything else is a programming error, shown with its traceback under ``-v``.
-Every layer may raise it: this module imports nothing.
+Every input mistake Miles finds is a ``MilesError`` (or a subclass): ``miles`` prints it as one line and
+exits with 2, the API answers it with a 4xx and the message. Anything else, a bare ``ValueError`` from
+Miles's own code included, is a bug: "internal error" and exit 1 (the traceback under ``-v``), a 500 from
+the API. A built-in exception raised in ``miles/`` says so on its line (``# internal``), and
+``tests/test_errors.py`` walks every ``raise`` to hold that. Every layer may raise these: this module
+imports nothing.
 """
 
 from __future__ import annotations

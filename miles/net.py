@@ -4,8 +4,9 @@
     page = get_json("https://www.googleapis.com/youtube/v3/videos?id=...&key=...", deadline=20)
 
 A socket timeout only bounds each read: a server that sends one byte every few seconds, or never stops
-sending, would hold a caller forever. Here the reads stop at the deadline (``TimeoutError``) and the body
-at ``max_bytes`` (``ValueError``), whatever the server does. Any layer may use it: it imports no Miles code.
+sending, would hold a caller forever. Here the reads stop at the deadline (``Timeout``, a ``TimeoutError``)
+and the body at ``max_bytes`` (a ``MilesError``), whatever the server does. Any layer may use it: it
+imports only ``miles.errors``.
 """
 
 from __future__ import annotations
@@ -14,6 +15,13 @@ import json
 import threading
 import time
 import urllib.request
+
+from miles.errors import MilesError
+
+
+class Timeout(MilesError, TimeoutError):
+    """A remote server did not answer within the deadline: not a bug in Miles, and one line to the user."""
+
 
 CHUNK = 16 * 1024
 
@@ -24,7 +32,7 @@ def read_limited(resp, deadline_at: float, max_bytes: int) -> bytes:
     while True:
         left = deadline_at - time.monotonic()
         if left <= 0:
-            raise TimeoutError("the server did not finish its reply before the deadline")
+            raise Timeout("the server did not finish its reply before the deadline")
         if sock is not None:
             sock.settimeout(max(0.05, min(left, 5.0)))
         chunk = resp.read1(CHUNK) if hasattr(resp, "read1") else resp.read(CHUNK)
@@ -32,7 +40,7 @@ def read_limited(resp, deadline_at: float, max_bytes: int) -> bytes:
             return b"".join(parts)
         total += len(chunk)
         if total > max_bytes:
-            raise ValueError(f"the reply passed {max_bytes:,} bytes and was cut off")
+            raise MilesError(f"the reply passed {max_bytes:,} bytes and was cut off")
         parts.append(chunk)
 
 
@@ -75,7 +83,7 @@ def _json(req: urllib.request.Request, deadline: float, max_bytes: int) -> dict:
     worker.start()
     worker.join(deadline)
     if worker.is_alive():
-        raise TimeoutError(f"no complete reply within {deadline:g} s")
+        raise Timeout(f"no complete reply within {deadline:g} s")
     if "error" in box:
         raise box["error"]
     return json.loads(box["data"].decode("utf-8"))

@@ -41,7 +41,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     setup_logging(args.verbose, args.quiet)
     try:
         return COMMANDS[args.command](args)
-    except (MilesError, ValueError, FileNotFoundError) as err:  # bad input: one line, what to do
+    except MilesError as err:  # bad input: one line, what to do
         if args.verbose:
             log.exception("the error in full")
         print(f"miles {args.command}: error: {present.clean(str(err))}", file=sys.stderr)

@@ -18,6 +18,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from miles.errors import MilesError
+
 DEFAULT_AGES = ("1h", "3h", "6h", "12h", "24h", "48h", "72h", "6d", "7d", "8d", "14d", "30d")
 UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
@@ -26,7 +28,7 @@ def parse_span(text: str) -> timedelta:
     """``"90s"``, ``"15m"``, ``"6h"``, ``"7d"``, ``"2w"`` → a positive timedelta; ValueError says what is wrong."""
     m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*", str(text).lower())
     if not m or float(m.group(1)) <= 0:
-        raise ValueError(f"expected a positive span such as 15m, 6h or 7d, got {str(text)[:40]!r}")
+        raise MilesError(f"expected a positive span such as 15m, 6h or 7d, got {str(text)[:40]!r}")
     return timedelta(seconds=float(m.group(1)) * UNITS[m.group(2)])
 
 
@@ -36,9 +38,9 @@ class Ladder:
 
     def __post_init__(self):
         if not self.rungs:
-            raise ValueError("a ladder needs at least one age")
+            raise MilesError("a ladder needs at least one age")
         if any(b <= a for a, b in zip(self.rungs, self.rungs[1:])):
-            raise ValueError("the ladder's ages must increase: " + " ".join(_show(r) for r in self.rungs))
+            raise MilesError("the ladder's ages must increase: " + " ".join(_show(r) for r in self.rungs))
 
     @classmethod
     def parse(cls, ages: Iterable[str] = DEFAULT_AGES) -> Ladder:

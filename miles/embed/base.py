@@ -22,6 +22,7 @@ from typing import Any, Literal
 import numpy as np
 
 from miles.bounded import Bounded
+from miles.errors import MilesError
 from miles.versions import library_versions  # noqa: F401  (re-exported for the encoders)
 
 log = logging.getLogger(__name__)
@@ -35,7 +36,7 @@ def offline_hub() -> None:
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 
-class WeightsNotFound(FileNotFoundError):
+class WeightsNotFound(MilesError, FileNotFoundError):
     """The weights of an encoder are not on this machine; the message says where to put them."""
 
 
@@ -88,7 +89,7 @@ class Encoder:
         raise NotImplementedError
 
     def encode_texts(self, texts: list[str]) -> np.ndarray:
-        raise TypeError(f"{self.name} is an image encoder; it has no encode_texts")
+        raise TypeError(f"{self.name} is an image encoder; it has no encode_texts")  # internal: a bug, not input
 
     def text_lengths(self, texts: list[str]) -> list[int]:
         """The cost of each text to the model, for batching texts of similar cost together: characters
@@ -96,7 +97,7 @@ class Encoder:
         return [len(t) for t in texts]
 
     def encode_images(self, images) -> np.ndarray:
-        raise TypeError(f"{self.name} is a text encoder; it has no encode_images")
+        raise TypeError(f"{self.name} is a text encoder; it has no encode_images")  # internal: a bug, not input
 
 
 _SHA_CACHE = Bounded(64)  # (path, size, mtime) -> sha256: weights files are checked once per process
@@ -119,19 +120,19 @@ def sha256_file(path: str | Path) -> str:
 def verify_checksum(path: Path, expected: str, what: str) -> str:
     got = sha256_file(path)
     if got != expected:
-        raise ValueError(f"{what}: {path} has sha256 {got}, expected {expected}; reinstall the package that ships it")
+        raise MilesError(f"{what}: {path} has sha256 {got}, expected {expected}; reinstall the package that ships it")
     return got
 
 
 def resolve_device(device: str = "auto") -> str:
     if device not in ("auto", "cpu", "cuda") and not device.startswith("cuda:"):
-        raise ValueError(f"device must be auto, cpu or cuda, got {device!r}")
+        raise MilesError(f"device must be auto, cpu or cuda, got {device!r}")
     import torch
 
     if device == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
     if device.startswith("cuda") and not torch.cuda.is_available():
-        raise ValueError("--device cuda was asked for, but torch sees no CUDA device; use --device cpu")
+        raise MilesError("--device cuda was asked for, but torch sees no CUDA device; use --device cpu")
     return device
 
 

@@ -88,7 +88,7 @@ def save_graph(enc: Encoder) -> Path | None:
             want = runner(*args).float().numpy()
         got = _session(tmp).run(None, {n: a.numpy() for n, a in zip(names, args)})[0]
         if got.shape != want.shape or np.abs(got - want).max() > TOLERANCE:
-            raise ValueError(f"the exported graph differs from the model by {np.abs(got - want).max():.2g}")
+            raise ValueError(f"the exported graph differs from the model by {np.abs(got - want).max():.2g}")  # internal: a bug, not input
     except Exception as err:  # an operator ONNX lacks, say: queries keep building the full encoder
         tmp.unlink(missing_ok=True)
         log.warning("could not save %s as a graph (%s); queries will build the full encoder", enc.name, err)
@@ -153,7 +153,7 @@ class _GraphEncoder(Encoder):
 
     def to(self, device: str) -> _GraphEncoder:
         if device != "cpu":
-            raise ValueError("a saved graph runs on the CPU; build the full encoder for a GPU")
+            raise ValueError("a saved graph runs on the CPU; build the full encoder for a GPU")  # internal: a bug, not input
         return self
 
 

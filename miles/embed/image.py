@@ -27,6 +27,7 @@ from miles.embed.base import (
     sha256_file,
     verify_checksum,
 )
+from miles.errors import MilesError
 
 log = logging.getLogger(__name__)
 
@@ -148,13 +149,13 @@ def efficientnet_lite0_model(weights: str | Path | None = None):
     state = torch.load(weights, map_location="cpu", weights_only=True)
     target = model.state_dict()
     if len(state) != len(target):
-        raise ValueError(f"{weights}: {len(state)} tensors, timm's tf_efficientnet_lite0 has {len(target)}")
+        raise MilesError(f"{weights}: {len(state)} tensors, timm's tf_efficientnet_lite0 has {len(target)}")
     # The packaged file uses EfficientNet-PyTorch names (_conv_stem, _blocks.0._depthwise_conv, ...); the
     # layers come in the same order as timm's, so map by position and check every shape.
     mapped = {}
     for (src, tensor), (dst, ref) in zip(state.items(), target.items()):
         if tensor.shape != ref.shape:
-            raise ValueError(f"{weights}: {src} {tuple(tensor.shape)} does not fit timm's {dst} {tuple(ref.shape)}")
+            raise MilesError(f"{weights}: {src} {tuple(tensor.shape)} does not fit timm's {dst} {tuple(ref.shape)}")
         mapped[dst] = tensor
     model.load_state_dict(mapped)
     model.reset_classifier(0)

@@ -23,6 +23,7 @@ from miles.embed.base import Encoder, Modality, resolve_device, table_name
 from miles.embed.graph import ensure_graph
 from miles.embed.reader import choose_decoder, fetch, parse_shard, plan, thumbnail_batches
 from miles.embed.registry import create_encoder, preset_encoders
+from miles.errors import MilesError
 from miles.store import Store
 from miles.store.embeddings import open_embedding_table
 from miles.store.lock import writer_lock
@@ -109,14 +110,14 @@ class _Writer:
 
     def put(self, table: pa.Table) -> None:
         if self.error is not None:
-            raise RuntimeError(f"writing {self.table} failed") from self.error
+            raise RuntimeError(f"writing {self.table} failed") from self.error  # internal: a bug, not input
         self.q.put(table)
 
     def close(self) -> None:
         self.q.put(None)
         self.thread.join()
         if self.error is not None:
-            raise RuntimeError(f"writing {self.table} failed") from self.error
+            raise RuntimeError(f"writing {self.table} failed") from self.error  # internal: a bug, not input
 
 
 def _vectors(ids: list[str], hashes: list[str], vecs: np.ndarray, dim: int, empty: list[bool] | None) -> pa.Table:
@@ -138,9 +139,9 @@ def embed(store: Store, config: EmbedConfig | None = None,
     if config.image_encoder:
         names["image"] = config.image_encoder
     if config.engine not in ("local", "ray"):
-        raise ValueError(f"--engine must be local or ray, got {config.engine!r}")
+        raise MilesError(f"--engine must be local or ray, got {config.engine!r}")
     if store.count("videos") == 0:
-        raise ValueError(f"store {store} has no videos: run `miles ingest` (or `miles demo`) first")
+        raise MilesError(f"store {store} has no videos: run `miles ingest` (or `miles demo`) first")
     device = resolve_device(config.device)
     reports = {}
     with writer_lock(store, "embed"):
@@ -233,10 +234,10 @@ def _decoder(store: Store, ids: list[str], enc: Encoder, cfg: EmbedConfig, cuda:
     """The reader's decoder for this job: ``pil`` or ``torchvision`` (nvJPEG when on CUDA)."""
     choice = cfg.decoder
     if choice not in DECODERS:
-        raise ValueError(f"--decoder must be auto, pil, nvjpeg or torchvision, got {choice!r}")
+        raise MilesError(f"--decoder must be auto, pil, nvjpeg or torchvision, got {choice!r}")
     if choice == "nvjpeg":
         if not cuda:
-            raise ValueError("--decoder nvjpeg decodes on the GPU and needs --device cuda; "
+            raise MilesError("--decoder nvjpeg decodes on the GPU and needs --device cuda; "
                              "use --decoder pil (or torchvision) on the CPU")
         return "torchvision"
     if choice != "auto":

@@ -27,6 +27,7 @@ import pyarrow as pa
 
 from miles.cluster import start_ray
 from miles.embed.base import Encoder
+from miles.errors import MilesError
 from miles.store import Store
 
 log = logging.getLogger(__name__)
@@ -53,7 +54,7 @@ class EncodeActor:
             torch.set_num_threads(max(1, (os.cpu_count() or 1) // actors))
         self.enc = create_encoder(name, device=device)
         if self.enc.fingerprint.identity() != fingerprint_identity:
-            raise RuntimeError(f"this worker's {name} is not the driver's (weights or preprocessing differ): "
+            raise MilesError(f"this worker's {name} is not the driver's (weights or preprocessing differ): "
                                "install the same versions everywhere")
         self.include_description = include_description
 
@@ -106,7 +107,7 @@ def embed_with_ray(store: Store, enc: Encoder, table: str, fingerprint: str, ids
         import ray  # noqa: F401
         from ray.data import ActorPoolStrategy
     except ImportError as err:
-        raise ValueError("--engine ray needs Ray Data and lance-ray: pip install 'miles[ray]'") from err
+        raise MilesError("--engine ray needs Ray Data and lance-ray: pip install 'miles[ray]'") from err
     from miles.store.embeddings import open_embedding_table
 
     open_embedding_table(store, table, fingerprint, with_empty_flag=enc.modality == "text")

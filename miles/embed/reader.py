@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from miles.errors import MilesError
 from miles.store import Store
 
 
@@ -48,9 +49,9 @@ def parse_shard(text: str | None) -> tuple[int, int] | None:
     try:
         i, n = (int(x) for x in text.split("/"))
     except ValueError:
-        raise ValueError(f"--shard takes i/n (e.g. 0/4), got {text!r}") from None
+        raise MilesError(f"--shard takes i/n (e.g. 0/4), got {text!r}") from None
     if not (n >= 1 and 0 <= i < n):
-        raise ValueError(f"--shard i/n needs 0 <= i < n, got {text!r}")
+        raise MilesError(f"--shard i/n needs 0 <= i < n, got {text!r}")
     return i, n
 
 
@@ -168,7 +169,7 @@ def thumbnail_batches(store: Store, video_ids: list[str], preprocess, batch_size
     import torch
 
     if decoder not in ("pil", "torchvision"):
-        raise ValueError(f"decoder must be 'pil' or 'torchvision', got {decoder!r}")
+        raise MilesError(f"decoder must be 'pil' or 'torchvision', got {decoder!r}")
     version = store.version("videos")
     q: queue.Queue = queue.Queue(maxsize=max(1, prefetch))
     stop = threading.Event()
@@ -239,7 +240,7 @@ def thumbnail_batches(store: Store, video_ids: list[str], preprocess, batch_size
     try:
         while (item := q.get()) is not done:
             if isinstance(item, BaseException):
-                raise RuntimeError("reading thumbnails failed") from item
+                raise RuntimeError("reading thumbnails failed") from item  # internal: a bug, not input
             yield item
     finally:
         stop.set()

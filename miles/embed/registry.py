@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from miles.embed.base import Encoder, Modality, resolve_device, table_safe
+from miles.errors import MilesError
 
 # name -> (modality, "module:factory", description)
 ENCODERS: dict[str, tuple[Modality, str, str]] = {
@@ -50,7 +51,7 @@ def create_encoder(name: str, device: str = "cpu", **kwargs: Any) -> Encoder:
 
         enc = HFTextEncoder(Path(name), name=table_safe(Path(name).name), **kwargs)
     else:
-        raise ValueError(
+        raise MilesError(
             f"unknown encoder {name!r}; valid: {', '.join(list_encoders())}, or a local Hugging Face model folder"
         )
     return enc.to(resolve_device(device))
@@ -58,5 +59,5 @@ def create_encoder(name: str, device: str = "cpu", **kwargs: Any) -> Encoder:
 
 def preset_encoders(preset: str) -> dict[Modality, str]:
     if preset not in PRESETS:
-        raise ValueError(f"unknown preset {preset!r}; valid: {', '.join(PRESETS)}")
+        raise MilesError(f"unknown preset {preset!r}; valid: {', '.join(PRESETS)}")
     return dict(PRESETS[preset])

@@ -100,9 +100,9 @@ def split_indices(frame: pd.DataFrame, kind: str, test_fraction: float = 0.3, se
     from ``miles.eval.duplicates.duplicate_clusters``."""
     n = len(frame)
     if not 0 < test_fraction < 1:
-        raise ValueError(f"test_fraction must be in (0, 1), got {test_fraction}")
+        raise MilesError(f"test_fraction must be in (0, 1), got {test_fraction}")
     if kind not in SPLITS:
-        raise ValueError(f"unknown split {kind!r}; valid: {', '.join(SPLITS)}")
+        raise MilesError(f"unknown split {kind!r}; valid: {', '.join(SPLITS)}")
     if kind in NEEDS_CREATORS and not has_creators(frame):
         k, total = creator_share(frame)
         raise MilesError(f"the {kind} split needs creator ids on most videos, and {k} of {total} have one")

@@ -14,12 +14,14 @@ from typing import Literal
 
 import numpy as np
 
+from miles.errors import MilesError
+
 Task = Literal["viral", "velocity"]
 
 
 def check_task(task: str) -> None:
     if task not in ("viral", "velocity"):
-        raise ValueError(f"task must be 'viral' or 'velocity', got {task!r}")
+        raise MilesError(f"task must be 'viral' or 'velocity', got {task!r}")
 
 
 def is_viral(est) -> bool:
@@ -38,7 +40,7 @@ class Scores:
     def predict_velocity(self, X) -> np.ndarray:
         """Velocity from a velocity head (a fusion head overrides this with its second output)."""
         if self.task != "velocity":
-            raise TypeError(f"a {type(self).__name__} for {self.task} predicts no velocity")
+            raise TypeError(f"a {type(self).__name__} for {self.task} predicts no velocity")  # internal: a bug, not input
         return self.predict(X)
 
 
@@ -76,10 +78,10 @@ class HeadMixin(Scores):
             check_classification_targets(y)
             self.classes_ = np.unique(y)
             if len(self.classes_) > 2:
-                raise ValueError(f"Only binary classification is supported: a viral head takes 0/1 labels, "
+                raise MilesError(f"Only binary classification is supported: a viral head takes 0/1 labels, "
                                  f"got classes {self.classes_.tolist()}")
             if len(self.classes_) < 2:
-                raise ValueError(f"a viral head needs both classes in its training rows, got only one class, "
+                raise MilesError(f"a viral head needs both classes in its training rows, got only one class, "
                                  f"{self.classes_.tolist()}: use more rows or a larger viral_fraction")
         return X, y
 
@@ -106,7 +108,7 @@ def blocks_of(block_sizes: dict[str, int] | None, n_features: int) -> list[tuple
         out.append((name, slice(start, start + size)))
         start += size
     if start != n_features:
-        raise ValueError(f"block_sizes add up to {start} columns, X has {n_features}")
+        raise MilesError(f"block_sizes add up to {start} columns, X has {n_features}")
     return out
 
 

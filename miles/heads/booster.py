@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from miles.errors import MilesError
 from miles.heads.base import BlockReducer, Scores
 
 
@@ -66,14 +67,14 @@ class BoosterHead(Scores):
     def transform_features(self, X) -> np.ndarray:
         X = np.asarray(X, dtype=np.float32)
         if X.ndim != 2 or X.shape[1] != self.n_features_in_:
-            raise ValueError(f"X has shape {X.shape}; this head takes (n, {self.n_features_in_})")
+            raise MilesError(f"X has shape {X.shape}; this head takes (n, {self.n_features_in_})")
         if np.isinf(X).any():
-            raise ValueError("X holds an infinite value; NaN (unknown) is allowed")
+            raise MilesError("X holds an infinite value; NaN (unknown) is allowed")
         return self.reducer_.transform(X)
 
     def predict_proba(self, X) -> np.ndarray:
         if self.task != "viral":
-            raise AttributeError("a velocity head has no predict_proba")
+            raise AttributeError("a velocity head has no predict_proba")  # internal: a bug, not input
         return self.model_.predict_proba(self.transform_features(X))
 
     def predict(self, X) -> np.ndarray:

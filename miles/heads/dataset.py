@@ -67,7 +67,7 @@ class FeatureSet:
                     raise MilesError(f"no {b} embeddings in this store: run `miles embed` first")
                 parts.append(getattr(self, b))
             else:
-                raise ValueError(f"unknown feature block {b!r}; valid: {', '.join(BLOCKS)}")
+                raise MilesError(f"unknown feature block {b!r}; valid: {', '.join(BLOCKS)}")
         return np.hstack(parts).astype(np.float32)
 
     def feature_names(self, blocks) -> list[str]:

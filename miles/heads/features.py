@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from miles.errors import MilesError
+
 MOMENTS = ("pre_upload", "early_1h", "early_6h", "early_24h")
 _EARLY = re.compile(r"^early_(\d+(?:\.\d+)?)h$")
 
@@ -20,7 +22,7 @@ def moment_hours(moment: str) -> float:
         return 0.0
     m = _EARLY.match(moment)
     if not m:
-        raise ValueError(f"unknown moment {moment!r}; valid: pre_upload or early_<h>h, e.g. {', '.join(MOMENTS)}")
+        raise MilesError(f"unknown moment {moment!r}; valid: pre_upload or early_<h>h, e.g. {', '.join(MOMENTS)}")
     return float(m.group(1))
 
 
@@ -42,7 +44,7 @@ REGISTRY: dict[str, Feature] = {}
 def register(name: str, group: str, available_at: str, description: str) -> Feature:
     moment_hours(available_at)  # validates
     if name in REGISTRY:
-        raise ValueError(f"feature {name!r} is registered twice")
+        raise ValueError(f"feature {name!r} is registered twice")  # internal: a bug, not input
     REGISTRY[name] = f = Feature(name, group, available_at, description)
     return f
 

@@ -29,6 +29,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from miles.errors import MilesError
 from miles.heads.history import creator_history
 
 Cohort = Literal["platform_week", "platform_day", "platform", "none"]
@@ -48,13 +49,13 @@ class LabelSpec:
 
     def __post_init__(self):
         if not 0 < self.viral_fraction < 1:
-            raise ValueError(f"viral_fraction must be in (0, 1), got {self.viral_fraction}")
+            raise MilesError(f"viral_fraction must be in (0, 1), got {self.viral_fraction}")
         if self.age_hours is not None and self.age_hours <= 0:
-            raise ValueError(f"age_hours must be positive or None, got {self.age_hours}")
+            raise MilesError(f"age_hours must be positive or None, got {self.age_hours}")
         if self.max_gap <= 1:
-            raise ValueError(f"max_gap must be above 1 (a ratio of snapshot ages), got {self.max_gap}")
+            raise MilesError(f"max_gap must be above 1 (a ratio of snapshot ages), got {self.max_gap}")
         if self.cohort not in COHORTS:
-            raise ValueError(f"cohort must be one of {', '.join(COHORTS)}, got {self.cohort!r}")
+            raise MilesError(f"cohort must be one of {', '.join(COHORTS)}, got {self.cohort!r}")
 
 
 def label(outcomes: pd.DataFrame, spec: LabelSpec) -> pd.DataFrame:

@@ -48,7 +48,7 @@ def __getattr__(name):  # the module-level ``Fusion`` exists once torch is impor
         cls = _fusion_class()
         globals()["Fusion"] = cls
         return cls
-    raise AttributeError(name)
+    raise AttributeError(name)  # internal: a bug, not input
 
 
 def _build(block_dims: dict[str, int], proj: int, hidden: int, dropout: float):

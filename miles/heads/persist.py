@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from miles.errors import MilesError
 from miles.heads.registry import restoring_class
 from miles.versions import library_versions as installed
 
@@ -53,10 +54,10 @@ def load_head(folder: str | Path):
 
     folder = Path(folder)
     if not (folder / "config.json").exists():
-        raise FileNotFoundError(f"no saved head in {folder}: run `miles train` first")
+        raise MilesError(f"no saved head in {folder}: run `miles train` first")
     cfg = json.loads((folder / "config.json").read_text())
     if cfg.get("format") != FORMAT:
-        raise ValueError(f"{folder} holds a head saved in format {cfg.get('format')}, this Miles reads format "
+        raise MilesError(f"{folder} holds a head saved in format {cfg.get('format')}, this Miles reads format "
                          f"{FORMAT}: run `miles train` again")
     drift = {k: (v, cfg.get("versions", {}).get(k)) for k, v in library_versions().items()
              if cfg.get("versions", {}).get(k) not in (None, v)}

@@ -14,6 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from miles.errors import MilesError
+
 
 @dataclass(frozen=True)
 class HeadKind:
@@ -51,7 +53,7 @@ def head_kind(name: str) -> HeadKind:
     by_class = {k.class_name: k for k in KINDS}
     kind = HEADS.get(name) or by_class.get(name)
     if kind is None:
-        raise ValueError(f"unknown head {name!r}; valid: {', '.join(HEADS)}")
+        raise MilesError(f"unknown head {name!r}; valid: {', '.join(HEADS)}")
     return kind
 
 

@@ -22,6 +22,7 @@ import threading
 import numpy as np
 
 from miles.bounded import Bounded
+from miles.errors import MilesError
 
 CASCADE = "haarcascade_frontalface_alt2.xml"
 _lock = threading.Lock()
@@ -38,14 +39,14 @@ def _load_cascade():
     try:
         import cv2
     except ImportError as err:  # pragma: no cover - a dependency of Miles
-        raise RuntimeError("face detection needs OpenCV: pip install 'opencv-python-headless>=4.8,<5'") from err
+        raise MilesError("face detection needs OpenCV: pip install 'opencv-python-headless>=4.8,<5'") from err
     if not hasattr(cv2, "CascadeClassifier"):  # pragma: no cover - OpenCV 5 moved cascades out of the core
-        raise RuntimeError(f"this OpenCV ({cv2.__version__}) has no CascadeClassifier; "
+        raise MilesError(f"this OpenCV ({cv2.__version__}) has no CascadeClassifier; "
                            "install 'opencv-python-headless>=4.8,<5'")
     path = cv2.data.haarcascades + CASCADE
     cc = cv2.CascadeClassifier(path)
     if cc.empty():  # pragma: no cover - a broken OpenCV install
-        raise RuntimeError(f"could not load the face cascade {path}")
+        raise MilesError(f"could not load the face cascade {path}")
     return cv2, cc
 
 
@@ -80,7 +81,7 @@ def detect_faces(image, min_size: float = 0.08, max_side: int = 480, min_neighbo
     try:
         g = _grey(image)
     except Exception as err:
-        raise ValueError(f"not a decodable image: {err}") from err
+        raise MilesError(f"not a decodable image: {err}") from err
     if g.ndim != 2 or min(g.shape) < 24:
         return []
     cv2, cc = _cascade()
@@ -113,7 +114,7 @@ def stratified_scores(strata: dict, found: dict[str, bool], n_boot: int = 2000, 
         ids = list(s["labels"])
         missing = [i for i in ids if i not in found]
         if missing:
-            raise KeyError(f"no detection for {len(missing)} labelled ids of stratum {name!r}, e.g. {missing[0]}")
+            raise KeyError(f"no detection for {len(missing)} labelled ids of stratum {name!r}, e.g. {missing[0]}")  # internal: a bug, not input
         y = np.array([s["labels"][i] for i in ids], dtype=bool)
         p = np.array([bool(found[i]) for i in ids])
         parts.append((s["population"] / len(ids), y, p))

@@ -226,7 +226,7 @@ def llm_text(evidence: dict, fallback: str, timeout: float = 20.0, max_bytes: in
                           {"Authorization": f"Bearer {os.environ.get('MILES_LLM_API_KEY', '')}"}, timeout, max_bytes)
         text = reply["choices"][0]["message"]["content"]
         if not isinstance(text, str) or not text.strip():
-            raise ValueError("empty content")
+            raise ValueError("empty content")  # internal: a bug, not input
         return CONTROL.sub("", text).strip(), "llm"
     except Exception as err:  # any failure: the deterministic text, and say so
         log.warning("LLM writer failed (%s: %s); using the deterministic text", type(err).__name__, err)

@@ -123,10 +123,6 @@ def install_error_handlers(app) -> None:
     async def bad_input(request: Request, exc: MilesError):
         return error_response(request, 422, "invalid input", str(exc))
 
-    @app.exception_handler(LookupError)
-    async def not_found(request: Request, exc: LookupError):
-        return error_response(request, 404, "not found", str(exc.args[0] if exc.args else exc))
-
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError):
         parts = [f"{'.'.join(str(x) for x in e.get('loc', [])[1:])}: {e.get('msg')}" for e in exc.errors()]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from miles.errors import MilesError
+from miles.errors import MilesError, NotFound
 from miles.heads.labels import LabelSpec
 from miles.store import Store
 
@@ -82,9 +82,9 @@ class Service:
 
         rows = self.store.read("videos", columns=["thumbnail"], filter=pc.field("video_id") == video_id).to_pylist()
         if not rows:
-            raise LookupError(f"no video {video_id!r} in this store")
+            raise NotFound(f"no video {video_id!r} in this store")
         if rows[0]["thumbnail"] is None:
-            raise LookupError(f"video {video_id!r} has no thumbnail")
+            raise NotFound(f"video {video_id!r} has no thumbnail")
         return rows[0]["thumbnail"]
 
     def info(self) -> dict:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from miles.errors import MilesError
+
 # canonical field -> source names, most specific first
 ALIASES: dict[str, tuple[str, ...]] = {
     "video_id": ("video_id", "videoId", "id", "vid", "bvid", "aweme_id", "pid", "display_id"),
@@ -50,9 +52,9 @@ def parse_map(items: Iterable[str] | None) -> dict[str, str]:
         canonical, sep, source = item.partition("=")
         canonical, source = canonical.strip(), source.strip()
         if not sep or not canonical or not source:
-            raise ValueError(f"--map takes canonical=source_column, got {item!r}")
+            raise MilesError(f"--map takes canonical=source_column, got {item!r}")
         if canonical not in ALIASES:
-            raise ValueError(f"--map: unknown canonical column {canonical!r}; valid: {', '.join(CANONICAL)}")
+            raise MilesError(f"--map: unknown canonical column {canonical!r}; valid: {', '.join(CANONICAL)}")
         out[canonical] = source
     return out
 

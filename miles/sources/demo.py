@@ -51,6 +51,7 @@ from pathlib import Path
 
 import numpy as np
 
+from miles.errors import MilesError
 from miles.sources.drawn import thumbnail_image
 
 log = logging.getLogger(__name__)
@@ -167,7 +168,7 @@ def generate(out_dir: str | Path, n_videos: int = 2000, seed: int = 0, progress:
     from tqdm.auto import tqdm
 
     if n_videos < 1:
-        raise ValueError(f"n_videos must be at least 1, got {n_videos}")
+        raise MilesError(f"n_videos must be at least 1, got {n_videos}")
     story = HARD if hard else DEFAULT
     out = Path(out_dir)
     thumbs = out / "thumbnails"

@@ -13,11 +13,13 @@ import io
 import warnings
 from pathlib import Path
 
+from miles.errors import MilesError
+
 MAX_BYTES = 10 * 1024 * 1024
 MAX_PIXELS = 40_000_000  # 8K x 5K; thumbnails are far smaller
 
 
-class ImageError(ValueError):
+class ImageError(MilesError):
     """A thumbnail that cannot be stored; the message says why."""
 
 

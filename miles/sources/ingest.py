@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+from miles.errors import MilesError
 from miles.sources.columns import parse_map
 from miles.sources.first_seen import Observation, first_seen, stored_content
 from miles.sources.normalize import Canonical, Options, RawRow, normalized, raw_json
@@ -79,7 +80,7 @@ def thumbnail_index(folder: str | Path | None) -> dict[str, Path] | None:
         return None
     folder = Path(folder)
     if not folder.is_dir():
-        raise ValueError(f"--thumbnails {folder}: not a folder")
+        raise MilesError(f"--thumbnails {folder}: not a folder")
     index: dict[str, Path] = {}
     for p in sorted(folder.iterdir()):
         if p.suffix.lower() in IMAGE_EXTS:
@@ -116,9 +117,9 @@ def ingest(
     paths = [Path(p) for p in paths]
     missing = [p for p in paths if not p.exists()]
     if missing:
-        raise FileNotFoundError(f"no such input: {missing[0]}")
+        raise MilesError(f"no such input: {missing[0]}")
     if engine not in ("local", "ray"):
-        raise ValueError(f"--engine must be local or ray, got {engine!r}")
+        raise MilesError(f"--engine must be local or ray, got {engine!r}")
     if engine == "ray":
         from miles.sources.parallel import normalized_files
 

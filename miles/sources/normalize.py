@@ -9,6 +9,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from miles.errors import MilesError
 from miles.sources.images import MAX_BYTES, ImageError, inside, read_thumbnail, verify_image
 from miles.sources.parse import (
     hashtags_in,
@@ -94,16 +95,16 @@ def _text(value: Any) -> str | None:
         try:
             value = bytes(value).decode("utf-8")
         except UnicodeDecodeError as err:
-            raise ValueError(f"is bytes that are not UTF-8 (byte {value[err.start]:#04x} at {err.start})") from None
+            raise MilesError(f"is bytes that are not UTF-8 (byte {value[err.start]:#04x} at {err.start})") from None
     text = str(value).strip()
     bad = next((i for i, ch in enumerate(text) if "\udc80" <= ch <= "\udcff"), None)
     if bad is not None:
-        raise ValueError(f"is not valid UTF-8 (byte {ord(text[bad]) - 0xDC00:#04x} at character {bad}): "
+        raise MilesError(f"is not valid UTF-8 (byte {ord(text[bad]) - 0xDC00:#04x} at character {bad}): "
                          "save the file as UTF-8")
     if "\x00" in text:
-        raise ValueError("contains a NUL byte")
+        raise MilesError("contains a NUL byte")
     if len(text) > MAX_TEXT:
-        raise ValueError(f"is {len(text):,} characters, over the limit of {MAX_TEXT:,}")
+        raise MilesError(f"is {len(text):,} characters, over the limit of {MAX_TEXT:,}")
     return text or None
 
 

@@ -15,6 +15,8 @@ import logging
 from collections.abc import Iterator
 from pathlib import Path
 
+from miles.errors import MilesError
+
 log = logging.getLogger(__name__)
 
 
@@ -31,7 +33,7 @@ def normalized_files(paths: list[Path], fmt: str, user_map: dict, records: str |
     try:
         import ray
     except ImportError as err:
-        raise ValueError("--engine ray needs Ray: pip install 'miles[ray]'") from err
+        raise MilesError("--engine ray needs Ray: pip install 'miles[ray]'") from err
     from miles.cluster import start_ray
 
     start_ray(address)

@@ -10,6 +10,8 @@ import re
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from miles.errors import MilesError
+
 _YYYYMMDD = re.compile(r"^(19|20|21)\d{2}(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])$")
 _NUMBER = re.compile(r"^[+-]?\d+(\.\d+)?([eE][+-]?\d+)?$")
 _SUFFIX = {"k": 1e3, "m": 1e6, "b": 1e9}
@@ -30,28 +32,28 @@ def parse_time(value: Any) -> datetime | None:
         return None
     if isinstance(value, datetime):  # from Parquet or pandas: the same range as text times
         if not 1970 <= value.year <= 2100:
-            raise ValueError(f"time {value.isoformat()} is outside 1970..2100")
+            raise MilesError(f"time {value.isoformat()} is outside 1970..2100")
         return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
     if isinstance(value, bool):
-        raise ValueError(f"expected a time, got the boolean {value!r}")
+        raise MilesError(f"expected a time, got the boolean {value!r}")
     text = str(value).strip()
     if _YYYYMMDD.match(text):
         return datetime.strptime(text, "%Y%m%d").replace(tzinfo=timezone.utc)
     if isinstance(value, (int, float)) or _NUMBER.match(text):
         seconds = float(text)
         if not math.isfinite(seconds):
-            raise ValueError(f"expected a time, got {text!r}")
+            raise MilesError(f"expected a time, got {text!r}")
         if seconds > 1e11:  # milliseconds since the epoch
             seconds /= 1000.0
         if not 0 < seconds < 4.1e9:
-            raise ValueError(f"unix time {text!r} is outside 1970..2100")
+            raise MilesError(f"unix time {text!r} is outside 1970..2100")
         return datetime.fromtimestamp(seconds, tz=timezone.utc)
     try:
         dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        raise ValueError(f"expected ISO 8601, unix seconds or YYYYMMDD, got {text[:60]!r}") from None
+        raise MilesError(f"expected ISO 8601, unix seconds or YYYYMMDD, got {text[:60]!r}") from None
     if not 1970 <= dt.year <= 2100:
-        raise ValueError(f"time {text!r} is outside 1970..2100")
+        raise MilesError(f"time {text!r} is outside 1970..2100")
     return dt.replace(tzinfo=timezone.utc) if dt.tzinfo is None else dt.astimezone(timezone.utc)
 
 
@@ -60,7 +62,7 @@ def parse_count(value: Any) -> int | None:
     if is_missing(value):
         return None
     if isinstance(value, bool):
-        raise ValueError(f"expected a count, got the boolean {value!r}")
+        raise MilesError(f"expected a count, got the boolean {value!r}")
     if isinstance(value, int):
         number = float(value) if abs(value) > 2**62 else value
     else:
@@ -69,16 +71,16 @@ def parse_count(value: Any) -> int | None:
         if text and text[-1].lower() in _SUFFIX:
             scale, text = _SUFFIX[text[-1].lower()], text[:-1]
         if not _NUMBER.match(text):
-            raise ValueError(f"expected a count, got {str(value)[:60]!r}")
+            raise MilesError(f"expected a count, got {str(value)[:60]!r}")
         number = float(text) * scale
         if not math.isfinite(number):
-            raise ValueError(f"expected a finite count, got {str(value)[:60]!r}")
+            raise MilesError(f"expected a finite count, got {str(value)[:60]!r}")
         if scale == 1.0 and number != int(number):
-            raise ValueError(f"expected a whole count, got {str(value)[:60]!r}")
+            raise MilesError(f"expected a whole count, got {str(value)[:60]!r}")
     if number < 0:
-        raise ValueError(f"negative count {value!r}")
+        raise MilesError(f"negative count {value!r}")
     if number >= 2**63:
-        raise ValueError(f"count {value!r} is too large")
+        raise MilesError(f"count {value!r} is too large")
     return int(round(number))
 
 
@@ -90,7 +92,7 @@ def parse_seconds(value: Any) -> float | None:
     if is_missing(value):
         return None
     if isinstance(value, bool):
-        raise ValueError(f"expected a duration, got the boolean {value!r}")
+        raise MilesError(f"expected a duration, got the boolean {value!r}")
     text = str(value).strip()
     iso = _ISO_DURATION.fullmatch(text.upper())
     if iso and any(iso.groups()):  # the YouTube Data API's PT1M5S
@@ -99,16 +101,16 @@ def parse_seconds(value: Any) -> float | None:
     if ":" in text:
         parts = text.split(":")
         if len(parts) > 3 or not all(p.strip().replace(".", "", 1).isdigit() for p in parts):
-            raise ValueError(f"expected a duration like 1:05, got {text[:60]!r}")
+            raise MilesError(f"expected a duration like 1:05, got {text[:60]!r}")
         seconds = 0.0
         for p in parts:
             seconds = seconds * 60 + float(p)
     elif _NUMBER.match(text):
         seconds = float(text)
     else:
-        raise ValueError(f"expected a duration in seconds, got {text[:60]!r}")
+        raise MilesError(f"expected a duration in seconds, got {text[:60]!r}")
     if not math.isfinite(seconds) or seconds < 0:
-        raise ValueError(f"duration must be a non-negative number of seconds, got {text[:60]!r}")
+        raise MilesError(f"duration must be a non-negative number of seconds, got {text[:60]!r}")
     return seconds
 
 

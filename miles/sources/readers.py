@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
 
+from miles.errors import MilesError
 from miles.sources.columns import resolve_columns
 from miles.sources.normalize import RawRow
 
@@ -32,7 +33,7 @@ def detect_format(path: Path) -> str:
             return "smp"
         if any(path.rglob("*.info.json")):
             return "ytdlp"
-        raise ValueError(f"{path}: a folder must hold yt-dlp *.info.json files or the SMP-Video jsonl files")
+        raise MilesError(f"{path}: a folder must hold yt-dlp *.info.json files or the SMP-Video jsonl files")
     name = path.name.lower()
     if name.endswith(".info.json"):
         return "ytdlp"
@@ -40,7 +41,7 @@ def detect_format(path: Path) -> str:
                      (".ndjson", "jsonl"), (".json", "json")):
         if name.endswith(ext):
             return fmt
-    raise ValueError(f"{path}: cannot tell the format from the name; pass --format {{csv,parquet,json,jsonl,ytdlp,smp}}")
+    raise MilesError(f"{path}: cannot tell the format from the name; pass --format {{csv,parquet,json,jsonl,ytdlp,smp}}")
 
 
 def read(path: Path, fmt: str, user_map: dict[str, str], records: str | None = None) -> Iterator[RawRow]:
@@ -50,17 +51,17 @@ def read(path: Path, fmt: str, user_map: dict[str, str], records: str | None = N
     if fmt == "json":
         return read_json(path, user_map, records)
     if records is not None:
-        raise ValueError(f"--records applies to JSON documents, not to {fmt} input")
+        raise MilesError(f"--records applies to JSON documents, not to {fmt} input")
     readers = {"csv": read_csv, "parquet": read_parquet, "jsonl": read_jsonl, "ytdlp": read_ytdlp, "smp": read_smp}
     if fmt not in readers:
-        raise ValueError(f"unknown format {fmt!r}; valid: {', '.join(FORMATS)}")
+        raise MilesError(f"unknown format {fmt!r}; valid: {', '.join(FORMATS)}")
     return readers[fmt](path, user_map)
 
 
 def _check_map(path: Path, columns: list[str], user_map: dict[str, str]) -> None:
     missing = {k: v for k, v in user_map.items() if v not in columns}
     if missing:
-        raise ValueError(
+        raise MilesError(
             f"{path}: --map names columns that are not there: "
             + ", ".join(f"{k}={v}" for k, v in missing.items())
             + f"; its columns are {columns}"
@@ -125,15 +126,15 @@ def read_json(path: Path, user_map: dict[str, str], records: str | None = None) 
     if records is not None:
         if not isinstance(doc, dict) or records not in doc:
             keys = sorted(doc) if isinstance(doc, dict) else []
-            raise ValueError(f"{path}: --records {records!r}: the document has no such key (its keys: {keys[:20]})")
+            raise MilesError(f"{path}: --records {records!r}: the document has no such key (its keys: {keys[:20]})")
         doc = doc[records]
     elif isinstance(doc, dict):
         lists = [k for k, v in doc.items() if isinstance(v, list) and v and all(isinstance(x, dict) for x in v)]
         if len(lists) > 1:
-            raise ValueError(f"{path}: records could sit under any of {lists}; name one with --records KEY")
+            raise MilesError(f"{path}: records could sit under any of {lists}; name one with --records KEY")
         doc = doc[lists[0]] if lists else [doc]
     if not isinstance(doc, list):
-        raise ValueError(f"{path}: expected a list of records or an object holding one, got {type(doc).__name__}")
+        raise MilesError(f"{path}: expected a list of records or an object holding one, got {type(doc).__name__}")
     cache: dict[frozenset[str], dict[str, str]] = {}
     for i, obj in enumerate(doc, start=1):
         if not isinstance(obj, dict):
@@ -217,7 +218,7 @@ def ytdlp_row(info: dict[str, Any], source: str, user_map: dict[str, str] | None
 def _smp_file(folder: Path, kind: str) -> Path:
     matches = sorted(folder.glob(f"*{kind}*.jsonl"))
     if not matches:
-        raise ValueError(f"{folder}: no *{kind}*.jsonl file; the SMP-Video layout has posts, videos, users, popularity")
+        raise MilesError(f"{folder}: no *{kind}*.jsonl file; the SMP-Video layout has posts, videos, users, popularity")
     return matches[0]
 
 

@@ -96,7 +96,7 @@ class Store:
     def open(cls, path: str | os.PathLike[str] | None = None, *, must_exist: bool = False) -> Store:
         store = cls(resolve_store_path(path))
         if must_exist and not store.exists():
-            raise FileNotFoundError(f"no Miles store at {store}: create one with `miles ingest PATH --store "
+            raise MilesError(f"no Miles store at {store}: create one with `miles ingest PATH --store "
                                     f"{store}` or `miles demo --store {store}`")
         return store
 
@@ -122,13 +122,13 @@ class Store:
 
     def table(self, name: str):
         if not self.has(name):
-            raise KeyError(f"store {self} has no table {name!r}; it has {self.table_names()}")
+            raise KeyError(f"store {self} has no table {name!r}; it has {self.table_names()}")  # internal: a bug, not input
         return self.db.open_table(name)
 
     def create(self, name: str, schema: pa.Schema, *, exist_ok: bool = True):
         if self.has(name):
             if not exist_ok:
-                raise FileExistsError(f"table {name!r} already exists in {self}")
+                raise FileExistsError(f"table {name!r} already exists in {self}")  # internal: a bug, not input
             return self.db.open_table(name)
         return self.db.create_table(name, schema=schema)
 
@@ -150,7 +150,7 @@ class Store:
         if self.remote:
             return _REMOTE_VERSIONS.get(f"{self.uri}/{name}", lambda: self._asked_version(name))
         if not self.has(name):
-            raise KeyError(f"store {self} has no table {name!r}; it has {self.table_names()}")
+            raise KeyError(f"store {self} has no table {name!r}; it has {self.table_names()}")  # internal: a bug, not input
         folder = self.path / f"{name}.lance" / "_versions"
         try:
             stamp = (folder.stat().st_mtime_ns, (folder / "latest_version_hint.json").read_bytes())
@@ -161,7 +161,7 @@ class Store:
 
     def _asked_version(self, name: str) -> int:
         if not self.has(name):
-            raise KeyError(f"store {self} has no table {name!r}; it has {self.table_names()}")
+            raise KeyError(f"store {self} has no table {name!r}; it has {self.table_names()}")  # internal: a bug, not input
         return self.dataset(name).version
 
     def count(self, name: str) -> int:
@@ -178,7 +178,7 @@ class Store:
         if not self.has(name):
             schema = SCHEMAS.get(name)
             if schema is None:
-                raise KeyError(f"store {self} has no table {name!r}; it has {self.table_names()}")
+                raise KeyError(f"store {self} has no table {name!r}; it has {self.table_names()}")  # internal: a bug, not input
             return schema.empty_table().select(columns) if columns else schema.empty_table()
         return self.dataset(name, version).to_table(columns=columns, filter=filter)
 

@@ -12,6 +12,7 @@ import logging
 
 import pyarrow as pa
 
+from miles.errors import MilesError
 from miles.store.core import Store
 
 log = logging.getLogger(__name__)
@@ -38,7 +39,7 @@ def embedding_tables(store: Store) -> list[str]:
 def table_fingerprint(store: Store, name: str) -> dict:
     meta = store.metadata(name)
     if FINGERPRINT_KEY not in meta:
-        raise ValueError(f"table {name!r} has no encoder fingerprint; it was not written by miles embed")
+        raise MilesError(f"table {name!r} has no encoder fingerprint; it was not written by miles embed")
     return json.loads(meta[FINGERPRINT_KEY])
 
 
@@ -57,7 +58,7 @@ def open_embedding_table(store: Store, name: str, fingerprint_json: str, with_em
         have["preprocessing"] = {**have.get("preprocessing", {}), "text": "title+hashtags"}
     diff = [k for k in IDENTITY_FIELDS if have.get(k) != fp.get(k)]
     if diff:
-        raise ValueError(
+        raise MilesError(
             f"table {name!r} holds vectors of {_describe(have)}, not of {_describe(fp)} (they differ in "
             f"{', '.join(diff)}); vectors of different encoders are never mixed: use another encoder name "
             f"or rebuild the table"

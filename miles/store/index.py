@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from miles.errors import MilesError
 from miles.store.artifacts import current, pointer, publish
 from miles.store.core import Store
 
@@ -131,7 +132,7 @@ def load_index(store: Store, table: str, rebuild_stale: bool = True) -> VectorIn
 
     if is_stale(store, table):
         if not rebuild_stale:
-            raise ValueError(f"the index of {table} is missing or stale: run `miles index --store {store}`")
+            raise MilesError(f"the index of {table} is missing or stale: run `miles index --store {store}`")
         log.info("index of %s is missing or stale; rebuilding", table)
         build_index(store, table)
     folder = index_dir(store, table)
@@ -148,7 +149,7 @@ def build_indexes(store: Store, tables: list[str] | None = None, force: bool = F
 
     names = tables or embedding_tables(store)
     if not names:
-        raise ValueError(f"store {store} has no embedding tables: run `miles embed --store {store}` first")
+        raise MilesError(f"store {store} has no embedding tables: run `miles embed --store {store}` first")
     out = []
     with writer_lock(store, "index"):
         for name in names:

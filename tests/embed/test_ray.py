@@ -7,6 +7,7 @@ import pytest
 
 from miles.embed.job import EmbedConfig, embed
 from miles.embed.ray_engine import EncodeActor, encode_rows, sql_in
+from miles.errors import MilesError
 from tests.conftest import ingested_store
 
 TABLES = ("emb_text_minilm", "emb_image_efficientnet_lite0")
@@ -55,7 +56,7 @@ def test_an_actor_with_another_encoder_than_the_drivers_refuses_to_encode():
 
     identity = list(create_encoder("minilm").fingerprint.identity())
     identity[3] = "0" * 64  # other weights
-    with pytest.raises(RuntimeError, match="not the driver's"):
+    with pytest.raises(MilesError, match="not the driver's"):
         EncodeActor("minilm", tuple(identity), False)
 
 

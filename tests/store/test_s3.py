@@ -18,7 +18,7 @@ def test_a_store_on_s3_writes_reads_and_versions_as_a_folder_does(s3_store, tmp_
     monkeypatch.chdir(tmp_path)
     store = Store.open(s3_store)
     assert store.remote and not store.exists() and store.table_names() == []
-    with pytest.raises(FileNotFoundError, match=f"no Miles store at {s3_store}"):
+    with pytest.raises(MilesError, match=f"no Miles store at {s3_store}"):
         Store.open(s3_store, must_exist=True)
     r = store.upsert("videos", [video("a"), video("b")])
     assert r.inserted == 2 and store.exists() and store.table_names() == ["videos"]

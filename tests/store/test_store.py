@@ -2,6 +2,7 @@ from datetime import datetime, timezone
 
 import pytest
 
+from miles.errors import MilesError
 from miles.store import Store, resolve_store_path
 
 
@@ -42,7 +43,7 @@ def test_info_and_missing_tables(store, tmp_path):
     assert info["videos"]["rows"] == 1 and info["videos"]["bytes"] > 0
     with pytest.raises(KeyError, match="has no table 'nope'"):
         store.table("nope")
-    with pytest.raises(FileNotFoundError, match="no Miles store"):
+    with pytest.raises(MilesError, match="no Miles store"):
         Store.open(tmp_path / "absent", must_exist=True)
 
 
