@@ -30,13 +30,13 @@ def main() -> None:
     import numpy as np
 
     from miles.embed.base import Encoder
-    from miles.embed.job import EmbedConfig, embed, text_groups
+    from miles.embed.job import EmbedConfig, embed
+    from miles.embed.mapper import Mapper
     from miles.embed.reader import fetch, plan
     from miles.embed.registry import create_encoder
     from miles.sources import ingest
     from miles.sources.demo import generate
     from miles.store import Store
-    from miles.store.text import compose_text
 
     class ByCharacters:
         """The same encoder, but reporting each text's cost in characters."""
@@ -59,7 +59,7 @@ def main() -> None:
         ingest([source], store, progress=False)
         ids = plan(store, "emb_text_minilm", "text", limit=args.n).video_ids
         rows = fetch(store, ids, ["title", "hashtags"])
-        texts = [compose_text(t, h) for t, h in zip(rows["title"].to_pylist(), rows["hashtags"].to_pylist())]
+        texts = Mapper(enc).texts(rows)
         tokens = np.array(enc.text_lengths(texts))
 
         print(f"# text batching · {platform.node()} · {time.strftime('%Y-%m-%d')} · "
@@ -68,13 +68,13 @@ def main() -> None:
         print(f"{'sorted by':>10} {'window':>7} {'padding':>8} {'titles/s':>9} {'encode s':>9}")
         group = args.batch_size * EmbedConfig.commit_every
         padding = {}
-        for name, sort_window, e in ways:  # the batches the job makes, window by window (text_groups)
+        for name, sort_window, e in ways:  # the batches the job makes, window by window (Mapper.order)
             window, ran = group * sort_window, 0
             for s in range(0, len(texts), window):
-                for idx in text_groups(e, texts[s:s + window], group):
-                    for b in range(0, len(idx), args.batch_size):
-                        batch = tokens[[s + i for i in idx[b:b + args.batch_size]]]
-                        ran += batch.max() * len(batch)
+                idx = Mapper(e, batch_size=args.batch_size).order(texts[s:s + window])
+                for b in range(0, len(idx), args.batch_size):
+                    batch = tokens[[s + i for i in idx[b:b + args.batch_size]]]
+                    ran += batch.max() * len(batch)
             padding[name] = ran / tokens.sum()
         for r in range(args.repeats):
             for i, (name, sort_window, e) in enumerate(ways):

@@ -8,8 +8,10 @@ the start, encoded by a pool of actors that each build the encoder by name and c
 against the driver's, and written with ``lance_ray.write_lance`` to a staging table that the driver merges
 into ``emb_*`` (``Store.merge`` on ``video_id``, the table opened with the same fingerprint rules as the
 local job) and then deletes. A kill loses at most the chunk in flight; a rerun plans again and resumes.
-An actor picks its device from torch (CUDA when present), not from what Ray assigned; on the CPU it
-uses the node's cores shared among the actors (Ray would leave a 1-CPU actor one thread).
+Each actor holds the one mapper (``miles.embed.mapper``) that the local job uses: the same text recipe,
+token ordering and batch size, so only where the work runs differs. An actor picks its device from torch
+(CUDA when present), not from what Ray assigned; on the CPU it uses the node's cores shared among the
+actors (Ray would leave a 1-CPU actor one thread).
 
 Pitfalls checked on ray 2.60 / lance-ray 0.5 / pylance 14: Ray's own ``Dataset.write_lance`` fails against
 this pylance and ``ray.data.read_lance(filter=...)`` ignored its filter, so both go through ``lance_ray``;
@@ -22,13 +24,14 @@ import logging
 import time
 import uuid
 
-import numpy as np
 import pyarrow as pa
 
 from miles.cluster import start_ray
 from miles.embed.base import Encoder
+from miles.embed.mapper import Mapper
 from miles.errors import MilesError
 from miles.store import Store
+from miles.store.text import TextRecipe
 
 log = logging.getLogger(__name__)
 
@@ -40,9 +43,11 @@ def sql_in(column: str, values: list[str]) -> str:
 
 
 class EncodeActor:
-    """One encoder per actor, built by name on the device torch sees, checked against the driver's."""
+    """One mapper per actor: the encoder built by name on the device torch sees, checked against the
+    driver's, with the job's text recipe and batch size."""
 
-    def __init__(self, name: str, fingerprint_identity: tuple, include_description: bool, actors: int = 1):
+    def __init__(self, name: str, fingerprint_identity: tuple, include_description: bool, actors: int = 1,
+                 batch_size: int = 64):
         import os
 
         import torch
@@ -52,51 +57,14 @@ class EncodeActor:
         device = "cuda" if torch.cuda.is_available() else "cpu"
         if device == "cpu":  # Ray sets OMP_NUM_THREADS=1 for a 1-CPU actor: half the speed on two cores
             torch.set_num_threads(max(1, (os.cpu_count() or 1) // actors))
-        self.enc = create_encoder(name, device=device)
-        if self.enc.fingerprint.identity() != fingerprint_identity:
+        enc = create_encoder(name, device=device)
+        if enc.fingerprint.identity() != fingerprint_identity:
             raise MilesError(f"this worker's {name} is not the driver's (weights or preprocessing differ): "
                                "install the same versions everywhere")
-        self.include_description = include_description
+        self.mapper = Mapper(enc, TextRecipe(include_description), batch_size)
 
     def __call__(self, batch: pa.Table) -> pa.Table:
-        return encode_rows(self.enc, batch, self.include_description)
-
-
-def encode_rows(enc: Encoder, rows: pa.Table, include_description: bool = False) -> pa.Table:
-    """``video_id``, ``content_hash``, ``vector`` (null where a thumbnail failed), ``error`` (and
-    ``empty_text`` for text) for rows of ``videos``: what one actor returns for one batch."""
-    from miles.store.text import compose_text
-
-    ids, hashes = rows["video_id"].to_pylist(), rows["content_hash"].to_pylist()
-    errors: list[str | None] = [None] * len(ids)
-    vecs = np.zeros((len(ids), enc.dim), dtype=np.float32)
-    cols: dict[str, pa.Array] = {}
-    if enc.modality == "text":
-        desc = rows["description"].to_pylist() if include_description else [None] * len(ids)
-        texts = [compose_text(t, h, d) for t, h, d in zip(rows["title"].to_pylist(), rows["hashtags"].to_pylist(), desc)]
-        order = sorted(range(len(texts)), key=enc.text_lengths(texts).__getitem__)  # similar lengths pad less
-        for b in range(0, len(order), 64):
-            idx = order[b:b + 64]
-            vecs[idx] = enc.encode_texts([texts[i] for i in idx])
-        cols["empty_text"] = pa.array([not t.strip() for t in texts], pa.bool_())
-    else:
-        import torch
-
-        from miles.embed.reader import decode
-
-        pixels, ok = [], []
-        for i, data in enumerate(rows["thumbnail"].to_pylist()):
-            try:
-                pixels.append(decode(data, enc.preprocess))
-                ok.append(i)
-            except Exception as err:  # a corrupt image must not stop the job: reported by the driver
-                errors[i] = f"{type(err).__name__}: {err}"
-        if ok:
-            vecs[ok] = enc.encode_images(torch.stack(pixels))
-    vector = pa.FixedSizeListArray.from_arrays(pa.array(vecs.reshape(-1)), enc.dim,
-                                               mask=pa.array([e is not None for e in errors], pa.bool_()))
-    return pa.table({"video_id": pa.array(ids, pa.string()), "content_hash": pa.array(hashes, pa.string()),
-                     "vector": vector, **cols, "error": pa.array(errors, pa.string())})
+        return self.mapper(batch)
 
 
 def embed_with_ray(store: Store, enc: Encoder, table: str, fingerprint: str, ids: list[str], cfg, rep) -> None:
@@ -117,8 +85,7 @@ def embed_with_ray(store: Store, enc: Encoder, table: str, fingerprint: str, ids
     DataContext.get_current().enable_progress_bars = cfg.progress
     logging.getLogger("ray.data").setLevel(logging.WARNING)  # the job logs each chunk itself
     version = store.version("videos")
-    columns = ["video_id", "content_hash"] + (
-        ["title", "hashtags", "description"] if enc.modality == "text" else ["thumbnail"])
+    columns = ["video_id", "content_hash", *Mapper(enc).columns]
     for start in range(0, len(ids), cfg.chunk):
         chunk = ids[start:start + cfg.chunk]
         t = time.perf_counter()
@@ -127,7 +94,8 @@ def embed_with_ray(store: Store, enc: Encoder, table: str, fingerprint: str, ids
                                   storage_options=store.location.storage_options)
         batch = cfg.batch_size * cfg.commit_every * (cfg.sort_window if enc.modality == "text" else 1)
         ds = ds.map_batches(EncodeActor, fn_constructor_args=(enc.name, enc.fingerprint.identity(),
-                                                              cfg.include_description, cfg.actors),
+                                                              cfg.include_description, cfg.actors,
+                                                              cfg.batch_size),
                             compute=ActorPoolStrategy(size=cfg.actors), num_gpus=cfg.gpus_per_actor or None,
                             batch_size=batch, batch_format="pyarrow")  # titles sorted by tokens as locally
         staging = f".staging-{table}-{uuid.uuid4().hex[:8]}"

@@ -3,9 +3,10 @@
     vecs = query_vectors(store, {"text": "emb_text_minilm", "image": "emb_image_efficientnet_lite0"},
                          title="Wait for it...", hashtags=["food"], thumbnail=jpeg_bytes)
 
-Each encoder is rebuilt by name and checked against its table's fingerprint (weights, dimension), and
-the text is composed by the table's own recipe (title and hashtags, plus the description when the table
-was made with it), so a query vector is comparable with the stored ones. Thumbnails are bytes: no string
+Each encoder is rebuilt by name and checked against its table's fingerprint (weights, dimension), and a
+query goes through the job's own mapper (``miles.embed.mapper``): the text is composed by the table's
+recipe (title and hashtags, plus the description when the table was made with it), so a query vector is
+comparable with the stored ones. Thumbnails are bytes: no string
 from a client ever becomes a file path here.
 """
 
@@ -16,16 +17,14 @@ import time
 
 import numpy as np
 
-from miles.bounded import Bounded
+from miles.embed.mapper import Mapper
 from miles.errors import MilesError, TooLarge
+from miles.queries.cache import current
 from miles.store import Store
 from miles.store.embeddings import table_fingerprint
-from miles.store.text import compose_text, text_recipe
+from miles.store.text import text_recipe
 
 log = logging.getLogger(__name__)
-
-
-_ENCODERS = Bounded(4)  # fingerprint -> encoder: a store's text and image encoders, and another store's
 
 
 def _encoder(fingerprint: str):
@@ -56,7 +55,7 @@ def store_encoder(store: Store, table: str):
     import json
 
     key = json.dumps(table_fingerprint(store, table), sort_keys=True)
-    return _ENCODERS.get(key, lambda: _encoder(key))
+    return current().encoders.get(key, lambda: _encoder(key))
 
 
 def query_vectors(store: Store, tables: dict[str, str], video_id: str | None = None, title: str | None = None,
@@ -81,28 +80,28 @@ def query_vectors(store: Store, tables: dict[str, str], video_id: str | None = N
     if title is None and thumbnail is None:
         raise MilesError("give --video-id, or --title (and optionally --thumbnail)")
     if title is not None and "text" in tables:
-        enc = store_encoder(store, tables["text"])
-        recipe = text_recipe(table_fingerprint(store, tables["text"]))
+        mapper = Mapper(store_encoder(store, tables["text"]), text_recipe(table_fingerprint(store, tables["text"])))
         tags = hashtags if hashtags is not None else hashtags_in(title)
         t = time.perf_counter()
-        out["text"] = enc.encode_texts([compose_text(title, tags, description if recipe.description else None)])[0]
+        out["text"] = mapper.text_vectors([mapper.text(title, tags, description)])[0]
         timings["text_encode"] = time.perf_counter() - t
     if thumbnail is not None and "image" in tables:
-        from miles.embed.reader import decode
         from miles.sources.images import MAX_BYTES, ImageError, ImageTooLarge, verify_image
 
-        enc = store_encoder(store, tables["image"])
+        mapper = Mapper(store_encoder(store, tables["image"]))
         t = time.perf_counter()
         try:
             if len(thumbnail) > MAX_BYTES:
                 raise ImageTooLarge(f"it is {len(thumbnail) / 2**20:.1f} MiB, over the limit of "
                                     f"{MAX_BYTES / 2**20:.0f} MiB")
             verify_image(thumbnail)
-            pixels = decode(thumbnail, enc.preprocess)
         except ImageTooLarge as err:
             raise TooLarge(f"the thumbnail is too large: {err}") from err
         except ImageError as err:
             raise MilesError(f"the thumbnail cannot be used: {err}") from err
-        out["image"] = enc.encode_images(pixels[None])[0]
+        pixels, errors = mapper.decode([thumbnail])
+        if errors[0]:
+            raise MilesError(f"the thumbnail cannot be used: {errors[0]}")
+        out["image"] = mapper.image_vectors(pixels)[0]
         timings["image_encode"] = time.perf_counter() - t
     return out

@@ -4,7 +4,7 @@
     serve("demo-store", host="127.0.0.1", port=8000)
 
 Everything loads at start (a store with no trained head or no vectors is refused with the command that
-makes them). Requests are limited to 8 MiB (and thumbnails to the pixel limit) with a 413 that says so;
+makes them) into the service's own caches, which the app holds for its lifespan and releases at shutdown. Requests are limited to 8 MiB (and thumbnails to the pixel limit) with a 413 that says so;
 only the hosts the server answers for are accepted; CORS is off unless exact origins are named; there are
 no docs pages (FastAPI's load from a CDN), only ``/openapi.json``.
 """
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import os
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from miles.serve.service import Service
@@ -37,7 +38,16 @@ def create_app(service: Service, host: str = "127.0.0.1", token: str | None = No
     from miles.serve.models import Health
     from miles.serve.security import JsonTooLarge, SecurityHeaders, install_error_handlers
 
+    @asynccontextmanager
+    async def lifespan(app):  # the service, and the models it loaded, are the app's for its lifespan
+        app.state.service = service
+        try:
+            yield
+        finally:
+            service.close()
+
     app = FastAPI(title="Miles", version=__version__, docs_url=None, redoc_url=None, max_body_size=MAX_BODY,
+                  lifespan=lifespan,
                   description="How likely a short video is to break out, why, and which similar videos did.")
     app.state.service = service
     app.state.limiter = anyio.CapacityLimiter(concurrency)

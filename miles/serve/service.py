@@ -2,18 +2,25 @@
 
     service = Service.start(store, head="lightgbm")   # refuses a store without a trained head or vectors
     service.predict(fields, thumbnail_bytes)           # the same dict as ``miles predict --json``
+    service.close()                                    # the app's lifespan ends: its models are released
 
 Every method is a thin call into ``miles.queries`` and is blocking: the app runs them on worker threads,
-at most ``concurrency`` at a time. Thumbnails arrive as bytes; no client string becomes a path.
+at most ``concurrency`` at a time. The models those calls load (the head, its encoders, the store's view,
+vectors and indexes) live in the service's own caches (``miles.queries.cache.Caches``), which the app
+holds in its state for its lifespan, not in the process's. Thumbnails arrive as bytes; no client string
+becomes a path.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from miles.errors import MilesError, NotFound
 from miles.heads.labels import LabelSpec
+from miles.queries.cache import Caches, using
 from miles.store import Store
 
 log = logging.getLogger(__name__)
@@ -24,6 +31,15 @@ class Service:
     store: Store
     head: str = "lightgbm"
     spec: LabelSpec = field(default_factory=LabelSpec)
+    caches: Caches = field(default_factory=lambda: Caches(stores=1))
+
+    def _run(self, call: Callable[..., Any], *args, **kwargs) -> Any:
+        with using(self.caches):
+            return call(*args, **kwargs)
+
+    def close(self) -> None:
+        """Release the models this service loaded (the end of the app's lifespan)."""
+        self.caches.clear()
 
     @staticmethod
     def check(store: Store, head: str = "lightgbm") -> dict:
@@ -52,7 +68,7 @@ class Service:
 
         meta = cls.check(store, head)
         service = cls(store, head, LabelSpec(**meta["label_spec"]))
-        predict(store, title="warm up", head=head, k=1)
+        service._run(predict, store, title="warm up", head=head, k=1)
         log.info("serving %s with the %s head (label at %s h)", store, head, service.spec.age_hours)
         return service
 
@@ -60,22 +76,22 @@ class Service:
     def predict(self, thumbnail: bytes | None = None, **fields) -> dict:
         from miles.queries.predict import predict
 
-        return predict(self.store, thumbnail=thumbnail, head=self.head, **fields)
+        return self._run(predict, self.store, thumbnail=thumbnail, head=self.head, **fields)
 
     def recommend(self, thumbnail: bytes | None = None, **fields) -> dict:
         from miles.queries.recommend import recommend
 
-        return recommend(self.store, thumbnail=thumbnail, head=self.head, **fields)
+        return self._run(recommend, self.store, thumbnail=thumbnail, head=self.head, **fields)
 
     def similar(self, **kw) -> list[dict]:
         from miles.queries.similar import similar
 
-        return similar(self.store, spec=self.spec, **kw)
+        return self._run(similar, self.store, spec=self.spec, **kw)
 
     def video(self, video_id: str) -> dict:
         from miles.queries.catalog import video
 
-        return video(self.store, video_id, self.spec)
+        return self._run(video, self.store, video_id, self.spec)
 
     def thumbnail(self, video_id: str) -> bytes:
         import pyarrow.compute as pc
@@ -90,23 +106,23 @@ class Service:
     def info(self) -> dict:
         from miles.queries.catalog import info
 
-        return {**info(self.store), "deployed": self.head}
+        return {**self._run(info, self.store), "deployed": self.head}
 
     def store_summary(self) -> dict:
         from miles.queries.catalog import store_summary
 
-        return store_summary(self.store, self.spec)
+        return self._run(store_summary, self.store, self.spec)
 
     def creators(self, limit: int = 500) -> list[str]:
         from miles.queries.cache import store_view
 
-        counts = store_view(self.store).videos["creator_id"].value_counts()
+        counts = self._run(store_view, self.store).videos["creator_id"].value_counts()
         return [str(c) for c in counts.index[:limit]]
 
     def evaluation(self):
         from miles.queries.catalog import latest_evaluation
 
-        return latest_evaluation(self.store)
+        return self._run(latest_evaluation, self.store)
 
     def head_meta(self) -> dict:
         from miles.heads.deployed import require_meta

@@ -6,7 +6,8 @@ import pyarrow as pa
 import pytest
 
 from miles.embed.job import EmbedConfig, embed
-from miles.embed.ray_engine import EncodeActor, encode_rows, sql_in
+from miles.embed.mapper import Mapper
+from miles.embed.ray_engine import EncodeActor, sql_in
 from miles.errors import MilesError
 from tests.conftest import ingested_store
 
@@ -45,7 +46,7 @@ def test_an_actor_reports_a_corrupt_thumbnail_in_its_row_and_encodes_the_rest():
     enc = create_encoder("efficientnet_lite0")
     rows = pa.table({"video_id": ["a", "b", "c"], "content_hash": ["1", "2", "3"],
                      "thumbnail": [jpeg_bytes(), b"\xff\xd8\xff not a jpeg", jpeg_bytes()]})
-    out = encode_rows(enc, rows)
+    out = Mapper(enc)(rows)
     assert out["vector"].null_count == 1 and out["error"].to_pylist()[1] and out["error"].null_count == 2
     v = np.asarray(out["vector"][0].as_py(), np.float32)
     assert abs(np.linalg.norm(v) - 1) < 1e-5

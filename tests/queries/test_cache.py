@@ -35,15 +35,15 @@ def views_alive() -> int:
 
 
 def test_twenty_stores_in_one_process_hold_a_bounded_number_of_views(tmp_path):
-    cache._VIEWS.clear()
+    cache.PROCESS.views.clear()
     before = views_alive()
     stores = [ingested_store(tmp_path / f"s{i}", videos=12, seed=i) for i in range(20)]
     for s in stores:
         assert len(cache.store_view(s).videos) == 12
-    assert len(cache._VIEWS) == cache.STORES
+    assert len(cache.PROCESS.views) == cache.STORES
     assert views_alive() - before <= cache.STORES
     # a write to a store is seen at once, and replaces that store's view rather than adding one
     s = stores[-1]
     old = cache.store_view(s)
     s.upsert("videos", [{**old.videos.iloc[0].drop(["has_thumbnail"]).to_dict(), "title": "a new title"}])
-    assert cache.store_view(s) is not old and len(cache._VIEWS) == cache.STORES
+    assert cache.store_view(s) is not old and len(cache.PROCESS.views) == cache.STORES
