@@ -7,13 +7,21 @@ A socket timeout only bounds each read: a server that sends one byte every few s
 sending, would hold a caller forever. Here the reads stop at the deadline (``Timeout``, a ``TimeoutError``)
 and the body at ``max_bytes`` (a ``MilesError``), whatever the server does. Any layer may use it: it
 imports only ``miles.errors``.
+
+``get_bytes`` is how the collector fetches what a page names (a thumbnail): besides the deadline and the cap,
+every hop — the URL and each redirect — must resolve to addresses as public as the page's own host, so a
+page on the internet cannot send Miles to 127.0.0.1, the local network or a cloud metadata address
+(``Refused``); a page the user serves locally may name local files.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
+import socket
 import threading
 import time
+import urllib.parse
 import urllib.request
 
 from miles.errors import MilesError
@@ -23,7 +31,62 @@ class Timeout(MilesError, TimeoutError):
     """A remote server did not answer within the deadline: not a bug in Miles, and one line to the user."""
 
 
+class Refused(MilesError):
+    """A URL that leads to a loopback, link-local, private or reserved address from a public page."""
+
+
 CHUNK = 16 * 1024
+MAX_REDIRECTS = 5
+
+
+def _addresses(host: str) -> set:
+    try:
+        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+    except (OSError, UnicodeError):
+        return set()  # unresolvable: the fetch itself fails with its own error
+    return {ipaddress.ip_address(i[4][0].split("%")[0]) for i in infos}
+
+
+def is_public(host: str) -> bool:
+    """True when every address ``host`` resolves to is a global unicast one (DNS asked now)."""
+    return all(a.is_global and not a.is_multicast for a in _addresses(host))
+
+
+def check_url(url: str, local_ok: bool) -> str:
+    """``url`` if it is http(s) and leads only to public addresses (or, with ``local_ok``, to this machine
+    or the private network too); a link-local address (a cloud's metadata service) or a reserved one is
+    never fetched. ``Refused`` otherwise."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise Refused(f"only http and https addresses are fetched, not {url[:100]!r}")
+    addrs = _addresses(parts.hostname)
+    never = [a for a in addrs if a.is_link_local or a.is_multicast or a.is_unspecified or
+             (a.is_reserved and not a.is_private)]
+    if never or (not local_ok and not all(a.is_global for a in addrs)):
+        raise Refused(f"{parts.hostname} is a local, private or reserved address: a public page may not send "
+                      "Miles there")
+    return url
+
+
+class _Checked(urllib.request.HTTPRedirectHandler):
+    def __init__(self, local_ok: bool):
+        self.local_ok, self.hops = local_ok, 0
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        self.hops += 1
+        if self.hops > MAX_REDIRECTS:
+            raise Refused(f"more than {MAX_REDIRECTS} redirects")
+        check_url(urllib.parse.urljoin(req.full_url, newurl), self.local_ok)
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+def get_bytes(url: str, headers: dict | None = None, deadline: float = 20.0, max_bytes: int = 1 << 23,
+              local_ok: bool = False) -> bytes:
+    """GET ``url``'s body within ``deadline`` seconds in all and ``max_bytes``, each hop checked by
+    ``check_url`` (``local_ok``: the page that named it is itself local)."""
+    opener = urllib.request.build_opener(_Checked(local_ok))
+    req = urllib.request.Request(check_url(url, local_ok), headers=headers or {})
+    return _call(lambda timeout: opener.open(req, timeout=timeout), deadline, max_bytes)
 
 
 def read_limited(resp, deadline_at: float, max_bytes: int) -> bytes:
@@ -59,6 +122,11 @@ def get_json(url: str, headers: dict | None = None, deadline: float = 20.0, max_
 
 
 def _json(req: urllib.request.Request, deadline: float, max_bytes: int) -> dict:
+    data = _call(lambda timeout: urllib.request.urlopen(req, timeout=timeout), deadline, max_bytes)
+    return json.loads(data.decode("utf-8"))
+
+
+def _call(open_url, deadline: float, max_bytes: int) -> bytes:
     """The call runs on a daemon thread, so even a server that trickles its headers cannot hold the caller
     past the deadline."""
     import urllib.error
@@ -68,7 +136,7 @@ def _json(req: urllib.request.Request, deadline: float, max_bytes: int) -> dict:
 
     def call():
         try:
-            with urllib.request.urlopen(req, timeout=max(0.05, min(deadline, 5.0))) as resp:
+            with open_url(max(0.05, min(deadline, 5.0))) as resp:
                 box["data"] = read_limited(resp, start + deadline, max_bytes)
         except urllib.error.HTTPError as err:
             try:
@@ -86,4 +154,4 @@ def _json(req: urllib.request.Request, deadline: float, max_bytes: int) -> dict:
         raise Timeout(f"no complete reply within {deadline:g} s")
     if "error" in box:
         raise box["error"]
-    return json.loads(box["data"].decode("utf-8"))
+    return box["data"]

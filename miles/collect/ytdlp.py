@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 
 GONE_WORDS = ("private video", "video unavailable", "has been removed", "is not available", "been terminated",
               "no longer available", "account associated with this video")
+THUMBNAIL_DEADLINE = 20.0  # seconds for a whole thumbnail, however slowly the server sends it
 BLOCKED_WORDS = ("confirm you're not a bot", "confirm you’re not a bot", "too many requests", "rate-limit",
                  "rate limit")
 
@@ -122,14 +123,33 @@ class Client:
         info = self._call(self.ydl.extract_info, url, download=False)
         return self.ydl.sanitize_info(info)
 
-    def thumbnail(self, info: dict) -> bytes | None:
-        """The video's thumbnail, read with yt-dlp's networking and a cap; None when it has none."""
+    def thumbnail(self, info: dict, deadline: float = THUMBNAIL_DEADLINE) -> bytes | None:
+        """The video's thumbnail within ``deadline`` seconds in all and the image cap; None when it has none.
+        Its address (and every redirect) must be as public as the video page's own (``miles.net``): a page
+        on the internet cannot make Miles fetch from this machine or its network."""
+        import urllib.error
+        import urllib.parse
+
+        from miles.net import Refused, Timeout, get_bytes, is_public
+
         url = info.get("thumbnail")
         if not url:
             return None
-        with self._call(self.ydl.urlopen, url) as resp:
-            data = resp.read(MAX_BYTES + 1)
-        return data  # over the cap, ingest's check refuses it with a reason
+        page = urllib.parse.urlsplit(str(info.get("webpage_url") or info.get("original_url") or "")).hostname
+        local_ok = bool(page) and not is_public(page)
+        headers = {k: v for k, v in (self.ydl.params.get("http_headers") or {}).items() if k.lower() == "user-agent"}
+        if self.requests and self.pause > 0:
+            self.sleep(self.pause)
+        self.requests += 1
+        try:
+            return get_bytes(str(url), headers, deadline, MAX_BYTES + 1, local_ok)  # over the cap: ingest refuses it
+        except (Refused, Timeout) as err:
+            raise Failed(f"thumbnail: {err}") from None
+        except urllib.error.HTTPError as err:
+            raise (Gone if err.code in (404, 410) else Blocked if err.code == 429 else Failed)(
+                f"thumbnail: HTTP {err.code}") from None
+        except (OSError, MilesError, ValueError) as err:
+            raise Failed(f"thumbnail: {str(err)[:200]}") from None
 
 
 def _platform(key: str) -> str:

@@ -11,6 +11,11 @@ build), transformers' model classes and tracing. The CPU runner that ``HFTextEnc
 the graph reproduces the model's output on an example. The graphs live on this machine, made from weights
 it verified: a store shared by someone else never brings a graph with it. A missing or unreadable graph
 means the full encoder, which then saves one.
+
+Each graph is checked again when it is loaded: the sha256 of its files against those recorded at export,
+and its vectors for a fixed probe (two titles, two seeded thumbnails) against the model's vectors recorded
+then. A graph that differs in either — replaced, truncated, edited — is removed and the full encoder is
+built instead, which exports it again.
 """
 
 from __future__ import annotations
@@ -31,7 +36,7 @@ from miles.embed.image import ImagePreprocess
 
 log = logging.getLogger(__name__)
 IDENTITY = ("name", "modality", "dim", "weights_sha256", "preprocessing", "pooling", "normalisation")
-FORMAT = "onnx-1"  # bump when what is saved changes: older graphs are then ignored
+FORMAT = "onnx-2"  # 2: each graph records its files' sha256 and its probe vectors  # bump when what is saved changes: older graphs are then ignored
 TOLERANCE = 1e-4  # largest difference from the model's own output that an export may show
 
 
@@ -67,6 +72,30 @@ def _example(enc: Encoder):
     return (torch.zeros(2, 3, crop, crop),), ["pixels"], {0: "n"}
 
 
+PROBE_TEXTS = ["a", "Wait for it… 라면 hack #fyp 🔥"]
+
+
+def _sha(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def probe(enc: Encoder) -> np.ndarray:
+    """``enc``'s vectors for the fixed probe: what a graph must reproduce each time it is loaded."""
+    if enc.modality == "text":
+        return enc.encode_texts(PROBE_TEXTS)
+    crop = enc.preprocess.crop
+    pixels = np.random.default_rng(0).integers(0, 256, size=(2, 3, crop, crop), dtype=np.uint8)
+    if isinstance(enc, _GraphEncoder):
+        return enc.encode_images(pixels)
+    import torch
+
+    return enc.encode_images(torch.from_numpy(pixels))
+
+
 def save_graph(enc: Encoder) -> Path | None:
     """Export ``enc``'s traced CPU runner (and tokenizer); None when it has none or the export differs."""
     import torch
@@ -93,10 +122,12 @@ def save_graph(enc: Encoder) -> Path | None:
         tmp.unlink(missing_ok=True)
         log.warning("could not save %s as a graph (%s); queries will build the full encoder", enc.name, err)
         return None
-    meta: dict[str, Any] = {"fingerprint": fp, "format": FORMAT, "torch": torch.__version__}
+    meta: dict[str, Any] = {"fingerprint": fp, "format": FORMAT, "torch": torch.__version__,
+                            "sha256": {"onnx": _sha(tmp)}, "probe": np.round(probe(enc), 7).tolist()}
     if fp["modality"] == "text":
         shutil.copyfile(Path(enc.folder) / "tokenizer.json", tmp.with_suffix(".tokenizer.json"))
         meta["max_length"] = enc.max_length
+        meta["sha256"]["tokenizer"] = _sha(tmp.with_suffix(".tokenizer.json"))
         os.replace(tmp.with_suffix(".tokenizer.json"), folder / f"{key}.tokenizer.json")
     os.replace(tmp, folder / f"{key}.onnx")
     (folder / f".{key}.json.tmp").write_text(json.dumps(meta, indent=1))
@@ -136,16 +167,37 @@ def load_graph(fp: dict[str, Any]) -> Encoder | None:
         meta = json.loads((folder / f"{key}.json").read_text())
         if _model(meta["fingerprint"]) != _model(fp) or meta.get("format") != FORMAT:
             return None
-        session = _session(folder / f"{key}.onnx")
+        sums = meta.get("sha256") or {}
+        files = {"onnx": folder / f"{key}.onnx", "tokenizer": folder / f"{key}.tokenizer.json"}
+        if fp["modality"] != "text":
+            files.pop("tokenizer")
+        if set(sums) != set(files) or any(_sha(path) != sums[part] for part, path in files.items()):
+            return _discard(folder, key, fp, "its files differ from those saved at export")
+        session = _session(files["onnx"])
         fingerprint = Fingerprint(**meta["fingerprint"])
         if fp["modality"] == "text":
-            return GraphTextEncoder(session, folder / f"{key}.tokenizer.json", fingerprint, int(meta["max_length"]))
-        return GraphImageEncoder(session, fingerprint)
+            enc = GraphTextEncoder(session, files["tokenizer"], fingerprint, int(meta["max_length"]))
+        else:
+            enc = GraphImageEncoder(session, fingerprint)
+        want = np.asarray(meta.get("probe"), dtype=np.float32)
+        got = probe(enc)
+        if got.shape != want.shape or not np.abs(got - want).max() <= TOLERANCE:
+            return _discard(folder, key, fp, "its vectors for the probe differ from the model's")
+        return enc
     except FileNotFoundError:
         return None
     except Exception as err:  # a graph this ONNX Runtime cannot read: the full encoder instead
         log.warning("saved graph for %s unusable (%s); building the full encoder", fp.get("name"), err)
         return None
+
+
+def _discard(folder: Path, key: str, fp: dict[str, Any], why: str) -> None:
+    """Remove a saved graph that failed its check (the full encoder exports it again); None."""
+    log.warning("the saved graph of %s was changed since it was exported (%s): removed, building the full "
+                "encoder", fp.get("name"), why)
+    for suffix in (".json", ".onnx", ".tokenizer.json"):
+        (folder / f"{key}{suffix}").unlink(missing_ok=True)
+    return None
 
 
 class _GraphEncoder(Encoder):

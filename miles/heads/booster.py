@@ -15,6 +15,7 @@ import numpy as np
 
 from miles.errors import MilesError
 from miles.heads.base import BlockReducer, Scores
+from miles.heads.lgb_check import checked_model_text
 
 
 def lightgbm(sklearn: bool = True):
@@ -57,7 +58,7 @@ class BoosterHead(Scores):
     @classmethod
     def restore(cls, params: dict, config: dict, tensors: dict[str, np.ndarray]) -> BoosterHead:
         lgb = lightgbm(sklearn=False)
-        booster = lgb.Booster(model_str=config["files"]["model.txt"])
+        booster = lgb.Booster(model_str=checked_model_text(config["files"]["model.txt"]))
         reducer = BlockReducer.restore(config["reducer"], tensors, config["n_features_in"])
         return cls(params, booster, reducer, config["feature_names"], config["n_features_in"])
 

@@ -10,11 +10,20 @@
 saves its own state through ``miles.heads.persist``: never a pickle) and ``head.json``: the label spec and
 what ``viral`` meant, the calibrations, the blocks the head reads after its self-check and what that check
 changed, the feature list, encoder fingerprints and store versions. ``predict`` reads only this folder.
+
+``manifest.json`` lists the sha256 and size of every other file, written last at train and checked before
+anything is loaded: a file changed, added, removed or replaced by a link since training is a refusal that
+says to train again. Every file is read as a regular file inside the store with a size cap
+(``miles.store.files``), and LightGBM's model text is checked before LightGBM parses it
+(``miles.heads.lgb_check``): a head folder is data, and data never crashes or hangs the process.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
+import stat
 from pathlib import Path
 
 from miles.errors import MilesError
@@ -24,6 +33,10 @@ from miles.heads.persist import load_head, save_head
 from miles.heads.registry import DEFAULT_HEAD, list_heads
 from miles.store import Store
 from miles.store.artifacts import current, publish
+from miles.store.files import MiB, inside, read_inside
+
+MANIFEST = "manifest.json"
+META_CAP = 64 * MiB
 
 
 def head_dir(store: Store, head: str, moment: str = "pre_upload") -> Path:
@@ -32,10 +45,69 @@ def head_dir(store: Store, head: str, moment: str = "pre_upload") -> Path:
     return current(store, f"heads/{head}", moment)
 
 
+def _root(store: Store) -> Path:
+    """Where a head's files must lie: the store, or for a store on object storage its local cache."""
+    return store.location.cache_dir if store.remote else store.path
+
+
 def read_meta(store: Store, head: str, moment: str = "pre_upload") -> dict | None:
     """The head's ``head.json``; None when no such head was trained."""
     marker = head_dir(store, head, moment) / "head.json"
-    return json.loads(marker.read_text()) if marker.exists() else None
+    if not os.path.lexists(marker):
+        return None
+    try:
+        return json.loads(read_inside(_root(store), marker, cap=META_CAP))
+    except ValueError:
+        raise MilesError(f"{marker} is not a head's description: run `miles train --store {store}` again") from None
+
+
+def _digest(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _files(folder: Path) -> dict[str, Path]:
+    """Every entry under ``folder`` but the manifest; a link, a FIFO or a device anywhere is refused."""
+    out = {}
+    for dirpath, dirs, files in os.walk(folder):
+        for name in dirs + files:
+            path = Path(dirpath) / name
+            mode = os.lstat(path).st_mode
+            if stat.S_ISDIR(mode):
+                continue
+            if not stat.S_ISREG(mode):
+                raise MilesError(f"{path} is not a regular file (a link, a FIFO or a device): the head was "
+                                 "changed after training; run `miles train` again")
+            out[path.relative_to(folder).as_posix()] = path
+    out.pop(MANIFEST, None)
+    return out
+
+
+def write_manifest(folder: Path) -> None:
+    files = {rel: {"sha256": _digest(p), "bytes": p.stat().st_size} for rel, p in sorted(_files(folder).items())}
+    (folder / MANIFEST).write_text(json.dumps({"files": files}, indent=1))
+
+
+def verify_manifest(store: Store, folder: Path) -> None:
+    """Refuse a head whose files are not exactly those ``miles train`` wrote (sizes, then sha256)."""
+    real = inside(_root(store), folder)
+    again = f"run `miles train --store {store}` again"
+    if not os.path.lexists(folder / MANIFEST):
+        raise MilesError(f"the head in {folder} has no manifest (an older Miles, or a copy): {again}")
+    try:
+        listed = json.loads(read_inside(_root(store), folder / MANIFEST, cap=META_CAP))["files"]
+    except (ValueError, KeyError, TypeError):
+        raise MilesError(f"the head's manifest in {folder} is damaged: {again}") from None
+    found = _files(real)
+    if set(found) != set(listed):
+        diff = sorted(set(found) ^ set(listed))
+        raise MilesError(f"the head in {folder} has other files than at training ({', '.join(diff[:3])}): {again}")
+    for rel, path in found.items():
+        if path.stat().st_size != listed[rel].get("bytes") or _digest(path) != listed[rel].get("sha256"):
+            raise MilesError(f"{rel} of the head in {folder} changed after training: {again}")
 
 
 def require_meta(store: Store, head: str, moment: str = "pre_upload") -> dict:
@@ -60,6 +132,7 @@ def save_deployed(store: Store, head: str, moment: str, fitted: FittedHead, meta
             **meta, "calibration": fitted.calibration.to_dict(), "n_fit": fitted.n_fit, "block_sizes": fitted.blocks,
             "used": fitted.used, "velocity_constant": fitted.velocity_constant, "notes": fitted.notes,
             "resamples": [cal.to_dict() for _, cal in fitted.resamples]}, indent=1, default=str))
+        write_manifest(folder)  # last: it covers every file above
 
     return publish(store, f"heads/{head}", moment, fill, {"trained_at": meta.get("trained_at")})
 
@@ -67,9 +140,11 @@ def save_deployed(store: Store, head: str, moment: str, fitted: FittedHead, meta
 def load_deployed(store: Store, head: str, moment: str = "pre_upload") -> tuple[FittedHead, dict]:
     meta = require_meta(store, head, moment)
     folder = head_dir(store, head, moment)
-    clf, _ = load_head(folder / "viral")
-    reg = load_head(folder / "velocity")[0] if (folder / "velocity" / "config.json").exists() else None
-    resamples = [(load_head(folder / "resamples" / f"{i:02d}")[0], Calibration.from_dict(c))
+    verify_manifest(store, folder)
+    root = _root(store)
+    clf, _ = load_head(folder / "viral", root)
+    reg = load_head(folder / "velocity", root)[0] if (folder / "velocity" / "config.json").exists() else None
+    resamples = [(load_head(folder / "resamples" / f"{i:02d}", root)[0], Calibration.from_dict(c))
                  for i, c in enumerate(meta.get("resamples", []))]
     fitted = FittedHead(head, clf, reg, Calibration.from_dict(meta["calibration"]), meta.get("n_fit", 0),
                         blocks=meta.get("block_sizes"), used=meta.get("used"),

@@ -25,11 +25,28 @@ async def run(request: Request, fn, *args, **kwargs):
     return await anyio.to_thread.run_sync(lambda: fn(*args, **kwargs), limiter=limiter)
 
 
-async def read_image(upload: UploadFile | None) -> bytes | None:
+REQUEST_PIXELS = 48_000_000  # all the images of one request together: a few phone-sized drafts, not nine bombs
+
+
+async def read_image(upload: UploadFile | None, budget: list[int] | None = None, what: str = "the thumbnail"
+                     ) -> bytes | None:
+    """An uploaded image's bytes once its header says JPEG, PNG or WebP and the request's images stay within
+    ``REQUEST_PIXELS`` together (``budget`` counts them); nothing is decoded here."""
+    from miles.errors import TooLarge
+    from miles.sources.images import upload_size
+
     if upload is None or not upload.filename:
         return None
     data = await upload.read()
-    return data or None
+    if not data:
+        return None
+    width, height = upload_size(data, what)
+    budget = [0] if budget is None else budget
+    budget[0] += width * height
+    if budget[0] > REQUEST_PIXELS:
+        raise TooLarge(f"the images of this request hold {budget[0] / 1e6:.0f} million pixels together, over the "
+                       f"limit of {REQUEST_PIXELS / 1e6:.0f} million: send smaller thumbnails")
+    return data
 
 
 def draft_fields(title: str, hashtags: str | None, duration: float | None, publish_at: str | None,
@@ -61,11 +78,15 @@ async def recommend(request: Request, title: str = Form(..., max_length=5000), h
                     thumbnail_variant: list[UploadFile] = File(default_factory=list)):
     fields = draft_fields(title, hashtags, duration, publish_at, creator_id, followers, k)
     titles = [t for t in title_variant if t.strip()]
-    images = [(u.filename or f"thumbnail {i + 1}", await read_image(u)) for i, u in enumerate(thumbnail_variant)]
+    budget = [0]
+    draft = await read_image(thumbnail, budget)
+    images = [(u.filename or f"thumbnail {i + 1}",
+               await read_image(u, budget, f"thumbnail variant {i + 1} ({(u.filename or '')[:60]})"))
+              for i, u in enumerate(thumbnail_variant)]
     images = [(name, data) for name, data in images if data]
     if len(titles) + len(images) > MAX_VARIANTS:
         raise MilesError(f"at most {MAX_VARIANTS} variants at once, got {len(titles) + len(images)}")
-    return await run(request, request.app.state.service.recommend, await read_image(thumbnail),
+    return await run(request, request.app.state.service.recommend, draft,
                      title_variants=titles, thumbnail_variants=images, **fields)
 
 

@@ -60,7 +60,7 @@ def create_app(service: Service, host: str = "127.0.0.1", token: str | None = No
     app.include_router(api.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")
-    app.add_middleware(SecurityHeaders, token=token)
+    app.add_middleware(SecurityHeaders, token=token, origins=cors_origins)
     if cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=list(cors_origins), allow_methods=["GET", "POST"],
                            allow_headers=["Authorization", "Content-Type"])

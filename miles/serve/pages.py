@@ -53,11 +53,15 @@ async def draft_result(request: Request, title: str = Form(..., max_length=5000)
     fields = draft_fields(title, hashtags, number(duration, float, "duration"), publish_at, creator_id,
                           number(followers, int, "followers"), 5)
     titles = [t.strip() for t in (title_variants or "").splitlines() if t.strip()]
-    images = [(u.filename or f"thumbnail {i + 1}", await read_image(u)) for i, u in enumerate(thumbnail_variant)]
+    budget = [0]
+    draft = await read_image(thumbnail, budget)
+    images = [(u.filename or f"thumbnail {i + 1}",
+               await read_image(u, budget, f"thumbnail variant {i + 1} ({(u.filename or '')[:60]})"))
+              for i, u in enumerate(thumbnail_variant)]
     images = [(name, data) for name, data in images if data]
     if len(titles) + len(images) > MAX_VARIANTS:
         raise MilesError(f"at most {MAX_VARIANTS} variants at once, got {len(titles) + len(images)}")
-    out = await run(request, request.app.state.service.recommend, await read_image(thumbnail),
+    out = await run(request, request.app.state.service.recommend, draft,
                     title_variants=titles, thumbnail_variants=images, **fields)
     groups = [(f["name"], f["effect"]) for f in out["factors"] if f["kind"] == "group"]
     return page(request, "_result.html", out=out, gauge=charts.gauge(out["draft"]["viral_probability"],

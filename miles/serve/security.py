@@ -5,6 +5,8 @@
   blob: URLs (the thumbnail preview).
 - ``MILES_API_TOKEN``: when set, every request but ``/healthz`` and ``/static`` needs
   ``Authorization: Bearer <token>`` (or the cookie a browser gets by opening ``/?token=<token>`` once).
+- A POST whose ``Origin`` (or, without one, ``Referer``) is another site is refused (403) unless
+  ``--cors-origin`` names it: a page the user happens to visit cannot drive the local server.
 - Errors are ``{"error", "detail"}`` with a 4xx status (HTML fragments for the dashboard's own requests);
   a bug is a 500 with no traceback in the body.
 """
@@ -15,6 +17,7 @@ import hmac
 import html
 import json
 import logging
+from urllib.parse import urlsplit
 
 from starlette.middleware.base import BaseHTTPMiddleware
 from starlette.requests import Request
@@ -31,11 +34,28 @@ COOKIE = "miles_token"
 
 
 class SecurityHeaders(BaseHTTPMiddleware):
-    def __init__(self, app, token: str | None = None):
+    def __init__(self, app, token: str | None = None, origins: list[str] | None = None):
         super().__init__(app)
-        self.token = token
+        self.token, self.origins = token, set(origins or [])
+
+    def cross_site(self, request: Request) -> str | None:
+        """The other site a state-changing request comes from, or None (same site, or no browser)."""
+        if request.method in ("GET", "HEAD", "OPTIONS"):
+            return None
+        origin = request.headers.get("origin")
+        if origin is None:
+            referer = urlsplit(request.headers.get("referer", ""))
+            origin = f"{referer.scheme}://{referer.netloc}" if referer.scheme and referer.netloc else None
+        if origin is None:
+            return None  # curl, scripts: no browser to borrow
+        own = f"{request.url.scheme}://{request.headers.get('host', '')}"
+        return None if origin == own or origin in self.origins else origin
 
     async def dispatch(self, request: Request, call_next) -> Response:
+        other = self.cross_site(request)
+        if other is not None:
+            return _headers(error_response(request, 403, "forbidden", f"a request from another site ({other[:100]}) "
+                                           "was refused; start the server with --cors-origin to allow one"))
         if self.token and not _open_path(request.url.path):
             given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
             given = given or request.cookies.get(COOKIE, "")

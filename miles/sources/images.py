@@ -17,6 +17,7 @@ from miles.errors import MilesError
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_PIXELS = 40_000_000  # 8K x 5K; thumbnails are far smaller
+UPLOAD_FORMATS = ("JPEG", "PNG", "WEBP")  # what a draft's thumbnail may be, told by its bytes, not its name
 
 
 class ImageError(MilesError):
@@ -51,6 +52,18 @@ def verify_image(data: bytes, *, max_pixels: int = MAX_PIXELS) -> tuple[int, int
     except Exception as err:  # PIL raises many types for corrupt data
         raise ImageError(f"thumbnail is not a decodable image ({type(err).__name__}: {err})") from err
     return width, height
+
+
+def upload_size(data: bytes, what: str = "the thumbnail") -> tuple[int, int]:
+    """(width, height) from the header of an uploaded image, without decoding it; ``ImageError`` unless its
+    content is JPEG, PNG or WebP (Pillow is not even asked to try another format)."""
+    from PIL import Image
+
+    try:
+        with Image.open(io.BytesIO(data), formats=list(UPLOAD_FORMATS)) as img:
+            return img.size
+    except Exception:  # Pillow's UnidentifiedImageError, or a header it cannot read
+        raise ImageError(f"{what} isn't an image Miles can read (JPEG, PNG or WebP)") from None
 
 
 def read_capped(path: Path, max_bytes: int = MAX_BYTES) -> bytes:

@@ -20,6 +20,7 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
+from miles.store.files import make_dir
 from miles.store.location import recent
 
 _POINTERS = recent()
@@ -30,7 +31,7 @@ def publish(store, area: str, name: str, fill: Callable[[Path], None], meta: dic
     returns where it lives."""
     stamp = f"{name}@{uuid.uuid4().hex[:12]}"
     if not store.remote:
-        return str(_swap_local(store.path / area / name, stamp, fill))
+        return str(_swap_local(store.path, store.path / area / name, stamp, fill))
     with tempfile.TemporaryDirectory(prefix="miles-publish-") as tmp:
         fill(Path(tmp))
         store.location.upload(Path(tmp), f"{area}/{stamp}")
@@ -67,17 +68,20 @@ def current(store, area: str, name: str) -> Path:
     return store.location.download(f"{area}/{found['folder']}", cache / found["folder"])
 
 
-def _swap_local(folder: Path, stamp: str, fill: Callable[[Path], None]) -> Path:
-    folder.parent.mkdir(parents=True, exist_ok=True)
+def _swap_local(root: Path, folder: Path, stamp: str, fill: Callable[[Path], None]) -> Path:
+    make_dir(root, folder.parent)  # every level a real folder of the store: nothing written where a link points
     new = folder.parent / stamp
     new.mkdir()
     fill(new)
-    old = folder.resolve() if folder.is_symlink() else None
-    if folder.exists() and not folder.is_symlink():  # a folder from an older Miles: replace it
+    old = None
+    if folder.is_symlink():  # the version it names is removed after the swap, only if it is a sibling
+        target = Path(os.readlink(folder))
+        old = folder.parent / target if len(target.parts) == 1 and not target.is_absolute() else None
+    elif folder.exists():  # a folder from an older Miles: replace it
         shutil.rmtree(folder)
     link = folder.parent / f".{stamp}.link"
     os.symlink(stamp, link)
     os.replace(link, folder)
-    if old is not None and old.exists() and old != new.resolve():
+    if old is not None and old.is_dir() and not old.is_symlink() and old.name != stamp:
         shutil.rmtree(old, ignore_errors=True)
     return folder

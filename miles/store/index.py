@@ -12,9 +12,12 @@ metadata in the pointer, fetched once per table version into the local cache.
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import math
+import os
+import struct
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +27,7 @@ import numpy as np
 from miles.errors import MilesError
 from miles.store.artifacts import current, pointer, publish
 from miles.store.core import Store
+from miles.store.files import MiB, check_file, read_inside, write_inside
 
 log = logging.getLogger(__name__)
 
@@ -50,13 +54,17 @@ def index_dir(store: Store, table: str) -> Path:
     return current(store, "indexes", table) if store.remote else store.path / "indexes"
 
 
-def _write(folder: Path, table: str, index, ids: np.ndarray, meta: dict) -> None:
+def _write(root: Path, folder: Path, table: str, index, ids: np.ndarray, meta: dict) -> None:
+    """The index, its ids and its metadata as new files renamed into ``folder`` (inside the store ``root``)."""
+    import io
+
     import faiss
 
-    folder.mkdir(exist_ok=True)
-    faiss.write_index(index, str(folder / f"{table}.faiss"))
-    np.save(folder / f"{table}.ids.npy", ids.astype(str))
-    (folder / f"{table}.json").write_text(json.dumps(meta, indent=2))
+    write_inside(root, folder / f"{table}.faiss", faiss.serialize_index(index).tobytes())
+    buf = io.BytesIO()
+    np.save(buf, ids.astype(str))
+    write_inside(root, folder / f"{table}.ids.npy", buf.getvalue())
+    write_inside(root, folder / f"{table}.json", json.dumps(meta, indent=2).encode())
 
 
 def read_vectors(store: Store, table: str, version: int | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -106,9 +114,9 @@ def build_index(store: Store, table: str, exact_max: int = EXACT_MAX, nprobe: in
                  table, nlist, index.nprobe, meta["recall_at_10"])
     meta["build_seconds"] = round(time.perf_counter() - t0, 3)
     if store.remote:
-        publish(store, "indexes", table, lambda folder: _write(folder, table, index, ids, meta), meta)
+        publish(store, "indexes", table, lambda folder: _write(folder, folder, table, index, ids, meta), meta)
     else:
-        _write(store.path / "indexes", table, index, ids, meta)
+        _write(store.path, store.path / "indexes", table, index, ids, meta)
     log.info("%s: %s index of %d vectors (Lance version %d) in %.1f s", table, meta["kind"], n, version,
              meta["build_seconds"])
     return meta
@@ -118,7 +126,12 @@ def index_meta(store: Store, table: str) -> dict | None:
     if store.remote:
         return pointer(store, "indexes", table)
     path = store.path / "indexes" / f"{table}.json"
-    return json.loads(path.read_text()) if path.exists() else None
+    if not os.path.lexists(path):
+        return None
+    try:
+        return json.loads(read_inside(store.path, path, cap=MiB))
+    except ValueError:
+        raise MilesError(f"{path} is not an index's metadata: run `miles index --store {store} --force`") from None
 
 
 def is_stale(store: Store, table: str) -> bool:
@@ -136,9 +149,42 @@ def load_index(store: Store, table: str, rebuild_stale: bool = True) -> VectorIn
         log.info("index of %s is missing or stale; rebuilding", table)
         build_index(store, table)
     folder = index_dir(store, table)
-    index = faiss.read_index(str(folder / f"{table}.faiss"))
-    ids = np.load(folder / f"{table}.ids.npy", allow_pickle=False)
+    root = folder if store.remote else store.path
+    n, dim = store.count(table), store.dataset(table).schema.field("vector").type.list_size
+    path = folder / f"{table}.faiss"
+    check_index_file(root, path, n, dim)
+    try:
+        index = faiss.read_index(str(path))
+        ids = np.load(io.BytesIO(read_inside(root, folder / f"{table}.ids.npy", cap=n * 1024 + MiB)),
+                      allow_pickle=False)
+    except (RuntimeError, ValueError, OSError) as err:  # faiss's own checks, a damaged .npy
+        raise MilesError(f"the index of {table} cannot be read ({str(err).splitlines()[0][:200]}): run "
+                         f"`miles index --store {store} --force`") from None
+    if index.ntotal != n or index.d != dim or len(ids) != n:
+        raise MilesError(f"the index of {table} does not match the table: run `miles index --store {store} --force`")
     return VectorIndex(table, index, ids, index_meta(store, table) or {})
+
+
+KINDS = (b"IxFI", b"IwFl")  # the flat and IVF-flat inner-product indexes build_index writes
+
+
+def check_index_file(root: Path, path: Path, n: int, dim: int) -> None:
+    """Refuse an index file before FAISS reads it unless it is a regular file of the store, of a kind
+    ``build_index`` writes, whose header names the table's size and dimension, and no larger than those
+    vectors (and an IVF's centroids) can be: FAISS trusts the sizes written inside a file."""
+    nlist = int(4 * math.sqrt(max(n, 1))) + 1
+    size = check_file(root, path, cap=n * (dim * 4 + 16) + nlist * dim * 4 + MiB)
+    with open(path, "rb") as f:
+        head = f.read(45)
+    bad = len(head) < 45 or head[:4] not in KINDS
+    if not bad:
+        d, ntotal = struct.unpack("<iq", head[4:16])
+        bad = (d, ntotal) != (dim, n)
+        if head[:4] == b"IxFI":
+            bad = bad or struct.unpack("<Q", head[37:45])[0] != n * dim or size < 45 + 4 * n * dim
+    if bad:
+        raise MilesError(f"{path} is not the index of a table of {n} vectors of {dim} (its header or size "
+                         "differs): run `miles index --force`")
 
 
 def build_indexes(store: Store, tables: list[str] | None = None, force: bool = False,

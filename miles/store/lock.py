@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import threading
 import time
 from contextlib import contextmanager
 
+from miles.errors import MilesError
 from miles.store.lease import LOCK_NAME, Lease, busy, holder_text
 
 _HELD: dict[str, list] = {}  # store key -> [the held lock, depth]
@@ -73,9 +75,16 @@ class FileLock:
 
         path = self.store.path / LOCK_NAME
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:  # a link in its place is refused, never followed (it would truncate the file it points at)
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, 0o644)
+        except OSError as err:
+            raise MilesError(f"the store's lock file {path} cannot be opened ({err.strerror}): if it is a link, "
+                             "remove it") from None
         start = time.monotonic()
         try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise MilesError(f"the store's lock file {path} is not a regular file (a FIFO or a device): "
+                                 "remove it")
             while True:
                 try:
                     fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -85,3 +85,37 @@ def test_an_export_that_differs_from_the_model_is_not_kept(saved, tmp_path, monk
     monkeypatch.setattr(graph, "TOLERANCE", -1.0)  # no export can pass: as if ONNX computed another function
     assert save_graph(saved["image"]) is None
     assert load_graph(_fp(saved["image"])) is None and not list(cache_dir().glob("*.onnx"))
+
+
+def _constant_graph(path, dim: int) -> None:
+    """An ONNX graph with the image graph's input and output that gives every thumbnail the same vector."""
+    import warnings
+
+    class Constant(torch.nn.Module):
+        def forward(self, pixels):
+            return torch.ones(pixels.shape[0], dim) + 0 * pixels.mean()
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(Constant(), (torch.zeros(2, 3, 224, 224),), str(path), input_names=["pixels"],
+                          output_names=["out"], dynamic_axes={"pixels": {0: "n"}, "out": {0: "n"}}, dynamo=False)
+
+
+@pytest.mark.parametrize("rewrite_hash", [False, True])
+def test_a_replaced_graph_is_refused_removed_and_exported_again(saved, tmp_path, monkeypatch, rewrite_hash):
+    import miles.embed.graph as graph
+    from miles.queries.encode import _encoder
+
+    monkeypatch.setenv("MILES_CACHE_DIR", str(tmp_path / f"cache-{rewrite_hash}"))
+    full = saved["image"]
+    path = save_graph(full)
+    _constant_graph(path, full.dim)  # a graph that returns a constant
+    if rewrite_hash:  # whoever replaced it also rewrote the recorded hash: the probe still differs
+        meta_path = path.with_suffix(".json")
+        meta = json.loads(meta_path.read_text())
+        meta["sha256"]["onnx"] = graph._sha(path)
+        meta_path.write_text(json.dumps(meta))
+    assert load_graph(_fp(full)) is None and not path.exists()  # refused and removed
+    enc = _encoder(full.fingerprint.to_json())  # what a query does next: the full encoder, which saves it again
+    assert path.exists() and load_graph(_fp(full)) is not None
+    assert np.abs(graph.probe(enc) - graph.probe(full)).max() < 1e-5

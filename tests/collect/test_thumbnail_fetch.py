@@ -1,0 +1,78 @@
+"""What a page names is fetched within bounds: a deadline for the whole thumbnail however slowly it comes,
+and never an address more private than the page's own (no SSRF from a page on the internet)."""
+
+import http.server
+import socketserver
+import threading
+import time
+
+import pytest
+
+from miles.collect.ytdlp import Client, Failed
+from miles.net import Refused, get_bytes
+from tests.conftest import jpeg_bytes
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+    def do_GET(self):
+        if self.path == "/slow.jpg":  # one byte every half second, for ever (as far as the client can tell)
+            self.send_response(200)
+            self.send_header("Content-Length", "100000")
+            self.end_headers()
+            for _ in range(200):
+                try:
+                    self.wfile.write(b"\xff")
+                    self.wfile.flush()
+                except OSError:
+                    return
+                time.sleep(0.5)
+        elif self.path == "/to-file":
+            self.send_response(302)
+            self.send_header("Location", "http://169.254.169.254/latest/meta-data/")
+            self.end_headers()
+        else:
+            body = jpeg_bytes()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+
+@pytest.fixture(scope="module")
+def server():
+    socketserver.ThreadingTCPServer.daemon_threads = True
+    srv = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _Handler)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{srv.server_address[1]}"
+    srv.shutdown()
+
+
+def test_a_public_page_cannot_send_the_collector_to_this_machine(server):
+    client = Client(pause=0)
+    info = {"thumbnail": f"{server}/t.jpg", "webpage_url": "https://www.youtube.com/shorts/abc"}
+    with pytest.raises(Failed, match="local, private or reserved"):
+        client.thumbnail(info)
+    for url in ("http://169.254.169.254/latest/meta-data/", "http://10.0.0.1/x.jpg", "http://[::1]/x.jpg"):
+        with pytest.raises(Refused):
+            get_bytes(url, deadline=2)
+
+
+def test_a_local_page_may_name_a_local_thumbnail(server):
+    data = Client(pause=0).thumbnail({"thumbnail": f"{server}/t.jpg", "webpage_url": f"{server}/watch/1"})
+    assert data == jpeg_bytes()
+
+
+def test_a_redirect_is_checked_too(server):
+    with pytest.raises(Refused, match="local, private or reserved"):  # the metadata address: never, even locally
+        get_bytes(f"{server}/to-file", deadline=5, local_ok=True)
+
+
+def test_a_thumbnail_that_trickles_ends_at_the_deadline(server):
+    t = time.monotonic()
+    with pytest.raises(Failed, match="deadline|within|timed out"):
+        Client(pause=0).thumbnail({"thumbnail": f"{server}/slow.jpg", "webpage_url": f"{server}/watch/1"},
+                                  deadline=2)
+    assert time.monotonic() - t < 4
