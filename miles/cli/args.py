@@ -246,7 +246,7 @@ def _store_commands(subs) -> None:
 
     p = _sub(subs, "sql", "Run read-only DuckDB SQL over the store tables.",
              'miles sql "SELECT platform, count(*) AS n FROM videos GROUP BY 1" --store my-store')
-    p.add_argument("query", help="one SELECT statement")
+    p.add_argument("query", help="one SELECT statement (WITH too), or EXPLAIN [ANALYZE] of one")
     _store_arg(p)
     p.add_argument("--format", default="table", choices=["table", "csv", "json"], help="output format")
     p.add_argument("--limit", type=COUNT, default=1000,
@@ -254,4 +254,5 @@ def _store_commands(subs) -> None:
     p.add_argument("--timeout", type=_number(float, 0, "a positive number of seconds", strict=True), default=60.0,
                    help="stop a query still running after this many seconds (default 60)")
     p.add_argument("--memory-limit", default=None, metavar="SIZE",
-                   help="DuckDB's memory limit, e.g. 2GB (default: DuckDB's, 80%% of RAM)")
+                   help="the query's memory limit, e.g. 2GB (default 1GB): DuckDB's limit, and the query's "
+                        "process is stopped once it grows by 1.5x it, so none reaches twice it")

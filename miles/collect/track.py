@@ -9,7 +9,9 @@ info dict with ``observed_at`` the fetch time, mapped by ``miles.sources.readers
 ``ingest_rows``: the same canonical mapping and rejects as ``miles ingest`` of an ``.info.json``. Rows are
 committed every ``commit_every`` fetches and at the end; a pass killed in between loses at most those, and
 a rerun fetches them again (snapshots are keyed on (video_id, observed_at), so nothing doubles). A 429 or a
-bot check ends the pass with everything fetched so far committed.
+bot check ends the pass with everything fetched so far committed. A fetched video whose row is rejected
+(a title holding half a character, say) counts as a failure of that video, with the reason as its last
+error, and the pass goes on with the others.
 """
 
 from __future__ import annotations
@@ -112,12 +114,25 @@ def track(store: Store, ladder: Ladder | None = None, max_requests: int = 500, c
         due = due[:max_requests]
         thumbs = _stored_thumbnails(store, [r["video_id"] for r in due])
         pending, changed = [], {r["video_id"]: r for r in finished}
+        owner: dict[int, tuple[dict, int]] = {}  # id of a pending row -> its tracked video, failures before
         ingested = IngestSummary()
+
+        def add(row, r: dict) -> None:
+            pending.append(row)
+            owner[id(row)] = r, r["failures"] or 0
+
+        def not_stored(row, reason: str) -> None:  # fetched, but its row was rejected: a failure of that video
+            r, before = owner[id(row)]
+            r["failures"] = before + 1
+            r["last_error"] = f"fetched, not stored: {reason}"[:500]
+            if r["failures"] >= MAX_FAILURES:
+                r["status"] = "failed"
 
         def commit():
             if pending:
-                ingest_rows(pending, store, Options(), ingested, now())
+                ingest_rows(pending, store, Options(), ingested, now(), on_reject=not_stored)
                 pending.clear()
+                owner.clear()
             if changed:
                 store.upsert("tracked", [{k: v for k, v in r.items() if k not in ("published_at", "observed")}
                                          for r in changed.values()])
@@ -126,7 +141,7 @@ def track(store: Store, ladder: Ladder | None = None, max_requests: int = 500, c
         if api is not None:
             via = [r["platform"] == "youtube" and r["video_id"] in thumbs for r in due]
             by_api, due = [r for r, f in zip(due, via) if f], [r for r, f in zip(due, via) if not f]
-            out.stopped = _via_api(api, by_api, thumbs, now, pending, changed, out)
+            out.stopped = _via_api(api, by_api, thumbs, now, add, changed, out)
             commit()
             if out.stopped:
                 due = []
@@ -148,7 +163,7 @@ def track(store: Store, ladder: Ladder | None = None, max_requests: int = 500, c
                 info.pop("thumbnail", None)  # a URL: the bytes, when there are any, travel beside the row
                 info["observed_at"] = at.isoformat()
                 info.pop("epoch", None)  # yt-dlp's own wall clock; ours is observed_at
-                pending.append(ytdlp_row(info, f"scrape {r['url'][:200]}", row=out.fetched + 1, thumbnail_bytes=thumb))
+                add(ytdlp_row(info, f"scrape {r['url'][:200]}", row=out.fetched + 1, thumbnail_bytes=thumb), r)
                 r["failures"], r["last_error"] = 0, None
                 out.fetched += 1
             except Gone as err:
@@ -181,7 +196,7 @@ def track(store: Store, ladder: Ladder | None = None, max_requests: int = 500, c
     return out
 
 
-def _via_api(api: DataAPI, rows: list[dict], thumbs: dict[str, bytes], now, pending: list, changed: dict,
+def _via_api(api: DataAPI, rows: list[dict], thumbs: dict[str, bytes], now, add: Callable, changed: dict,
              out: TrackSummary) -> str | None:
     """Counts for ``rows`` from the Data API; the stored thumbnail travels with each row. Returns why the
     pass must stop, or None."""
@@ -206,7 +221,7 @@ def _via_api(api: DataAPI, rows: list[dict], thumbs: dict[str, bytes], now, pend
                 out.gone += 1
                 continue
             item = {**items[vid], "observed_at": at.isoformat()}
-            pending.append(record_row(item, f"youtube-api {vid}", out.fetched + 1, "youtube", thumbs[vid]))
+            add(record_row(item, f"youtube-api {vid}", out.fetched + 1, "youtube", thumbs[vid]), r)
             r["failures"], r["last_error"] = 0, None
             out.fetched += 1
     return None

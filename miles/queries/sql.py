@@ -7,10 +7,16 @@ Every store table is registered under its own name (a Lance dataset scanned in p
 ``FLOAT[d]``), with two views: ``labels`` (each video's velocity, ``viral``, ``relative_to_creator`` and
 ``breakout`` as ``miles.heads.labels`` computes them — the same flags as training, similar and the
 dashboard) and ``videos_latest`` (each video, its latest snapshot and its labels); a query that names
-neither does not pay for computing them. Only ``SELECT`` statements run. The connection is opened with file access off and its
+neither does not pay for computing them. Only ``SELECT`` statements run (``WITH`` included), and
+``EXPLAIN`` / ``EXPLAIN ANALYZE`` of one. The connection is opened with file access off and its
 configuration locked, before anything from the store is touched; a table whose folder name is not a
 plain identifier is left out (a shared store cannot smuggle SQL in through a name). The row limit runs
-inside DuckDB, a timer interrupts a query past its deadline, and every DuckDB error is one line.
+inside DuckDB, and every DuckDB error is one line.
+
+``run_sql`` runs the query in a child process (``miles.queries.watchdog``) with DuckDB's memory limit
+(``DEFAULT_MEMORY_LIMIT``, 1GB, unless given) and at most four threads; the watchdog kills it once it has
+grown by 1.5x that limit (so no query grows a process by twice it: DuckDB's limit does not cover the
+strings a function builds) or has run past the timeout, and says which.
 """
 
 from __future__ import annotations
@@ -18,7 +24,6 @@ from __future__ import annotations
 import logging
 import os
 import re
-import threading
 from dataclasses import dataclass
 
 import pyarrow as pa
@@ -30,6 +35,8 @@ log = logging.getLogger(__name__)
 
 IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 DEFAULT_TIMEOUT = 60.0
+DEFAULT_MEMORY_LIMIT = "1GB"  # DuckDB's own default is 80% of the machine's memory
+THREADS = min(4, os.cpu_count() or 1)  # DuckDB's memory grows with its threads
 
 
 class ReadOnlyError(MilesError):
@@ -46,21 +53,23 @@ def safe_tables(names: list[str]) -> list[str]:
 
 def connect(store: Store | str | os.PathLike[str] | None = None, memory_limit: str | None = None,
             labels: bool = True):
-    """A DuckDB connection with every store table registered; file access off and the configuration locked
-    from the moment it opens. ``labels``: also register the labels and ``videos_latest`` (which reads
-    every video and snapshot to compute them)."""
+    """A DuckDB connection with every store table registered; file access off from the moment it opens and
+    the configuration locked before anything from the store is touched. ``labels``: also register the
+    labels and ``videos_latest`` (which reads every video and snapshot to compute them)."""
     import duckdb
 
     from miles.store import SCHEMAS
 
     st = store if isinstance(store, Store) else Store.open(store, must_exist=True)
-    config = {"threads": max(1, os.cpu_count() or 1), "enable_external_access": False}
+    config = {"threads": THREADS, "enable_external_access": False}
     if memory_limit:
         config["memory_limit"] = memory_limit
     try:
-        con = duckdb.connect(config={**config, "lock_configuration": True})
+        con = duckdb.connect(config=config)
     except duckdb.Error as err:
         raise MilesError(f"cannot open SQL with these settings: {_first_line(err)}") from err
+    con.execute("SET enable_progress_bar = false")  # a connection's own setting: not settable at connect
+    con.execute("SET lock_configuration = true")
     present = safe_tables(st.table_names())
     for name in present:
         con.register(name, st.dataset(name))
@@ -144,8 +153,30 @@ def _check_read_only(con, query: str) -> None:
     for st in statements:
         if st.type not in allowed:
             raise ReadOnlyError(f"miles sql is read-only: {st.type.name} statements are refused (only SELECT runs)")
+        if st.type == duckdb.StatementType.EXPLAIN and not _explains_a_select(con, st.query):
+            raise ReadOnlyError("miles sql is read-only: EXPLAIN (ANALYZE runs it) only of a SELECT")
     if len(statements) > 1:
         raise MilesError("one statement at a time, please")
+
+
+_GAP = r"(?:\s|--[^\n]*(?:\n|$)|/\*.*?\*/)*"  # space and comments
+_EXPLAIN = re.compile(rf"^{_GAP}EXPLAIN\b{_GAP}(?:(?:ANALY[SZ]E)\b{_GAP})?(?:\([^()]*\){_GAP})?",
+                      re.IGNORECASE | re.DOTALL)
+
+
+def _explains_a_select(con, query: str) -> bool:
+    """Is what this EXPLAIN statement explains (and, with ANALYZE, runs) one SELECT? Anything not
+    understood is no."""
+    import duckdb
+
+    m = _EXPLAIN.match(query)
+    if not m:
+        return False
+    try:
+        inner = con.extract_statements(query[m.end():])
+    except duckdb.Error:
+        return False
+    return len(inner) == 1 and inner[0].type == duckdb.StatementType.SELECT
 
 
 @dataclass
@@ -156,39 +187,47 @@ class SqlResult:
 
 def run_sql(store: Store | str | os.PathLike[str] | None, query: str, limit: int | None = None,
             timeout: float | None = DEFAULT_TIMEOUT, memory_limit: str | None = None) -> SqlResult:
-    """Run one read-only query: at most ``limit`` rows are produced (the limit runs inside DuckDB), and a
-    query still running after ``timeout`` seconds is interrupted."""
-    import duckdb
+    """Run one read-only query: at most ``limit`` rows are produced (the limit runs inside DuckDB); a query
+    still running after ``timeout`` seconds, or grown past 1.5x ``memory_limit`` (default 1GB), is
+    stopped with a ``MilesError`` that says which."""
+    from miles.queries.watchdog import parse_size, run_bounded
 
     if limit is not None and limit < 0:
         raise MilesError(f"--limit must be 0 or more, got {limit}")
     if timeout is not None and timeout <= 0:
         raise MilesError(f"--timeout must be positive, got {timeout}")
-    con = connect(store, memory_limit, labels=bool(_MENTIONS_LABELS.search(query)))
-    timer = threading.Timer(timeout, con.interrupt) if timeout else None
+    memory = parse_size(memory_limit or DEFAULT_MEMORY_LIMIT)
+    st = store if isinstance(store, Store) else Store.open(store, must_exist=True)
+    answer = run_bounded(f"{__name__}:bounded_query", {"store": st.uri, "query": query, "limit": limit,
+                                                       "memory_limit": f"{memory}B"}, memory, timeout,
+                         errors={"ReadOnlyError": ReadOnlyError})
+    return SqlResult(answer["table"], answer["more"])
+
+
+def bounded_query(payload: dict, ready) -> dict:
+    """The child's side of ``run_sql``: open, check, call ``ready()`` (the watchdog's bounds start), run."""
+    import duckdb
+
+    query, limit = payload["query"], payload["limit"]
+    con = connect(Store(payload["store"]), payload["memory_limit"], labels=bool(_MENTIONS_LABELS.search(query)))
     try:
         _check_read_only(con, query)
-        if timer:
-            timer.start()
+        ready()
         rel = con.sql(query)
         if limit is not None:
             rel = rel.limit(limit + 1)
         table = rel.to_arrow_table()
         more = limit is not None and table.num_rows > limit
-        return SqlResult(table.slice(0, limit) if more else table, more)
+        return {"table": table.slice(0, limit) if more else table, "more": more}
     except duckdb.PermissionException as err:
         raise ReadOnlyError(f"miles sql reads the store only; files outside it are refused ({_first_line(err)})") \
             from err
-    except duckdb.InterruptException as err:
-        raise MilesError(f"the query ran past --timeout {timeout:g} s and was stopped") from err
     except duckdb.OutOfMemoryException as err:
         raise MilesError(f"the query ran out of memory ({_first_line(err)}); raise --memory-limit or narrow it") \
             from err
     except duckdb.Error as err:
         raise MilesError(f"SQL error: {_first_line(err)}") from err
     finally:
-        if timer:
-            timer.cancel()
         con.close()
 
 

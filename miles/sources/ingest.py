@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -20,7 +20,7 @@ from pathlib import Path
 from miles.errors import MilesError
 from miles.sources.columns import parse_map
 from miles.sources.first_seen import Observation, first_seen, stored_content
-from miles.sources.normalize import Canonical, Options, RawRow, normalized, raw_json
+from miles.sources.normalize import Canonical, Options, RawRow, normalized, raw_json, shown
 from miles.sources.parse import parse_time
 from miles.sources.readers import IMAGE_EXTS, read
 from miles.store import Store
@@ -134,20 +134,26 @@ def ingest(
     return summary
 
 
+Rejected = Callable[[RawRow, str], None]  # told of each row that is not stored, with the reason
+
+
 def ingest_rows(rows: Iterable[RawRow], store: Store, opts: Options, summary: IngestSummary, now: datetime,
-                batch_size: int = 2000, progress: bool = False, label: str = "rows") -> None:
+                batch_size: int = 2000, progress: bool = False, label: str = "rows",
+                on_reject: Rejected | None = None) -> None:
     """Raw rows → ``normalize`` → the store, in batches; the caller holds the writer lock. Readers of files
-    and ``miles scrape`` both come through here: one canonical mapping, one set of rejects."""
-    ingest_normalized(normalized(rows, opts), store, summary, now, batch_size, progress, label)
+    and ``miles scrape`` both come through here: one canonical mapping, one set of rejects. ``on_reject``:
+    called with each row that is not stored and its reason (the collector marks that video's failure)."""
+    ingest_normalized(normalized(rows, opts), store, summary, now, batch_size, progress, label, on_reject)
 
 
 def ingest_normalized(pairs: Iterable[tuple[RawRow, Canonical]], store: Store, summary: IngestSummary,
-                      now: datetime, batch_size: int = 2000, progress: bool = False, label: str = "rows") -> None:
+                      now: datetime, batch_size: int = 2000, progress: bool = False, label: str = "rows",
+                      on_reject: Rejected | None = None) -> None:
     """One input's normalised rows → the store in batches, a repeated key in one input rejected."""
     from tqdm.auto import tqdm
 
     seen: dict[tuple, tuple[str, int]] = {}
-    batch = _Batch(store, summary, now)
+    batch = _Batch(store, summary, now, on_reject)
     bar = tqdm(desc=f"ingest {label}", unit="row", disable=None if progress else True, leave=False)
     for raw, result in pairs:
         summary.read += 1
@@ -169,8 +175,8 @@ def ingest_normalized(pairs: Iterable[tuple[RawRow, Canonical]], store: Store, s
 
 
 class _Batch:
-    def __init__(self, store: Store, summary: IngestSummary, now: datetime):
-        self.store, self.summary, self.now = store, summary, now
+    def __init__(self, store: Store, summary: IngestSummary, now: datetime, on_reject: Rejected | None = None):
+        self.store, self.summary, self.now, self.on_reject = store, summary, now, on_reject
         self.videos: dict[str, list[Observation]] = {}  # video_id -> (seen at, row) in input order
         self.snapshots: list[dict] = []
         self.snapshot_rows: dict[tuple, RawRow] = {}  # (video_id, observed_at) -> the row it came from
@@ -184,6 +190,8 @@ class _Batch:
         if result.reject is not None:
             s.rejected[_reason_kind(result.reject)] += 1
             self._reject(raw, result.video["video_id"] if result.video else _guess_id(raw), result.reject)
+            if self.on_reject is not None:
+                self.on_reject(raw, result.reject)
             return
         assert result.video is not None
         s.stored += 1
@@ -231,10 +239,8 @@ class _Batch:
 
 
 def _shown(text: str | None) -> str | None:
-    """Text as a rejects row can hold it: bytes that were not UTF-8 (kept as surrogates) shown as \\xNN."""
-    if text is None:
-        return None
-    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    """Text as a rejects row can hold it (``normalize.shown``: \\xNN for bytes that were not UTF-8)."""
+    return None if text is None else shown(text)
 
 
 def _guess_id(raw: RawRow) -> str | None:

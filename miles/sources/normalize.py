@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -12,6 +13,7 @@ from typing import Any
 from miles.errors import MilesError
 from miles.sources.images import MAX_BYTES, ImageError, inside, read_thumbnail, verify_image
 from miles.sources.parse import (
+    MAX_HASHTAGS,
     hashtags_in,
     is_missing,
     parse_age,
@@ -67,11 +69,24 @@ def _allowed(path: Path, base_dir: Path | None, opts: Options) -> bool:
     return any(inside(path, root) for root in roots)
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")  # half of a UTF-16 pair: no UTF-8 text holds one
+
+
 def raw_json(data: dict[str, Any], limit: int = 20_000) -> str:
-    """The row as JSON for ``rejects``: undecodable bytes shown as ``\\xNN``, long rows cut."""
-    text = json.dumps(data, ensure_ascii=False, default=_shown)
-    text = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    """The row as JSON for ``rejects``: undecodable bytes shown as ``\\xNN``, lone surrogates as ``\\udNNN``,
+    long rows cut."""
+    text = shown(json.dumps(data, ensure_ascii=False, default=_shown))
     return text if len(text) <= limit else text[:limit] + "…(truncated)"
+
+
+def shown(text: str) -> str:
+    """``text`` as UTF-8 can hold it: a byte that was not UTF-8 (kept as a surrogate by ``surrogateescape``)
+    shown as ``\\xNN``, any other lone surrogate (a JSON or HTML escape of half a character) as ``\\udNNN``."""
+    def show(m: re.Match) -> str:
+        code = ord(m.group())
+        return f"\\x{code - 0xDC00:02x}" if 0xDC80 <= code <= 0xDCFF else f"\\u{code:04x}"
+
+    return _SURROGATE.sub(show, text)
 
 
 def _shown(value: Any) -> str:
@@ -97,10 +112,13 @@ def _text(value: Any) -> str | None:
         except UnicodeDecodeError as err:
             raise MilesError(f"is bytes that are not UTF-8 (byte {value[err.start]:#04x} at {err.start})") from None
     text = str(value).strip()
-    bad = next((i for i, ch in enumerate(text) if "\udc80" <= ch <= "\udcff"), None)
+    bad = _SURROGATE.search(text)
     if bad is not None:
-        raise MilesError(f"is not valid UTF-8 (byte {ord(text[bad]) - 0xDC00:#04x} at character {bad}): "
-                         "save the file as UTF-8")
+        code, at = ord(bad.group()), bad.start()
+        if 0xDC80 <= code <= 0xDCFF:
+            raise MilesError(f"is not valid UTF-8 (byte {code - 0xDC00:#04x} at character {at}): save the file as UTF-8")
+        raise MilesError(f"holds a lone surrogate \\u{code:04x} at character {at} (an escape of half a character, "
+                         "not text): fix it in the source")
     if "\x00" in text:
         raise MilesError("contains a NUL byte")
     if len(text) > MAX_TEXT:
@@ -171,7 +189,9 @@ def normalize(raw: RawRow, opts: Options) -> Canonical:
     description = texts["description"]
     # The hashtags field, else those in the title: never the description's, which is crawled after
     # publishing and gains what happened since ("#trending").
-    tags = parse_hashtags(_get(raw, "hashtags")) or hashtags_in(title)
+    tags = _tags(raw, title, out.notes)
+    if isinstance(tags, str):
+        return Canonical(reject=tags)
     thumbnail = _thumbnail(raw, vid, opts, out.notes)
     platform = texts["platform"] or opts.platform or raw.platform or "unknown"
     out.video = {
@@ -195,6 +215,21 @@ def normalize(raw: RawRow, opts: Options) -> Canonical:
         else:
             out.snapshot = {"video_id": vid, "observed_at": observed, **counts}
     return out
+
+
+def _tags(raw: RawRow, title: str | None, notes: list[str]) -> list[str] | str:
+    """The hashtags field, else those in the title, at most ``MAX_HASHTAGS`` (a cut is noted), each stored as
+    text is; or the reject reason."""
+    tags = parse_hashtags(_get(raw, "hashtags")) or hashtags_in(title)
+    if len(tags) > MAX_HASHTAGS:
+        notes.append(f"too many hashtags: stored the first {MAX_HASHTAGS} of {len(tags):,} (the cap per video)")
+        tags = tags[:MAX_HASHTAGS]
+    for tag in tags:
+        try:
+            _text(tag)
+        except ValueError as err:
+            return f"bad hashtags (column {raw.columns.get('hashtags')!r}): the tag {tag[:60]!r} {err}"
+    return tags
 
 
 def _thumbnail(raw: RawRow, vid: str, opts: Options, notes: list[str]) -> bytes | None:

@@ -12,10 +12,13 @@ from typing import Any
 
 from miles.errors import MilesError
 
-_YYYYMMDD = re.compile(r"^(19|20|21)\d{2}(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])$")
+_EIGHT_DIGITS = re.compile(r"^\d{8}$")  # always YYYYMMDD: as unix seconds they would be 1970-1973
 _NUMBER = re.compile(r"^[+-]?\d+(\.\d+)?([eE][+-]?\d+)?$")
 _SUFFIX = {"k": 1e3, "m": 1e6, "b": 1e9}
 _HASHTAG = re.compile(r"#([^\s#.,!?;:()\[\]{}\"']+)")
+MAX_HASHTAGS = 100  # per video: more are cut, and the cut is noted in ``rejects``
+EARLIEST = datetime(1970, 1, 1, tzinfo=timezone.utc)
+END = datetime(2101, 1, 1, tzinfo=timezone.utc)  # the first moment after 2100: times run 1970..2100
 
 
 def is_missing(value: Any) -> bool:
@@ -27,34 +30,58 @@ def is_missing(value: Any) -> bool:
 
 
 def parse_time(value: Any) -> datetime | None:
-    """Unix seconds (or milliseconds), ISO 8601 (naive means UTC) or YouTube's ``YYYYMMDD`` → aware UTC."""
+    """Unix seconds (or milliseconds), ISO 8601 (naive means UTC) or YouTube's ``YYYYMMDD`` → aware UTC.
+
+    Every format holds the same range, 1970-01-01 to the end of 2100 in UTC, and a date that does not exist
+    (month 13, 30 February) is an error, never a moment of 1970. Eight digits are always ``YYYYMMDD`` (as unix
+    seconds they would fall in 1970-1973, before any video site), a number included."""
     if is_missing(value):
         return None
     if isinstance(value, datetime):  # from Parquet or pandas: the same range as text times
-        if not 1970 <= value.year <= 2100:
-            raise MilesError(f"time {value.isoformat()} is outside 1970..2100")
-        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+        return _in_range(value, value.isoformat())
     if isinstance(value, bool):
         raise MilesError(f"expected a time, got the boolean {value!r}")
     text = str(value).strip()
-    if _YYYYMMDD.match(text):
-        return datetime.strptime(text, "%Y%m%d").replace(tzinfo=timezone.utc)
+    if _EIGHT_DIGITS.match(text):
+        return _yyyymmdd(text)
     if isinstance(value, (int, float)) or _NUMBER.match(text):
         seconds = float(text)
         if not math.isfinite(seconds):
             raise MilesError(f"expected a time, got {text!r}")
+        if 1e7 <= seconds < 1e8:  # eight digits before the point: 20240305.0 from a float column
+            if seconds != int(seconds):
+                raise MilesError(f"{text!r} is neither a date YYYYMMDD nor a plausible unix time")
+            return _yyyymmdd(str(int(seconds)))
         if seconds > 1e11:  # milliseconds since the epoch
             seconds /= 1000.0
-        if not 0 < seconds < 4.1e9:
+        if not 0 < seconds < (END - EARLIEST).total_seconds():
             raise MilesError(f"unix time {text!r} is outside 1970..2100")
         return datetime.fromtimestamp(seconds, tz=timezone.utc)
     try:
         dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
+    except ValueError as err:
+        if "out of range" in str(err):  # 2024-02-30: the form is right, the day does not exist
+            raise MilesError(f"{text[:60]!r} is not a date ({err})") from None
         raise MilesError(f"expected ISO 8601, unix seconds or YYYYMMDD, got {text[:60]!r}") from None
-    if not 1970 <= dt.year <= 2100:
-        raise MilesError(f"time {text!r} is outside 1970..2100")
-    return dt.replace(tzinfo=timezone.utc) if dt.tzinfo is None else dt.astimezone(timezone.utc)
+    return _in_range(dt, text[:60])
+
+
+def _yyyymmdd(text: str) -> datetime:
+    try:
+        day = datetime.strptime(text, "%Y%m%d")
+    except ValueError:
+        raise MilesError(f"{text!r} is not a date YYYYMMDD (no such month or day)") from None
+    return _in_range(day, text)
+
+
+def _in_range(dt: datetime, shown: str) -> datetime:
+    """``dt`` in UTC (naive means UTC) when it lies in 1970..2100 there; otherwise a ``MilesError``."""
+    if not 1970 <= dt.year <= 2100:  # before converting: year 1 with an offset would overflow
+        raise MilesError(f"time {shown!r} is outside 1970..2100")
+    dt = dt.replace(tzinfo=timezone.utc) if dt.tzinfo is None else dt.astimezone(timezone.utc)
+    if not EARLIEST <= dt < END:
+        raise MilesError(f"time {shown!r} is outside 1970..2100 in UTC")
+    return dt
 
 
 def parse_count(value: Any) -> int | None:
@@ -120,7 +147,10 @@ def parse_age(value: Any) -> timedelta | None:
 
 
 def parse_hashtags(value: Any) -> list[str]:
-    """A list, a JSON-ish list string, ``"#a #b"``, or ``"a,b"`` → tags without ``#``, in order, unique."""
+    """A list, a JSON-ish list string, ``"#a #b"``, or ``"a,b"`` → tags without ``#``, in order, unique.
+
+    Linear in the input (a cell of 100,000 tags parses in well under a second); the cap per video
+    (``MAX_HASHTAGS``) is the caller's, which says what it cut."""
     if is_missing(value):
         return []
     if isinstance(value, (list, tuple)):  # strings, or objects such as TikTok's {"name": "diy", ...}
@@ -132,12 +162,12 @@ def parse_hashtags(value: Any) -> list[str]:
             items = _HASHTAG.findall(text)
         else:
             items = re.split(r"[,;|]", text)
-    out: list[str] = []
+    out: dict[str, None] = {}  # a dict keeps the order and finds a repeat in O(1)
     for item in items:
         tag = item.strip().strip("'\"").lstrip("#").strip()
-        if tag and tag not in out:
-            out.append(tag)
-    return out
+        if tag:
+            out.setdefault(tag)
+    return list(out)
 
 
 def hashtags_in(text: str | None) -> list[str]:

@@ -130,3 +130,20 @@ def test_a_429_ends_the_pass_with_what_was_fetched_committed(world, server, clie
     server.refuse(0)
     s2 = track(store, Ladder.parse(), client=client, now=world.clock)
     assert s2.fetched == len(world.videos) - 5 and store.count("snapshots") == len(world.videos)
+
+
+def test_a_title_holding_half_a_character_fails_that_video_and_the_pass_goes_on(world, server, client, store):
+    """A page whose title is a lone surrogate (\\ud800, as yt-dlp decodes &#xD800; or a JSON escape) is one
+    video's failure with the reason, never a pass that stores nothing, pass after pass."""
+    world.clock.advance(days=3)
+    discover(store, channels(world, server), client=client, now=world.clock())
+    bad = next(iter(world.videos))
+    world.videos[bad].title = "half \ud800 a character"
+    s = track(store, Ladder.parse(), client=client, now=world.clock)
+    assert s.fetched == len(world.videos) and s.rejected == 1 and not s.stopped
+    assert store.count("snapshots") == len(world.videos) - 1
+    rows = {r["video_id"]: r for r in store.read("tracked").to_pylist()}
+    assert rows[bad]["failures"] == 1 and rows[bad]["status"] == "tracking"
+    assert "not stored" in rows[bad]["last_error"] and "lone surrogate" in rows[bad]["last_error"]
+    assert all(r["failures"] == 0 for v, r in rows.items() if v != bad)
+    assert "lone surrogate" in store.read("rejects", filter=pc.field("video_id") == bad).to_pylist()[0]["reason"]

@@ -132,3 +132,50 @@ def test_read_equals_stored_plus_rejected_and_nothing_is_altered(tmp_path_factor
     given_titles = {str(t).strip() for t in frame["title"]}
     for title in store.read("videos", columns=["title"])["title"].to_pylist():
         assert title is None or (title in given_titles and len(title) <= 5000)
+
+
+def test_a_lone_surrogate_is_one_reject_never_an_aborted_file(store, tmp_path):
+    """A JSON escape of half a character (\\ud800) cannot be stored as UTF-8: that row is rejected with the
+    reason, the file's other rows are stored (JSONL and a JSON document alike)."""
+    rows = [{"video_id": "half", "title": "bad \ud800 title", "published_at": "2024-01-01"},
+            {"video_id": "tag", "title": "t", "hashtags": ["ok", "x\udfff"], "published_at": "2024-01-01"},
+            {"video_id": "id\ud83d", "title": "t", "published_at": "2024-01-01"},
+            {"video_id": "ok", "title": "fine", "published_at": "2024-01-01", "bad\ud800key": 1}]
+    (tmp_path / "in.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n")  # ASCII: \ud800 escapes
+    (tmp_path / "in.json").write_text(json.dumps([{**r, "video_id": r["video_id"] + "2"} for r in rows]))
+    s = ingest([tmp_path / "in.jsonl", tmp_path / "in.json"], store, progress=False)
+    assert (s.read, s.stored, s.n_rejected) == (8, 2, 6)
+    assert sorted(store.read("videos", columns=["video_id"])["video_id"].to_pylist()) == ["ok", "ok2"]
+    rejects = {r["video_id"]: r for r in store.read("rejects").to_pylist()}
+    assert "lone surrogate \\ud800 at character 4" in rejects["half"]["reason"]
+    assert "bad hashtags" in rejects["tag"]["reason"] and "lone surrogate \\udfff" in rejects["tag"]["reason"]
+    assert "bad video_id" in rejects["id\\ud83d"]["reason"]  # the id shown as it was escaped
+    assert "\\ud800" in rejects["half"]["raw"]
+
+
+def test_a_cell_of_100k_hashtags_is_cut_to_the_cap_with_a_note(store, tmp_path):
+    from miles.sources.parse import MAX_HASHTAGS
+
+    tags = " ".join(f"#t{i}" for i in range(100_000))
+    (tmp_path / "many.csv").write_text(f"video_id,title,hashtags,published_at\nmany,t,{tags},2024-01-01\n"
+                                       "few,t,#a #b #a,2024-01-01\n")
+    t = time.perf_counter()
+    s = ingest([tmp_path / "many.csv"], store, progress=False)
+    assert time.perf_counter() - t < 10  # the parse itself is under 0.5 s (test_parse); 39 s before
+    assert (s.stored, s.n_rejected) == (2, 0) and "too many hashtags" in s.line()
+    stored = store.read("videos", columns=["video_id", "hashtags"]).to_pandas().set_index("video_id")["hashtags"]
+    assert list(stored["many"]) == [f"t{i}" for i in range(MAX_HASHTAGS)] and list(stored["few"]) == ["a", "b"]
+    assert "stored the first 100 of 100,000" in _rejects(store)["many"]
+
+
+def test_dates_out_of_range_are_rejects_in_every_format(store, tmp_path):
+    """yt-dlp's upload_date (text or a number), unix seconds and ISO 8601: none becomes a 1970 date."""
+    rows = [{"video_id": "y3000", "upload_date": "30000101"}, {"video_id": "m13", "upload_date": 20261340},
+            {"video_id": "y1969", "upload_date": "19691231"}, {"video_id": "feb30", "upload_date": "20240230"},
+            {"video_id": "neg", "timestamp": -86400}, {"video_id": "iso", "published_at": "1970-01-01T00:30+01:00"},
+            {"video_id": "ok", "upload_date": "20240305"}]
+    (tmp_path / "d.jsonl").write_text("\n".join(json.dumps({**r, "title": "t"}) for r in rows) + "\n")
+    s = ingest([tmp_path / "d.jsonl"], store, progress=False)
+    assert (s.stored, s.n_rejected) == (1, 6)
+    assert [str(t) for t in store.read("videos")["published_at"].to_pylist()] == ["2024-03-05 00:00:00+00:00"]
+    assert all("bad published_at" in reason for reason in _rejects(store).values())
