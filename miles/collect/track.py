@@ -26,6 +26,7 @@ import pyarrow.compute as pc
 from miles.collect.ladder import Ladder
 from miles.collect.youtube_api import DataAPI
 from miles.collect.ytdlp import Blocked, Client, Failed, FetchError, Gone
+from miles.sources.columns import ALIASES
 from miles.sources.ingest import IngestSummary, ingest_rows
 from miles.sources.normalize import Options
 from miles.sources.readers import record_row, ytdlp_row
@@ -34,6 +35,8 @@ from miles.store.lock import writer_lock
 
 log = logging.getLogger(__name__)
 MAX_FAILURES = 8  # failed fetches in a row before a video is given up as failed
+NO_TIME_TRIES = 3  # fetches whose page gives no publish time before the video is given up as failed
+PUBLISH_KEYS = ALIASES["published_at"]
 STOP_AFTER = 5  # failed fetches in a row, across videos, before a pass stops
 ACTIVE = ("tracking",)
 
@@ -99,36 +102,38 @@ def track(store: Store, ladder: Ladder | None = None, max_requests: int = 500, c
     ladder = ladder or Ladder.parse()
     client = client or Client()
     out = TrackSummary()
-    with writer_lock(store, "scrape track"):
-        t0 = now()
-        rows = state(store)
-        out.tracked = len(rows)
-        finished = [r for r in rows if ladder.done(r["published_at"], r["observed"])]
-        for r in finished:
-            r["status"] = "done"
-        out.done += len(finished)
-        due = [r for r in rows if r["status"] == "tracking" and ladder.due(r["published_at"], r["observed"], t0)
-               and (not r["failures"] or r["last_attempt_at"] + backoff(r["failures"]) <= t0)]
-        due.sort(key=lambda r: ladder.next_due(r["published_at"], r["observed"], t0) or t0)
-        out.due = len(due)
-        due = due[:max_requests]
-        thumbs = _stored_thumbnails(store, [r["video_id"] for r in due])
-        pending, changed = [], {r["video_id"]: r for r in finished}
-        owner: dict[int, tuple[dict, int]] = {}  # id of a pending row -> its tracked video, failures before
-        ingested = IngestSummary()
+    t0 = now()
+    rows = state(store)
+    out.tracked = len(rows)
+    finished = [r for r in rows if ladder.done(r["published_at"], r["observed"])]
+    for r in finished:
+        r["status"] = "done"
+    out.done += len(finished)
+    due = [r for r in rows if r["status"] == "tracking" and ladder.due(r["published_at"], r["observed"], t0)
+           and (not r["failures"] or r["last_attempt_at"] + backoff(r["failures"]) <= t0)]
+    due.sort(key=lambda r: ladder.next_due(r["published_at"], r["observed"], t0) or t0)
+    out.due = len(due)
+    due = due[:max_requests]
+    thumbs = _stored_thumbnails(store, [r["video_id"] for r in due])
+    pending, changed = [], {r["video_id"]: r for r in finished}
+    owner: dict[int, tuple[dict, int]] = {}  # id of a pending row -> its tracked video, failures before
+    ingested = IngestSummary()
 
-        def add(row, r: dict) -> None:
-            pending.append(row)
-            owner[id(row)] = r, r["failures"] or 0
+    def add(row, r: dict) -> None:
+        pending.append(row)
+        owner[id(row)] = r, r["failures"] or 0
 
-        def not_stored(row, reason: str) -> None:  # fetched, but its row was rejected: a failure of that video
-            r, before = owner[id(row)]
-            r["failures"] = before + 1
-            r["last_error"] = f"fetched, not stored: {reason}"[:500]
-            if r["failures"] >= MAX_FAILURES:
-                r["status"] = "failed"
+    def not_stored(row, reason: str) -> None:  # fetched, but its row was rejected: a failure of that video
+        r, before = owner[id(row)]
+        r["failures"] = before + 1
+        r["last_error"] = f"fetched, not stored: {reason}"[:500]
+        if r["failures"] >= MAX_FAILURES:
+            r["status"] = "failed"
 
-        def commit():
+    def commit():  # the writer lock is held only here: never while a fetch waits on the network
+        if not pending and not changed:
+            return
+        with writer_lock(store, "scrape track"):
             if pending:
                 ingest_rows(pending, store, Options(), ingested, now(), on_reject=not_stored)
                 pending.clear()
@@ -138,57 +143,65 @@ def track(store: Store, ladder: Ladder | None = None, max_requests: int = 500, c
                                          for r in changed.values()])
                 changed.clear()
 
-        if api is not None:
-            via = [r["platform"] == "youtube" and r["video_id"] in thumbs for r in due]
-            by_api, due = [r for r, f in zip(due, via) if f], [r for r, f in zip(due, via) if not f]
-            out.stopped = _via_api(api, by_api, thumbs, now, add, changed, out)
-            commit()
-            if out.stopped:
-                due = []
-        streak = 0
-        for r in tqdm(due, desc="track", unit="video", disable=None if progress else True, leave=False):
-            at = now()
-            r["last_attempt_at"] = at
-            changed[r["video_id"]] = r
-            try:
-                info = client.video(r["url"])
-                thumb = thumbs.get(r["video_id"])
-                if thumb is None:
-                    try:
-                        thumb = client.thumbnail(info)
-                    except Blocked:
-                        raise
-                    except FetchError as err:  # stored without one; fetched again on the next rung
-                        log.info("%s: no thumbnail (%s)", r["video_id"], err)
-                info.pop("thumbnail", None)  # a URL: the bytes, when there are any, travel beside the row
-                info["observed_at"] = at.isoformat()
-                info.pop("epoch", None)  # yt-dlp's own wall clock; ours is observed_at
-                add(ytdlp_row(info, f"scrape {r['url'][:200]}", row=out.fetched + 1, thumbnail_bytes=thumb), r)
-                r["failures"], r["last_error"] = 0, None
-                out.fetched += 1
-            except Gone as err:
-                r["status"], r["last_error"] = "gone", str(err)
-                out.gone += 1
-            except Blocked as err:
-                r["last_error"] = str(err)
-                out.stopped = f"the platform refused ({err}); everything fetched before is stored, run again later"
-                break
-            except Failed as err:
-                r["failures"] = (r["failures"] or 0) + 1
-                r["last_error"] = str(err)
-                if r["failures"] >= MAX_FAILURES:
-                    r["status"] = "failed"
-                out.failed += 1
-                streak += 1
-                if streak >= STOP_AFTER:
-                    out.stopped = (f"{streak} fetches in a row failed (last: {err}); is the network or the platform "
-                                   "down? everything fetched before is stored")
-                    break
-            else:
-                streak = 0
-            if len(pending) >= commit_every:
-                commit()
+    if api is not None:
+        via = [r["platform"] == "youtube" and r["video_id"] in thumbs for r in due]
+        by_api, due = [r for r, f in zip(due, via) if f], [r for r, f in zip(due, via) if not f]
+        out.stopped = _via_api(api, by_api, thumbs, now, add, changed, out)
         commit()
+        if out.stopped:
+            due = []
+    streak = 0
+    for r in tqdm(due, desc="track", unit="video", disable=None if progress else True, leave=False):
+        at = now()
+        prior = r["failures"] or 0
+        r["last_attempt_at"] = at
+        changed[r["video_id"]] = r
+        try:
+            info = client.video(r["url"])
+            thumb = thumbs.get(r["video_id"])
+            if thumb is None:
+                try:
+                    thumb = client.thumbnail(info)
+                except Blocked:
+                    raise
+                except FetchError as err:  # stored without one; fetched again on the next rung
+                    log.info("%s: no thumbnail (%s)", r["video_id"], err)
+            info.pop("thumbnail", None)  # a URL: the bytes, when there are any, travel beside the row
+            info["observed_at"] = at.isoformat()
+            info.pop("epoch", None)  # yt-dlp's own wall clock; ours is observed_at
+            add(ytdlp_row(info, f"scrape {r['url'][:200]}", row=out.fetched + 1, thumbnail_bytes=thumb), r)
+            r["failures"], r["last_error"] = 0, None
+            out.fetched += 1
+            if r["published_at"] is None and not any(info.get(k) not in (None, "") for k in PUBLISH_KEYS):
+                # Without a publish time no rung is ever reached: each pass would fetch it again, for ever.
+                r["failures"] = prior + 1
+                r["last_error"] = "the page gives no publish time, so its age is unknown"
+                if r["failures"] >= NO_TIME_TRIES:
+                    r["status"] = "failed"
+        except Gone as err:
+            r["status"], r["last_error"] = "gone", str(err)
+            out.gone += 1
+        except Blocked as err:
+            r["last_error"] = str(err)
+            out.stopped = f"the platform refused ({err}); everything fetched before is stored, run again later"
+            break
+        except Failed as err:
+            r["failures"] = (r["failures"] or 0) + 1
+            r["last_error"] = str(err)
+            if r["failures"] >= MAX_FAILURES:
+                r["status"] = "failed"
+            out.failed += 1
+            streak += 1
+            if streak >= STOP_AFTER:
+                out.stopped = (f"{streak} fetches in a row failed (last: {err}); is the network or the platform "
+                               "down? everything fetched before is stored")
+                break
+        else:
+            streak = 0
+        if len(pending) >= commit_every:
+            commit()
+    commit()
+    with writer_lock(store, "scrape track"):
         for name in ("snapshots", "videos", "tracked", "rejects"):
             store.compact(name)
     out.snapshots = ingested.snapshots_added

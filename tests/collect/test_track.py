@@ -5,6 +5,8 @@ import json
 import pyarrow.compute as pc
 
 from miles.collect.discover import discover
+from miles.collect.extractors import EXTRACTORS
+from miles.collect.ytdlp import Client
 from miles.collect.ladder import Ladder
 from miles.collect.track import backoff, track
 from miles.sources import ingest
@@ -147,3 +149,44 @@ def test_a_title_holding_half_a_character_fails_that_video_and_the_pass_goes_on(
     assert "not stored" in rows[bad]["last_error"] and "lone surrogate" in rows[bad]["last_error"]
     assert all(r["failures"] == 0 for v, r in rows.items() if v != bad)
     assert "lone surrogate" in store.read("rejects", filter=pc.field("video_id") == bad).to_pylist()[0]["reason"]
+
+
+class _Watching(Client):
+    """The real client, noting whether the store's writer lock is held while it waits on the network."""
+
+    def __init__(self, store, strip_time: bool = False, **kw):
+        super().__init__(**kw)
+        self.store, self.strip_time, self.held = store, strip_time, []
+
+    def video(self, url):
+        from miles.store.lock import _HELD
+
+        self.held.append(self.store.location.key in _HELD)
+        info = super().video(url)
+        if self.strip_time:  # a page that gives no publish time
+            for key in ("timestamp", "release_timestamp", "upload_date", "release_date"):
+                info.pop(key, None)
+        return info
+
+
+def test_no_fetch_waits_while_holding_the_writer_lock(world, server, store):
+    world.clock.advance(days=3)
+    client = _Watching(store, pause=0, extra_extractors=EXTRACTORS)
+    discover(store, channels(world, server), client=client, now=world.clock())
+    s = track(store, Ladder.parse(), client=client, now=world.clock, commit_every=2)
+    assert s.fetched == len(world.videos) and client.held and not any(client.held)
+
+
+def test_a_video_without_a_publish_time_is_given_up_after_a_few_passes(world, server, store):
+    from miles.collect.track import NO_TIME_TRIES
+
+    client = _Watching(store, strip_time=True, pause=0, extra_extractors=EXTRACTORS)
+    world.clock.advance(days=3)
+    discover(store, channels(world, server), client=client, now=world.clock())
+    fetched = []
+    for _ in range(NO_TIME_TRIES + 3):
+        world.clock.advance(days=1)
+        fetched.append(track(store, Ladder.parse(), client=client, now=world.clock).fetched)
+    statuses = {r["status"] for r in store.read("tracked").to_pylist()}
+    assert statuses == {"failed"} and fetched[-1] == 0 and sum(fetched) == NO_TIME_TRIES * len(world.videos)
+    assert "no publish time" in store.read("tracked").to_pylist()[0]["last_error"]
