@@ -5,7 +5,8 @@
 Prints a table: the modules and rooms (packages of ``miles``) the call enters, the steps from one module to
 another, the climbs (a step into a room on a higher floor than the one it leaves: code reaching back up)
 and the returns (a step into a module the call had already left). Fewer of each is a house that is easier
-to follow. The call is made twice and the second, warm, call is traced.
+to follow. A lambda, a comprehension or a generator resuming is counted as part of the function that
+wrote it (a cache's ``valid=lambda`` called back from ``miles.bounded`` is not a climb). The call is made twice and the second, warm, call is traced.
 """
 
 from __future__ import annotations
@@ -23,8 +24,8 @@ def trace(call) -> list[str]:
     seen: list[str] = []
 
     def profile(frame, event, arg):
-        if event == "call":
-            mod = frame.f_globals.get("__name__", "")
+        if event == "call" and not frame.f_code.co_name.startswith("<"):  # lambdas, comprehensions and
+            mod = frame.f_globals.get("__name__", "")                      # generators are their function's
             if mod.startswith("miles.") and (not seen or seen[-1] != mod):
                 seen.append(mod)
 
