@@ -148,3 +148,25 @@ def test_numeric_flags_are_checked(args, message, capsys):
     with pytest.raises(SystemExit) as exit_:
         main(args)
     assert exit_.value.code == 2 and message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("args", [
+    ["sql", b"SELECT '\xff' AS x"],
+    ["predict", "--title", b"caf\xe9"],
+    ["predict", "--title", "ok", "--hashtags", b"#caf\xe9"],
+    ["similar", "--title", b"caf\xe9"],
+])
+def test_arguments_that_are_not_utf8_are_refused_in_one_line(demo_store, args):
+    """Python hands such bytes over as surrogates; they were an internal error deep inside (exit 1)."""
+    r = subprocess.run([sys.executable, "-m", "miles.cli", *args, "--store", str(demo_store.path)],
+                       capture_output=True, timeout=300)
+    err = r.stderr.decode("utf-8", "replace").strip().splitlines()
+    assert r.returncode == 2 and len(err) == 1 and "is not UTF-8 (byte 0x" in err[0], err
+    assert "internal error" not in err[0]
+
+
+@pytest.mark.parametrize("when, message", [("20261340", "not a date"), ("30000101", "outside 1970..2100"),
+                                           ("1969-12-31T23:00:00Z", "outside 1970..2100")])
+def test_a_publish_time_out_of_range_is_an_input_error(demo_store, when, message):
+    r = run("predict", "--store", str(demo_store.path), "--title", "ok", "--publish-at", when)
+    assert r.returncode == 2 and message in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr

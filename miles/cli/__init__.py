@@ -13,6 +13,7 @@ says so and shows its traceback under ``-v``.
 from __future__ import annotations
 
 import logging
+import re
 import sys
 from collections.abc import Sequence
 
@@ -22,13 +23,18 @@ from miles.cli.args import build_parser
 from miles.cli.commands import COMMANDS, setup_logging
 from miles.cli.flags import label_spec
 
-__all__ = ["COMMANDS", "build_parser", "label_spec", "main"]
+__all__ = ["COMMANDS", "build_parser", "label_spec", "main", "not_utf8"]
 log = logging.getLogger("miles")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     from miles.errors import MilesError
 
+    argv = list(sys.argv[1:] if argv is None else argv)
+    refused = not_utf8(argv)
+    if refused:
+        print(f"miles: error: {present.clean(refused)}", file=sys.stderr)
+        return 2
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "command", None):
@@ -56,3 +62,25 @@ def main(argv: Sequence[str] | None = None) -> int:
               "(run with -v for the traceback, and please report it)", file=sys.stderr)
         return 1
 
+
+def not_utf8(argv: Sequence[str]) -> str | None:
+    """Why an argument cannot be taken, or None. Python hands over arguments that are not UTF-8 with each
+    bad byte as a surrogate (``surrogateescape``); no title, query or path of Miles can hold one, so they
+    are refused here, at the one door, rather than met deep inside as an internal error."""
+    for i, arg in enumerate(argv, start=1):
+        bad = _SURROGATE.search(arg)
+        if bad is not None:
+            code = ord(bad.group())
+            what = f"byte {code - 0xDC00:#04x}" if 0xDC80 <= code <= 0xDCFF else f"a lone surrogate \\u{code:04x}"
+            shown = _SURROGATE.sub(_escaped, arg)
+            return (f"argument {i} '{shown[:80]}' is not UTF-8 ({what} at character {bad.start()}): pass text "
+                    "and paths as UTF-8")
+    return None
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _escaped(m: re.Match) -> str:
+    code = ord(m.group())
+    return f"\\x{code - 0xDC00:02x}" if 0xDC80 <= code <= 0xDCFF else f"\\u{code:04x}"

@@ -72,7 +72,7 @@ def _draft_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--title", required=True, help="the draft's title")
     p.add_argument("--hashtags", default=None, help='e.g. "#food #easyrecipe" (default: the #tags in the title)')
     p.add_argument("--thumbnail", default=None, metavar="PATH", help="the draft's thumbnail image (JPEG, PNG, WebP)")
-    p.add_argument("--duration", type=SECONDS, default=None, metavar="S", help="video length in seconds")
+    p.add_argument("--duration", type=SECONDS, default=None, metavar="S", help="video length in seconds (at most 86400)")
     p.add_argument("--publish-at", default=None, metavar="ISO", help="planned publish time (default now)")
     p.add_argument("--followers", type=COUNT, default=None, metavar="N",
                    help="the creator's followers now (default: the store's last observation of the creator)")

@@ -35,6 +35,9 @@ from miles.queries.similar import similar
 from miles.sources.parse import hashtags_in, parse_hashtags, parse_time
 from miles.store import Store
 
+MAX_DURATION_S = 24 * 3600.0  # a draft's length: a short is minutes long; past a day is a typo (or 1e308)
+MAX_FOLLOWERS = 10**10  # more than there are people
+
 log = logging.getLogger(__name__)
 MOMENT = "pre_upload"
 
@@ -107,10 +110,11 @@ def score_draft(store: Store, title: str, thumbnail: bytes | None = None, durati
     comparison of two drafts (``recommend``'s variants) reads."""
     if not isinstance(title, str) or not title.strip():
         raise MilesError("--title is empty: give the draft's title (emoji-only is fine)")
-    if duration is not None and not (np.isfinite(duration) and duration > 0):
-        raise MilesError(f"--duration must be a positive number of seconds, got {duration}")
-    if followers is not None and followers < 0:
-        raise MilesError(f"--followers must be 0 or more, got {followers}")
+    if duration is not None and not (np.isfinite(duration) and 0 < duration <= MAX_DURATION_S):
+        raise MilesError(f"--duration must be a positive number of seconds up to {MAX_DURATION_S:,.0f} (a day), "
+                         f"got {duration:g}")
+    if followers is not None and not 0 <= followers <= MAX_FOLLOWERS:
+        raise MilesError(f"--followers must be a count from 0 to {MAX_FOLLOWERS:,}, got {followers}")
     if k < 0:
         raise MilesError(f"-k must be 0 or more, got {k}")
     timings: dict[str, float] = {}

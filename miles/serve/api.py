@@ -13,6 +13,7 @@ from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import Response
 
 from miles.errors import MilesError
+from miles.queries.predict import MAX_DURATION_S, MAX_FOLLOWERS
 from miles.serve.models import Info, Prediction, Recommendation, SimilarVideo, VideoDetail
 
 router = APIRouter(prefix="/api/v1")
@@ -62,8 +63,9 @@ async def info(request: Request):
 
 @router.post("/predict", response_model=Prediction)
 async def predict(request: Request, title: str = Form(..., max_length=5000), hashtags: str | None = Form(None),
-                  duration: float | None = Form(None, gt=0), publish_at: str | None = Form(None),
-                  creator_id: str | None = Form(None, max_length=200), followers: int | None = Form(None, ge=0),
+                  duration: float | None = Form(None, gt=0, le=MAX_DURATION_S, allow_inf_nan=False),
+                  publish_at: str | None = Form(None), creator_id: str | None = Form(None, max_length=200),
+                  followers: int | None = Form(None, ge=0, le=MAX_FOLLOWERS),
                   k: int = Form(5, ge=0, le=50), thumbnail: UploadFile | None = File(None)):
     fields = draft_fields(title, hashtags, duration, publish_at, creator_id, followers, k)
     return await run(request, request.app.state.service.predict, await read_image(thumbnail), **fields)
@@ -71,8 +73,9 @@ async def predict(request: Request, title: str = Form(..., max_length=5000), has
 
 @router.post("/recommend", response_model=Recommendation)
 async def recommend(request: Request, title: str = Form(..., max_length=5000), hashtags: str | None = Form(None),
-                    duration: float | None = Form(None, gt=0), publish_at: str | None = Form(None),
-                    creator_id: str | None = Form(None, max_length=200), followers: int | None = Form(None, ge=0),
+                    duration: float | None = Form(None, gt=0, le=MAX_DURATION_S, allow_inf_nan=False),
+                    publish_at: str | None = Form(None), creator_id: str | None = Form(None, max_length=200),
+                    followers: int | None = Form(None, ge=0, le=MAX_FOLLOWERS),
                     k: int = Form(5, ge=0, le=50), thumbnail: UploadFile | None = File(None),
                     title_variant: list[str] = Form(default_factory=list),
                     thumbnail_variant: list[UploadFile] = File(default_factory=list)):

@@ -64,9 +64,20 @@ def create_app(service: Service, host: str = "127.0.0.1", token: str | None = No
     if cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=list(cors_origins), allow_methods=["GET", "POST"],
                            allow_headers=["Authorization", "Content-Type"])
-    hosts = sorted(set(LOCAL) | ({host} if host not in ("0.0.0.0", "::") else {"*"}))
+    hosts = ["*"] if host in ("0.0.0.0", "::") else trusted_hosts(host)
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=hosts)
     return JsonTooLarge(app)
+
+
+def trusted_hosts(host: str) -> list[str]:
+    """The Host header names the server answers for: the loopback names and ``host``, an IPv6 address both
+    bare and in brackets (a browser sends ``[::1]:8000``, which Starlette reads as ``[::1]``)."""
+    return sorted({name for h in (*LOCAL, host) for name in (h, url_host(h))})
+
+
+def url_host(host: str) -> str:
+    """``host`` as a URL holds it: an IPv6 address in brackets."""
+    return f"[{host}]" if ":" in host and not host.startswith("[") else host
 
 
 ENV = "MILES_SERVE_CONFIG"
@@ -108,10 +119,10 @@ def serve(store: str | os.PathLike[str] | None, host: str = "127.0.0.1", port: i
         Service.check(Store(path), head)  # a store that cannot be served is refused before any process starts
         os.environ[ENV] = json.dumps({"store": str(path), "head": head, "host": host, "concurrency": concurrency,
                                       "processes": processes, "cors_origins": cors_origins or []})
-        print(f"Miles is serving {path} on http://{host}:{port}/ with {processes} processes (Ctrl-C stops it)")
+        print(f"Miles is serving {path} on http://{url_host(host)}:{port}/ with {processes} processes (Ctrl-C stops it)")
         uvicorn.run("miles.serve.app:from_environment", factory=True, workers=processes, **options)
         return
     _threads(concurrency, 1)
     app = create_app(Service.start(Store(path), head), host, token, cors_origins, concurrency)
-    print(f"Miles is serving {path} on http://{host}:{port}/ (Ctrl-C stops it)")
+    print(f"Miles is serving {path} on http://{url_host(host)}:{port}/ (Ctrl-C stops it)")
     uvicorn.run(app, **options)
