@@ -2,7 +2,6 @@
 the README or a docstring names exists."""
 
 import re
-from pathlib import Path
 
 from tests.rooms import BEGIN, DESIGN, END, ROOT, replaced
 

@@ -3,15 +3,19 @@
     found = discover(store, ["https://www.youtube.com/@handle/shorts", "ytsearch20:ramen hack"], limit=50)
 
 A channel's Shorts tab, a playlist, a search, a single video, a TikTok profile: whatever yt-dlp lists. A
-video already tracked keeps its state; a listing that fails is reported and the others go on.
+video already tracked keeps its state; a listing that fails is reported and the others go on. A listing
+may only name pages as public as its own host (``miles.net.check_url``): a channel on the internet cannot
+make the collector fetch from this machine or its network; a refused link is reported with the reason.
 """
 
 from __future__ import annotations
 
+import urllib.parse
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from miles.collect.ytdlp import Blocked, Client, FetchError
+from miles.net import Refused, check_url, is_public
 from miles.store import Store
 from miles.store.lock import writer_lock
 
@@ -30,6 +34,22 @@ class Discovered:
         return out + (f"\nstopped early: {self.stopped}" if self.stopped else "")
 
 
+def allowed(listing: str, found: list[tuple[str, str, str]]) -> tuple[list, dict[str, str]]:
+    """The entries of a listing whose pages are as public as the listing's own host, and why each other
+    one was refused: a listing may not send the collector to this machine or its network."""
+    host = urllib.parse.urlsplit(listing).hostname
+    local_ok = bool(host) and not is_public(host)
+    kept, refused = [], {}
+    for entry in found:
+        try:
+            if urllib.parse.urlsplit(entry[1]).scheme in ("http", "https"):
+                check_url(entry[1], local_ok)
+            kept.append(entry)
+        except Refused as err:
+            refused[entry[1][:200]] = str(err)
+    return kept, refused
+
+
 def discover(store: Store, urls: list[str], limit: int | None = None, client: Client | None = None,
              now: datetime | None = None) -> Discovered:
     client = client or Client()
@@ -46,6 +66,8 @@ def discover(store: Store, urls: list[str], limit: int | None = None, client: Cl
             out.failed[url] = str(err)
             continue
         out.listed += len(found)
+        found, refused = allowed(url, found)
+        out.failed.update(refused)
         for vid, link, platform in found:
             rows.setdefault(vid, {"video_id": vid, "url": link, "platform": platform, "source": url[:500],
                                   "discovered_at": now, "status": "tracking", "failures": 0, "last_error": None,

@@ -13,6 +13,7 @@ retried later with backoff). Nothing here writes to the store.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Sequence
 
@@ -23,6 +24,7 @@ log = logging.getLogger(__name__)
 
 GONE_WORDS = ("private video", "video unavailable", "has been removed", "is not available", "been terminated",
               "no longer available", "account associated with this video")
+PAGE_DEADLINE = 60.0  # seconds for a whole page or listing, however slowly the server sends it
 THUMBNAIL_DEADLINE = 20.0  # seconds for a whole thumbnail, however slowly the server sends it
 BLOCKED_WORDS = ("confirm you're not a bot", "confirm you’re not a bot", "too many requests", "rate-limit",
                  "rate limit")
@@ -74,29 +76,53 @@ class Client:
     """One ``YoutubeDL`` for a run: quiet, no downloads, a pause between requests."""
 
     def __init__(self, pause: float = 2.0, extra_extractors: Sequence = (), timeout: float = 30.0,
-                 sleep: Callable[[float], None] = time.sleep):
+                 sleep: Callable[[float], None] = time.sleep, deadline: float = PAGE_DEADLINE):
+        self.extra, self.timeout, self.deadline = tuple(extra_extractors), timeout, deadline
+        self.ydl = self._new()
+        self.pause, self.sleep, self.requests = pause, sleep, 0
+
+    def _new(self):
         from yt_dlp import YoutubeDL
 
         opts = {"quiet": True, "no_warnings": True, "noprogress": True, "skip_download": True,
-                "ignore_no_formats_error": True, "socket_timeout": timeout, "extractor_retries": 0,
+                "ignore_no_formats_error": True, "socket_timeout": self.timeout, "extractor_retries": 0,
                 "logger": _Quiet()}
         # Extractors added after the defaults would be shadowed by the generic one: add them first.
-        self.ydl = YoutubeDL(opts, auto_init=False)
-        for ie in extra_extractors:
-            self.ydl.add_info_extractor(ie() if isinstance(ie, type) else ie)
-        self.ydl.add_default_info_extractors()
-        self.pause, self.sleep, self.requests = pause, sleep, 0
+        ydl = YoutubeDL(opts, auto_init=False)
+        for ie in self.extra:
+            ydl.add_info_extractor(ie() if isinstance(ie, type) else ie)
+        ydl.add_default_info_extractors()
+        return ydl
 
     def _call(self, fn, *args, **kw):
+        """``fn`` within ``self.deadline`` seconds in all: yt-dlp bounds each read of a page, not the page,
+        so a server that trickles would hold the pass. Past the deadline the call is left to end on its own
+        (a daemon thread) and this client takes a fresh ``YoutubeDL`` (the old one is still in use)."""
         if self.requests and self.pause > 0:
             self.sleep(self.pause)
         self.requests += 1
-        try:
-            return fn(*args, **kw)
-        except FetchError:
-            raise
-        except Exception as err:  # yt-dlp raises DownloadError wrapping the extractor's error
-            raise classify(err) from err
+        box: dict = {}
+
+        def run():
+            try:
+                box["value"] = fn(*args, **kw)
+            except BaseException as err:  # handed to the caller
+                box["error"] = err
+
+        worker = threading.Thread(target=run, name="miles-ytdlp", daemon=True)
+        worker.start()
+        worker.join(self.deadline)
+        if worker.is_alive():
+            self.ydl = self._new()
+            raise Failed(f"no complete answer within {self.deadline:g} s")
+        err = box.get("error")
+        if err is None:
+            return box.get("value")
+        if isinstance(err, FetchError):
+            raise err
+        if not isinstance(err, Exception):
+            raise err
+        raise classify(err) from err  # yt-dlp raises DownloadError wrapping the extractor's error
 
     def listing(self, url: str, limit: int | None = None) -> list[tuple[str, str, str]]:
         """(video_id, url, platform) of each video a channel, playlist, search or single URL lists. The

@@ -86,7 +86,7 @@ def query_vectors(store: Store, tables: dict[str, str], video_id: str | None = N
         out["text"] = mapper.text_vectors([mapper.text(title, tags, description)])[0]
         timings["text_encode"] = time.perf_counter() - t
     if thumbnail is not None and "image" in tables:
-        from miles.sources.images import MAX_BYTES, ImageError, ImageTooLarge, verify_image
+        from miles.sources.images import MAX_BYTES, MAX_PIXELS, ImageError, ImageTooLarge, upload_size
 
         mapper = Mapper(store_encoder(store, tables["image"]))
         t = time.perf_counter()
@@ -94,14 +94,18 @@ def query_vectors(store: Store, tables: dict[str, str], video_id: str | None = N
             if len(thumbnail) > MAX_BYTES:
                 raise ImageTooLarge(f"it is {len(thumbnail) / 2**20:.1f} MiB, over the limit of "
                                     f"{MAX_BYTES / 2**20:.0f} MiB")
-            verify_image(thumbnail)
+            width, height = upload_size(thumbnail)  # the header only: JPEG, PNG or WebP, by content
+            if width * height > MAX_PIXELS:
+                raise ImageTooLarge(f"it is {width}x{height} = {width * height:,} pixels, over the limit of "
+                                    f"{MAX_PIXELS:,}")
         except ImageTooLarge as err:
             raise TooLarge(f"the thumbnail is too large: {err}") from err
         except ImageError as err:
-            raise MilesError(f"the thumbnail cannot be used: {err}") from err
-        pixels, errors = mapper.decode([thumbnail])
+            raise MilesError(str(err)) from err
+        pixels, errors = mapper.decode([thumbnail])  # decoded once, JPEGs at about the size the model needs
         if errors[0]:
-            raise MilesError(f"the thumbnail cannot be used: {errors[0]}")
+            raise MilesError("the thumbnail isn't an image Miles can read (JPEG, PNG or WebP): it is damaged or "
+                             "cut short")
         out["image"] = mapper.image_vectors(pixels)[0]
         timings["image_encode"] = time.perf_counter() - t
     return out

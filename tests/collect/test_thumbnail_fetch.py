@@ -76,3 +76,23 @@ def test_a_thumbnail_that_trickles_ends_at_the_deadline(server):
         Client(pause=0).thumbnail({"thumbnail": f"{server}/slow.jpg", "webpage_url": f"{server}/watch/1"},
                                   deadline=2)
     assert time.monotonic() - t < 4
+
+
+def test_a_page_that_trickles_ends_at_the_deadline_and_the_client_goes_on(server):
+    client = Client(pause=0, deadline=2)
+    t = time.monotonic()
+    with pytest.raises(Failed, match="within 2 s"):
+        client.video(f"{server}/slow.jpg")
+    assert time.monotonic() - t < 4
+    assert client.thumbnail({"thumbnail": f"{server}/t.jpg", "webpage_url": f"{server}/watch/1"}) == jpeg_bytes()
+
+
+def test_a_public_listing_cannot_send_the_collector_to_local_pages():
+    from miles.collect.discover import allowed
+
+    found = [("a", "https://www.youtube.com/shorts/a", "youtube"), ("b", "http://127.0.0.1:8080/admin", "youtube"),
+             ("c", "http://169.254.169.254/latest/meta-data/", "youtube"), ("d", "http://10.1.2.3/x", "youtube")]
+    kept, refused = allowed("https://www.youtube.com/@someone/shorts", found)
+    assert [e[0] for e in kept] == ["a"] and len(refused) == 3
+    kept, _ = allowed("http://127.0.0.1:8080/sim/@c/shorts", found)  # a listing served on this machine
+    assert [e[0] for e in kept] == ["a", "b", "d"]  # its own pages; never the metadata address

@@ -6,9 +6,9 @@ import pyarrow.compute as pc
 
 from miles.collect.discover import discover
 from miles.collect.extractors import EXTRACTORS
-from miles.collect.ytdlp import Client
 from miles.collect.ladder import Ladder
 from miles.collect.track import backoff, track
+from miles.collect.ytdlp import Client
 from miles.sources import ingest
 from tests.collect.conftest import channels
 

@@ -114,7 +114,7 @@ def test_predict_cli_and_its_errors(demo_store, tmp_path, capsys):
     assert 0 < got["viral_probability"] < 1 and got["similar"] == []
     bad = tmp_path / "bad.jpg"
     bad.write_bytes(b"not an image")
-    for extra, message in ((["--thumbnail", str(bad)], "not a decodable image"), (["--duration", "-3"], "positive"),
+    for extra, message in ((["--thumbnail", str(bad)], "isn't an image Miles can read"), (["--duration", "-3"], "positive"),
                            (["--publish-at", "yesterday-ish"], "--publish-at"), (["-k", "-1"], "-k")):
         try:
             code = main(args + extra)

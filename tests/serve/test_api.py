@@ -88,7 +88,7 @@ def test_similar_and_videos(client, demo_store):
     ("post", "/api/v1/predict", {"data": {"title": "x", "publish_at": "20261340"}}, 422, "not a date"),
     ("post", "/api/v1/predict", {"data": {"title": "x", "publish_at": "1970-01-01T00:30+01:00"}}, 422, "outside"),
     ("post", "/api/v1/predict", {"data": {"title": "x"}, "files": {"thumbnail": ("x.jpg", b"not an image")}}, 422,
-     "not a decodable image"),
+     "isn't an image Miles can read"),
     ("post", "/api/v1/predict", {"data": {"title": "x"}, "files": {"thumbnail": ("x.jpg", b"\0" * (9 << 20))}}, 413,
      "8 MiB"),
 ])

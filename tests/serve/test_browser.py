@@ -121,7 +121,7 @@ def test_an_error_is_a_message_on_the_page(server, page, tmp_path):
     page.set_input_files("#thumbnail", str(bad))
     page.click("button[type=submit]")
     page.wait_for_selector("#result .error", timeout=60_000)
-    assert "not a decodable image" in page.locator("#result .error").inner_text()
+    assert "isn't an image Miles can read" in page.locator("#result .error").inner_text()
     page.problems[:] = [p for p in page.problems if "422" not in p]  # the browser logs the 4xx itself
 
 
