@@ -11,7 +11,10 @@ imports only ``miles.errors``.
 ``get_bytes`` is how the collector fetches what a page names (a thumbnail): besides the deadline and the cap,
 every hop — the URL and each redirect — must resolve to addresses as public as the page's own host, so a
 page on the internet cannot send Miles to 127.0.0.1, the local network or a cloud metadata address
-(``Refused``); a page the user serves locally may name local files.
+(``Refused``); a page the user serves locally may name local files. ``public_only()`` holds the same rule
+at the socket: inside it, this thread cannot connect to an address that is not global (checked by a Python
+audit hook at ``socket.connect``, so it covers what yt-dlp fetches, every redirect and a DNS answer that
+changed since it was checked).
 """
 
 from __future__ import annotations
@@ -19,10 +22,13 @@ from __future__ import annotations
 import ipaddress
 import json
 import socket
+import sys
 import threading
 import time
 import urllib.parse
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from miles.errors import MilesError
 
@@ -37,6 +43,38 @@ class Refused(MilesError):
 
 CHUNK = 16 * 1024
 MAX_REDIRECTS = 5
+
+
+_POLICY = threading.local()
+_HOOKED: list[bool] = []
+
+
+def _audit(event: str, args) -> None:
+    if event != "socket.connect" or not getattr(_POLICY, "public_only", False):
+        return
+    sock, address = args
+    if sock.family not in (socket.AF_INET, socket.AF_INET6) or not isinstance(address, tuple):
+        return
+    try:
+        ip = ipaddress.ip_address(str(address[0]).split("%")[0])
+    except ValueError:
+        return
+    if not ip.is_global or ip.is_multicast:
+        raise Refused(f"{ip} is a local, private or reserved address: a public page may not send Miles there")
+
+
+@contextmanager
+def public_only(enabled: bool = True) -> Iterator[None]:
+    """While inside, connections from this thread go only to global addresses (``enabled=False``: no rule)."""
+    if enabled and not _HOOKED:
+        sys.addaudithook(_audit)  # once per process; it does nothing outside this context
+        _HOOKED.append(True)
+    before = getattr(_POLICY, "public_only", False)
+    _POLICY.public_only = enabled
+    try:
+        yield
+    finally:
+        _POLICY.public_only = before
 
 
 def _addresses(host: str) -> set:
@@ -86,7 +124,12 @@ def get_bytes(url: str, headers: dict | None = None, deadline: float = 20.0, max
     ``check_url`` (``local_ok``: the page that named it is itself local)."""
     opener = urllib.request.build_opener(_Checked(local_ok))
     req = urllib.request.Request(check_url(url, local_ok), headers=headers or {})
-    return _call(lambda timeout: opener.open(req, timeout=timeout), deadline, max_bytes)
+
+    def open_url(timeout):
+        with public_only(not local_ok):
+            return opener.open(req, timeout=timeout)
+
+    return _call(open_url, deadline, max_bytes)
 
 
 def read_limited(resp, deadline_at: float, max_bytes: int) -> bytes:

@@ -15,9 +15,11 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import urllib.parse
 from collections.abc import Callable, Sequence
 
 from miles.errors import MilesError
+from miles.net import Refused, is_public, public_only
 from miles.sources.images import MAX_BYTES
 
 log = logging.getLogger(__name__)
@@ -76,8 +78,10 @@ class Client:
     """One ``YoutubeDL`` for a run: quiet, no downloads, a pause between requests."""
 
     def __init__(self, pause: float = 2.0, extra_extractors: Sequence = (), timeout: float = 30.0,
-                 sleep: Callable[[float], None] = time.sleep, deadline: float = PAGE_DEADLINE):
+                 sleep: Callable[[float], None] = time.sleep, deadline: float = PAGE_DEADLINE,
+                 allow_local: bool | None = None):
         self.extra, self.timeout, self.deadline = tuple(extra_extractors), timeout, deadline
+        self.allow_local = allow_local  # None: a page on a local address may reach local addresses
         self.ydl = self._new()
         self.pause, self.sleep, self.requests = pause, sleep, 0
 
@@ -102,10 +106,12 @@ class Client:
             self.sleep(self.pause)
         self.requests += 1
         box: dict = {}
+        local_ok = self._local_ok(args[0] if args and isinstance(args[0], str) else "")
 
         def run():
             try:
-                box["value"] = fn(*args, **kw)
+                with public_only(not local_ok):  # every connection yt-dlp makes, redirects included
+                    box["value"] = fn(*args, **kw)
             except BaseException as err:  # handed to the caller
                 box["error"] = err
 
@@ -120,9 +126,18 @@ class Client:
             return box.get("value")
         if isinstance(err, FetchError):
             raise err
+        if isinstance(err, Refused):
+            raise Failed(str(err)) from None
         if not isinstance(err, Exception):
             raise err
         raise classify(err) from err  # yt-dlp raises DownloadError wrapping the extractor's error
+
+    def _local_ok(self, url: str) -> bool:
+        """May fetching ``url`` reach this machine or its network? Only when the URL itself is local."""
+        if self.allow_local is not None:
+            return self.allow_local
+        host = urllib.parse.urlsplit(url).hostname
+        return bool(host) and not is_public(host)
 
     def listing(self, url: str, limit: int | None = None) -> list[tuple[str, str, str]]:
         """(video_id, url, platform) of each video a channel, playlist, search or single URL lists. The
@@ -154,15 +169,13 @@ class Client:
         Its address (and every redirect) must be as public as the video page's own (``miles.net``): a page
         on the internet cannot make Miles fetch from this machine or its network."""
         import urllib.error
-        import urllib.parse
 
-        from miles.net import Refused, Timeout, get_bytes, is_public
+        from miles.net import Timeout, get_bytes
 
         url = info.get("thumbnail")
         if not url:
             return None
-        page = urllib.parse.urlsplit(str(info.get("webpage_url") or info.get("original_url") or "")).hostname
-        local_ok = bool(page) and not is_public(page)
+        local_ok = self._local_ok(str(info.get("webpage_url") or info.get("original_url") or ""))
         headers = {k: v for k, v in (self.ydl.params.get("http_headers") or {}).items() if k.lower() == "user-agent"}
         if self.requests and self.pause > 0:
             self.sleep(self.pause)

@@ -96,3 +96,16 @@ def test_a_public_listing_cannot_send_the_collector_to_local_pages():
     assert [e[0] for e in kept] == ["a"] and len(refused) == 3
     kept, _ = allowed("http://127.0.0.1:8080/sim/@c/shorts", found)  # a listing served on this machine
     assert [e[0] for e in kept] == ["a", "b", "d"]  # its own pages; never the metadata address
+
+
+def test_every_connection_a_public_page_makes_is_held_to_the_rule(server):
+    import urllib.request
+
+    from miles.net import public_only
+
+    with public_only(), pytest.raises(Refused):  # at the socket: redirects and DNS answers included
+        urllib.request.urlopen(f"{server}/t.jpg", timeout=5)
+    assert urllib.request.urlopen(f"{server}/t.jpg", timeout=5).read() == jpeg_bytes()  # outside: no rule
+    page = Client(pause=0, allow_local=False)  # as if the page were on the internet
+    with pytest.raises(Failed, match="local, private or reserved"):
+        page.video(f"{server}/watch/1")
