@@ -118,3 +118,23 @@ def s3_store(s3_endpoint, monkeypatch, request):
     bucket = f"{re.sub('[^a-z0-9]', '-', request.node.name.lower())[:40].strip('-')}-{uuid.uuid4().hex[:8]}"
     boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1").create_bucket(Bucket=bucket)
     return f"s3://{bucket}/miles"
+
+
+def refused_within(seconds: float, call):
+    """Run ``call`` on a thread; fail the test if it is still running after ``seconds`` (a hang), else
+    return the exception it raised (None when it returned)."""
+    import threading
+
+    out = {}
+
+    def run():
+        try:
+            call()
+        except Exception as err:  # the refusal under test
+            out["error"] = err
+
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    t.join(seconds)
+    assert not t.is_alive(), "it hung"
+    return out.get("error")

@@ -10,7 +10,6 @@ table with an encoder whose fingerprint differs is an error that names both.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -23,6 +22,7 @@ import numpy as np
 
 from miles.bounded import Bounded
 from miles.errors import MilesError
+from miles.store.files import sha256
 from miles.versions import library_versions  # noqa: F401  (re-exported for the encoders)
 
 log = logging.getLogger(__name__)
@@ -107,14 +107,7 @@ def sha256_file(path: str | Path) -> str:
     p = Path(path)
     st = p.stat()
 
-    def digest() -> str:
-        h = hashlib.sha256()
-        with open(p, "rb") as f:
-            for chunk in iter(lambda: f.read(1 << 20), b""):
-                h.update(chunk)
-        return h.hexdigest()
-
-    return _SHA_CACHE.get((str(p.resolve()), st.st_size, st.st_mtime_ns), digest)
+    return _SHA_CACHE.get((str(p.resolve()), st.st_size, st.st_mtime_ns), lambda: sha256(p))
 
 
 def verify_checksum(path: Path, expected: str, what: str) -> str:

@@ -33,6 +33,7 @@ import numpy as np
 
 from miles.embed.base import Encoder, Fingerprint, l2_normalise
 from miles.embed.image import ImagePreprocess
+from miles.store.files import sha256
 
 log = logging.getLogger(__name__)
 IDENTITY = ("name", "modality", "dim", "weights_sha256", "preprocessing", "pooling", "normalisation")
@@ -75,14 +76,6 @@ def _example(enc: Encoder):
 PROBE_TEXTS = ["a", "Wait for it… 라면 hack #fyp 🔥"]
 
 
-def _sha(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(1 << 20):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def probe(enc: Encoder) -> np.ndarray:
     """``enc``'s vectors for the fixed probe: what a graph must reproduce each time it is loaded."""
     if enc.modality == "text":
@@ -123,11 +116,11 @@ def save_graph(enc: Encoder) -> Path | None:
         log.warning("could not save %s as a graph (%s); queries will build the full encoder", enc.name, err)
         return None
     meta: dict[str, Any] = {"fingerprint": fp, "format": FORMAT, "torch": torch.__version__,
-                            "sha256": {"onnx": _sha(tmp)}, "probe": np.round(probe(enc), 7).tolist()}
+                            "sha256": {"onnx": sha256(tmp)}, "probe": np.round(probe(enc), 7).tolist()}
     if fp["modality"] == "text":
         shutil.copyfile(Path(enc.folder) / "tokenizer.json", tmp.with_suffix(".tokenizer.json"))
         meta["max_length"] = enc.max_length
-        meta["sha256"]["tokenizer"] = _sha(tmp.with_suffix(".tokenizer.json"))
+        meta["sha256"]["tokenizer"] = sha256(tmp.with_suffix(".tokenizer.json"))
         os.replace(tmp.with_suffix(".tokenizer.json"), folder / f"{key}.tokenizer.json")
     os.replace(tmp, folder / f"{key}.onnx")
     (folder / f".{key}.json.tmp").write_text(json.dumps(meta, indent=1))
@@ -171,7 +164,7 @@ def load_graph(fp: dict[str, Any]) -> Encoder | None:
         files = {"onnx": folder / f"{key}.onnx", "tokenizer": folder / f"{key}.tokenizer.json"}
         if fp["modality"] != "text":
             files.pop("tokenizer")
-        if set(sums) != set(files) or any(_sha(path) != sums[part] for part, path in files.items()):
+        if set(sums) != set(files) or any(sha256(path) != sums[part] for part, path in files.items()):
             return _discard(folder, key, fp, "its files differ from those saved at export")
         session = _session(files["onnx"])
         fingerprint = Fingerprint(**meta["fingerprint"])

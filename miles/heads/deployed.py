@@ -20,7 +20,6 @@ says to train again. Every file is read as a regular file inside the store with 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import stat
@@ -33,7 +32,7 @@ from miles.heads.persist import load_head, save_head
 from miles.heads.registry import DEFAULT_HEAD, list_heads
 from miles.store import Store
 from miles.store.artifacts import current, publish
-from miles.store.files import MiB, inside, read_inside
+from miles.store.files import MiB, inside, read_inside, sha256
 
 MANIFEST = "manifest.json"
 META_CAP = 64 * MiB
@@ -61,14 +60,6 @@ def read_meta(store: Store, head: str, moment: str = "pre_upload") -> dict | Non
         raise MilesError(f"{marker} is not a head's description: run `miles train --store {store}` again") from None
 
 
-def _digest(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(1 << 20):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def _files(folder: Path) -> dict[str, Path]:
     """Every entry under ``folder`` but the manifest; a link, a FIFO or a device anywhere is refused."""
     out = {}
@@ -87,7 +78,7 @@ def _files(folder: Path) -> dict[str, Path]:
 
 
 def write_manifest(folder: Path) -> None:
-    files = {rel: {"sha256": _digest(p), "bytes": p.stat().st_size} for rel, p in sorted(_files(folder).items())}
+    files = {rel: {"sha256": sha256(p), "bytes": p.stat().st_size} for rel, p in sorted(_files(folder).items())}
     (folder / MANIFEST).write_text(json.dumps({"files": files}, indent=1))
 
 
@@ -106,7 +97,7 @@ def verify_manifest(store: Store, folder: Path) -> None:
         diff = sorted(set(found) ^ set(listed))
         raise MilesError(f"the head in {folder} has other files than at training ({', '.join(diff[:3])}): {again}")
     for rel, path in found.items():
-        if path.stat().st_size != listed[rel].get("bytes") or _digest(path) != listed[rel].get("sha256"):
+        if path.stat().st_size != listed[rel].get("bytes") or sha256(path) != listed[rel].get("sha256"):
             raise MilesError(f"{rel} of the head in {folder} changed after training: {again}")
 
 

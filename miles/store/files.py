@@ -12,6 +12,7 @@ is read or written, and a write never follows a symlink (it replaces the link wi
 
 from __future__ import annotations
 
+import hashlib
 import os
 import stat
 import tempfile
@@ -21,6 +22,15 @@ from miles.errors import MilesError
 
 MiB = 1 << 20
 GiB = 1 << 30
+
+
+def sha256(path: Path) -> str:
+    """The sha256 of a file, read in pieces (never cached: it is how a changed file is noticed)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
 
 
 def inside(root: Path, path: Path) -> Path:

@@ -10,6 +10,7 @@ import torch
 
 from miles.embed.graph import GraphTextEncoder, cache_dir, load_graph, save_graph
 from miles.embed.registry import create_encoder
+from miles.store.files import sha256
 from tests.embed.test_encoders import TEXTS
 
 
@@ -113,7 +114,7 @@ def test_a_replaced_graph_is_refused_removed_and_exported_again(saved, tmp_path,
     if rewrite_hash:  # whoever replaced it also rewrote the recorded hash: the probe still differs
         meta_path = path.with_suffix(".json")
         meta = json.loads(meta_path.read_text())
-        meta["sha256"]["onnx"] = graph._sha(path)
+        meta["sha256"]["onnx"] = sha256(path)
         meta_path.write_text(json.dumps(meta))
     assert load_graph(_fp(full)) is None and not path.exists()  # refused and removed
     enc = _encoder(full.fingerprint.to_json())  # what a query does next: the full encoder, which saves it again

@@ -4,7 +4,6 @@ tampered LightGBM model is one clear refusal — never a read of /dev/zero, a ha
 import json
 import os
 import shutil
-import threading
 
 import pytest
 
@@ -12,27 +11,12 @@ from miles.errors import MilesError
 from miles.heads.deployed import head_dir, load_deployed, read_meta, write_manifest
 from miles.heads.lgb_check import TamperedModel
 from miles.store import Store
+from tests.conftest import refused_within
 
 
 @pytest.fixture
 def copy(demo_store, tmp_path):
     return Store.open(shutil.copytree(demo_store.path, tmp_path / "store", symlinks=True))
-
-
-def _refused_within(seconds, call) -> Exception:
-    out = {}
-
-    def run():
-        try:
-            call()
-        except Exception as err:
-            out["error"] = err
-
-    t = threading.Thread(target=run, daemon=True)
-    t.start()
-    t.join(seconds)
-    assert not t.is_alive(), "it hung"
-    return out.get("error")
 
 
 def test_the_demo_head_loads_and_its_manifest_covers_every_file(copy):
@@ -48,7 +32,7 @@ def test_a_config_naming_a_file_outside_the_folder_is_refused(copy, target):
     cfg["files"].append(target)
     (viral / "config.json").write_text(json.dumps(cfg))
     write_manifest(head_dir(copy, "lightgbm"))  # even with the manifest rewritten to match
-    err = _refused_within(30, lambda: load_deployed(copy, "lightgbm"))
+    err = refused_within(30, lambda: load_deployed(copy, "lightgbm"))
     assert isinstance(err, MilesError) and "not a plain file name" in str(err)
     assert "secret" not in str(err) or "nonexistent" in target
 
@@ -72,7 +56,7 @@ def test_a_fifo_in_the_folder_is_refused_without_hanging(copy, name):
     path = head_dir(copy, "lightgbm") / name
     path.unlink()
     os.mkfifo(path)
-    err = _refused_within(30, lambda: load_deployed(copy, "lightgbm"))
+    err = refused_within(30, lambda: load_deployed(copy, "lightgbm"))
     assert isinstance(err, MilesError), err
 
 

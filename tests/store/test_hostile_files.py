@@ -4,7 +4,6 @@ sparse file where an index should be — each is one clear refusal, before anyth
 import os
 import shutil
 import struct
-import threading
 
 import pytest
 
@@ -12,6 +11,7 @@ from miles.errors import MilesError
 from miles.store import Store
 from miles.store.index import build_indexes, load_index
 from miles.store.lock import writer_lock
+from tests.conftest import refused_within
 
 
 @pytest.fixture
@@ -61,27 +61,11 @@ def test_an_index_file_that_is_a_link_is_replaced_not_followed(copy, tmp_path):
     assert load_index(copy, "emb_text_minilm").index.ntotal == copy.count("emb_text_minilm")
 
 
-def _finished_within(seconds, call):
-    out = {}
-
-    def run():
-        try:
-            call()
-        except Exception as err:  # the refusal under test
-            out["error"] = err
-
-    t = threading.Thread(target=run, daemon=True)
-    t.start()
-    t.join(seconds)
-    assert not t.is_alive(), "it hung"
-    return out.get("error")
-
-
 def test_a_fifo_where_the_index_should_be_is_refused_without_hanging(copy):
     path = copy.path / "indexes" / "emb_text_minilm.faiss"
     path.unlink()
     os.mkfifo(path)
-    err = _finished_within(20, lambda: load_index(copy, "emb_text_minilm", rebuild_stale=False))
+    err = refused_within(20, lambda: load_index(copy, "emb_text_minilm", rebuild_stale=False))
     assert isinstance(err, MilesError) and "not a regular file" in str(err)
 
 
