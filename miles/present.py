@@ -92,7 +92,11 @@ def print_arrow(table, fmt: str = "table", out=None) -> None:
 def prediction_lines(out: dict) -> list[str]:
     """What ``miles predict`` prints."""
     ci, band = out["viral_interval"], out["velocity_interval"]
-    lines = [f"P(viral) {out['viral_probability']:.2f}" + (f" [{ci[0]:.2f}, {ci[1]:.2f}]" if ci else "")
+    card = out.get("card") or {}
+    lines = [clean(card[k]) for k in ("headline", "views", "sure", "channel") if card.get(k)]
+    if card.get("break_out_means"):
+        lines.append(f"  ({clean(card['break_out_means'])})")
+    lines += [f"P(viral) {out['viral_probability']:.2f}" + (f" [{ci[0]:.2f}, {ci[1]:.2f}]" if ci else "")
              + f" · velocity {out['velocity']:.2f} log10 views/h" + (f" [{band[0]:.2f}, {band[1]:.2f}]" if band else "")]
     label = out["label"]
     at = "the latest observation" if label["age_hours"] is None else f"{label['age_hours']:g} h"

@@ -30,6 +30,7 @@ from miles.heads.inputs import head_inputs
 from miles.heads.labels import LabelSpec
 from miles.heads.registry import DEFAULT_HEAD, head_kind
 from miles.queries.cache import deployed_head, store_view
+from miles.queries.card import score_card
 from miles.queries.encode import query_vectors
 from miles.queries.similar import similar
 from miles.sources.parse import hashtags_in, parse_hashtags, parse_time
@@ -155,6 +156,12 @@ def score_draft(store: Store, title: str, thumbnail: bytes | None = None, durati
                      "no earlier evidence to show")
     band = fitted.calibration.velocity_interval(vel)
     notes += fitted.notes
+    label = {"age_hours": spec.age_hours, "viral_fraction": spec.viral_fraction, "cohort": spec.cohort,
+             "target": "velocity" if spec.per_hour else "views"}
+    known = bool(creator_id) and (store_view(store).videos["creator_id"] == creator_id).any()
+    log_followers = scalars.get("log_followers")
+    card = score_card(p, interval, vel, band, label, None if log_followers is None else 10 ** log_followers - 1,
+                      "known" if known else "unknown" if creator_id else "blank")
     return ({
         "head": head, "moment": MOMENT,
         "viral_probability": round(p, 4), "viral_interval": None if interval is None else [round(x, 4) for x in interval],
@@ -162,8 +169,7 @@ def score_draft(store: Store, title: str, thumbnail: bytes | None = None, durati
         "interval_means": INTERVAL_TEXT if interval is not None else None,
         "velocity": round(vel, 4), "velocity_interval": None if band is None else [round(x, 4) for x in band],
         "velocity_interval_means": VELOCITY_TEXT if band is not None else None,
-        "label": {"age_hours": spec.age_hours, "viral_fraction": spec.viral_fraction, "cohort": spec.cohort,
-                  "target": "velocity" if spec.per_hour else "views"},
+        "label": label, "card": card,
         "factors": factors, "similar": evidence, "notes": notes, "inputs": scalars,
         "timings_ms": {k2: round(v * 1000, 1) for k2, v in timings.items()},
     }, None if draws is None else draws[:, 0])

@@ -252,7 +252,7 @@ def recommend(store: Store, title: str, thumbnail: bytes | None = None, duration
     mine = _features(title, int(inputs["hashtag_count"]), inputs["duration_s"], int(inputs["publish_hour"]), thumbnail)
     meta = deployed_head(store, head)[1]
     result = {"draft": {k2: base[k2] for k2 in ("viral_probability", "viral_interval", "interval_means", "velocity",
-                                                "velocity_interval", "velocity_interval_means")},
+                                                "velocity_interval", "velocity_interval_means", "card")},
               "measured": _rounded(mine), "factors": base["factors"], "similar": base["similar"],
               "notes": base["notes"],
               "suggestions": _suggestions(store, mine, base["similar"], base["factors"], meta.get("openings", []))

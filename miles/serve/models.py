@@ -46,6 +46,7 @@ class Prediction(BaseModel):
     velocity_interval: list[float] | None
     velocity_interval_means: str | None = None
     label: Label
+    card: dict[str, Any] | None = None  # the prediction in a creator's words (miles.queries.card)
     factors: list[Factor]
     similar: list[SimilarVideo]
     notes: list[str]

@@ -107,10 +107,14 @@ def test_predict_cli_and_its_errors(demo_store, tmp_path, capsys):
             "--duration", "28", "--publish-at", "2025-08-01T18:00:00Z", "--followers", "12000"]
     assert main(args) == 0
     out = capsys.readouterr().out
-    assert out.startswith("P(viral) ") and "no video that broke out" in out
+    first = out.splitlines()[0]
+    assert "— a typical video here breaks out 20% of the time: " in first and "no video that broke out" in out
+    assert "no channel was given" in out and "views by day 7" in out and "\nP(viral) " in out
     assert "(out of 50 videos like this one, the share that breaks out falls in this range 95% of the time" in out
     assert main(args + ["--json", "--thumbnail", str(thumb)]) == 0
     got = json.loads(capsys.readouterr().out)
+    assert got["card"]["headline"].startswith(f"{got['viral_probability']:.0%} — ")
+    assert abs(got["card"]["odds_multiple"] - got["viral_probability"] / 0.2) < 0.01
     assert 0 < got["viral_probability"] < 1 and got["similar"] == []
     bad = tmp_path / "bad.jpg"
     bad.write_bytes(b"not an image")

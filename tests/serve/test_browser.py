@@ -102,6 +102,8 @@ def test_a_creator_scores_a_draft_from_the_keyboard(server, page, demo_store, tm
     seconds = time.perf_counter() - t
     assert page.locator(".gauge").count() == 1 and "%" in page.locator(".gauge text").first.text_content()
     assert "out of 50 videos like this one" in page.locator("#interval-means").inner_text()  # what the range means
+    assert "a typical video here breaks out" in page.locator("#card-headline").inner_text()  # the score card
+    assert "views by day" in page.locator("#card-views").inner_text()
     assert page.locator("#factors svg rect").count() >= 3
     assert page.locator(".cards .card").count() >= 1
     rows = page.locator("#variants tbody tr")

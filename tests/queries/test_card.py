@@ -1,0 +1,34 @@
+"""The score card says what the numbers say: built from each prediction, never fixed text."""
+
+from miles.queries.card import compact, likelihood, round_views, score_card
+
+LABEL = {"age_hours": 168, "viral_fraction": 0.2, "cohort": "platform_week", "target": "velocity"}
+
+
+def test_the_headline_compares_with_the_base_rate_the_label_fixes():
+    low = score_card(0.09, (0.05, 0.15), 1.48, (0.81, 2.39), LABEL, 52_000, "known")
+    assert low["headline"] == "9% — a typical video here breaks out 20% of the time: about half as likely"
+    assert low["odds_multiple"] == 0.45 and low["followers"] == "52k" and "52k followers" in low["channel"]
+    high = score_card(0.46, (0.3, 0.6), 2.0, None, {**LABEL, "viral_fraction": 0.1}, None, "blank")
+    assert high["headline"].endswith("breaks out 10% of the time: about 4.6 times as likely")
+    assert "no channel was given" in high["channel"] and "views_range" not in high
+
+
+def test_expected_views_are_the_velocity_at_the_label_age_with_its_range():
+    card = score_card(0.09, None, 1.48, (0.81, 2.39), LABEL, None, "unknown")
+    assert card["views_expected"] == round(10 ** 1.48 * 168)
+    assert card["views"] == "about 5,100 views by day 7 (1,100–41,000)"
+    assert "top 20% of its week on its platform by views per hour at 7 days" in card["break_out_means"]
+    assert card["sure"] == "no range could be given for this estimate" and "no videos here" in card["channel"]
+
+
+def test_how_sure_follows_the_width_of_the_range():
+    narrow = score_card(0.2, (0.17, 0.23), 1.0, None, LABEL, None, "known")["sure"]
+    wide = score_card(0.2, (0.01, 0.7), 1.0, None, LABEL, None, "known")["sure"]
+    assert narrow.startswith("fairly sure") and wide.startswith("unsure") and "1% to 70%" in wide
+
+
+def test_numbers_in_words():
+    assert [compact(n) for n in (950, 52_000, 1_234_567, 12_600)] == ["950", "52k", "1.2M", "13k"]
+    assert [round_views(n) for n in (7, 1987, 41_234)] == ["7", "2,000", "41,000"]
+    assert likelihood(1.0) == "about as likely as a typical video" and likelihood(0.25) == "less than a third as likely"
