@@ -46,10 +46,12 @@ def _image(path: str | None) -> bytes | None:
     from pathlib import Path
 
     from miles.errors import MilesError
-    from miles.sources.images import ImageError, read_thumbnail
+    from miles.sources.images import ImageError, read_capped, upload_size
 
-    try:
-        return read_thumbnail(Path(path))
+    try:  # the file's checks here; what it holds is checked as every upload is (JPEG, PNG or WebP)
+        data = read_capped(Path(path))
+        upload_size(data)
+        return data
     except ImageError as err:
         raise MilesError(f"--thumbnail {path}: {err}") from err
 

@@ -34,14 +34,17 @@ async def read_image(upload: UploadFile | None, budget: list[int] | None = None,
     """An uploaded image's bytes once its header says JPEG, PNG or WebP and the request's images stay within
     ``REQUEST_PIXELS`` together (``budget`` counts them); nothing is decoded here."""
     from miles.errors import TooLarge
-    from miles.sources.images import upload_size
+    from miles.sources.images import ImageTooLarge, upload_size
 
     if upload is None or not upload.filename:
         return None
     data = await upload.read()
     if not data:
         return None
-    width, height = upload_size(data, what)
+    try:
+        width, height = upload_size(data, what)
+    except ImageTooLarge as err:
+        raise TooLarge(str(err)) from None
     budget = [0] if budget is None else budget
     budget[0] += width * height
     if budget[0] > REQUEST_PIXELS:

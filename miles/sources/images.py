@@ -10,6 +10,7 @@ inside an input file must lie under that file's folder (or ``--thumbnails``): ``
 from __future__ import annotations
 
 import io
+import re
 import warnings
 from pathlib import Path
 
@@ -50,7 +51,8 @@ def verify_image(data: bytes, *, max_pixels: int = MAX_PIXELS) -> tuple[int, int
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as err:
         raise ImageTooLarge(f"thumbnail refused as a decompression bomb: {err}") from err
     except Exception as err:  # PIL raises many types for corrupt data
-        raise ImageError(f"thumbnail is not a decodable image ({type(err).__name__}: {err})") from err
+        why = re.sub(r"<[^<>]* at 0x[0-9a-fA-F]+>", "the file", str(err))  # no object reprs in a message
+        raise ImageError(f"thumbnail is not a decodable image ({type(err).__name__}: {why})") from err
     return width, height
 
 
@@ -60,10 +62,18 @@ def upload_size(data: bytes, what: str = "the thumbnail") -> tuple[int, int]:
     from PIL import Image
 
     try:
-        with Image.open(io.BytesIO(data), formats=list(UPLOAD_FORMATS)) as img:
-            return img.size
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data), formats=list(UPLOAD_FORMATS)) as img:
+                width, height = img.size
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ImageTooLarge(f"{what} declares more pixels than the limit of {MAX_PIXELS:,}") from None
     except Exception:  # Pillow's UnidentifiedImageError, or a header it cannot read
         raise ImageError(f"{what} isn't an image Miles can read (JPEG, PNG or WebP)") from None
+    if width * height > MAX_PIXELS:
+        raise ImageTooLarge(f"{what} is {width}x{height} = {width * height:,} pixels, over the limit of "
+                            f"{MAX_PIXELS:,}")
+    return width, height
 
 
 def read_capped(path: Path, max_bytes: int = MAX_BYTES) -> bytes:
