@@ -93,7 +93,7 @@ def prediction_lines(out: dict) -> list[str]:
     """What ``miles predict`` prints."""
     ci, band = out["viral_interval"], out["velocity_interval"]
     card = out.get("card") or {}
-    lines = [clean(card[k]) for k in ("headline", "views", "sure", "channel") if card.get(k)]
+    lines = [clean(card[k]) for k in ("headline", "views", "sure", "channel", "mostly_channel") if card.get(k)]
     if card.get("break_out_means"):
         lines.append(f"  ({clean(card['break_out_means'])})")
     lines += [f"P(viral) {out['viral_probability']:.2f}" + (f" [{ci[0]:.2f}, {ci[1]:.2f}]" if ci else "")

@@ -13,8 +13,34 @@ band, how sure the range lets us be, and what was assumed about the channel.
 
 from __future__ import annotations
 
+GROUP_WORDS = {"creator": "your channel's track record", "title embedding": "the title's wording",
+               "thumbnail embedding": "the thumbnail's look", "format": "length and format", "timing": "timing",
+               "early engagement": "the early views and likes", "title": "the title's wording",
+               "thumbnail": "the thumbnail's look"}
 COHORT_WORDS = {"platform_week": "its week on its platform", "platform_day": "its day on its platform",
                 "platform": "its platform", "all": "all videos"}
+
+
+def group_words(group: str) -> str:
+    """A feature group as a creator names it: "creator" → "your channel's track record"."""
+    return GROUP_WORDS.get(group, group)
+
+
+def odds(effect: float) -> str:
+    """A change in log-odds as a multiple of the odds: -0.4 → "×0.67 the odds"."""
+    import math
+
+    return f"×{math.exp(effect):.2f} the odds"
+
+
+def channel_share(groups: list[tuple[str, float]]) -> str | None:
+    """When the channel's track record moves the score more than everything else together, say so."""
+    total = sum(abs(v) for _, v in groups)
+    mine = sum(abs(v) for g, v in groups if g == "creator")
+    if total <= 0 or mine / total < 0.5:
+        return None
+    return (f"your channel's track record sets most of this score ({mine / total:.0%} of what moves it); the title, "
+            "thumbnail, length and timing move it the rest")
 
 
 def compact(n: float) -> str:

@@ -30,7 +30,7 @@ from miles.heads.inputs import head_inputs
 from miles.heads.labels import LabelSpec
 from miles.heads.registry import DEFAULT_HEAD, head_kind
 from miles.queries.cache import deployed_head, store_view
-from miles.queries.card import score_card
+from miles.queries.card import channel_share, group_words, odds, score_card
 from miles.queries.encode import query_vectors
 from miles.queries.similar import similar
 from miles.sources.parse import hashtags_in, parse_hashtags, parse_time
@@ -46,6 +46,11 @@ MOMENT = "pre_upload"
 ABSENT = {"thumbnail embedding": "no thumbnail given", "title embedding": "no title vector"}
 
 
+def _verb(subject: str, effect: float) -> str:
+    plural = " and " in subject and not subject.startswith("no ")
+    return ("raise" if effect > 0 else "lower") + ("" if plural else "s")
+
+
 def _factors(model, X: np.ndarray, scalar_names: list[str], scalars: dict, absent: set[str], top: int = 5
              ) -> list[dict]:
     """The head's SHAP values for this draft in words: groups first, then single features. A group the
@@ -59,9 +64,9 @@ def _factors(model, X: np.ndarray, scalar_names: list[str], scalars: dict, absen
     out = []
     for j in np.argsort(-np.abs(gvals[0]))[:top]:
         v, g = float(gvals[0, j]), gnames[j]
-        what = f"{ABSENT[g]} (scored as videos without one are)" if g in absent else g
+        what = f"{ABSENT[g]} (scored as videos without one are)" if g in absent else group_words(g)
         out.append({"kind": "group", "name": g, "value": None, "effect": round(v, 4),
-                    "says": f"{what} {'raises' if v > 0 else 'lowers'} the odds of breaking out ({v:+.2f} log-odds)"})
+                    "says": f"{what} {_verb(what, v)} the odds of breaking out ({odds(v)})"})
     for j in np.argsort(-np.abs(values[0]))[: top * 3]:
         n = names[j]
         if n in scalar_names and len([f for f in out if f["kind"] == "feature"]) < top:
@@ -70,7 +75,7 @@ def _factors(model, X: np.ndarray, scalar_names: list[str], scalars: dict, absen
             val = scalars.get(n)
             shown = "unknown" if val is None else f"{val:.3g}"
             out.append({"kind": "feature", "name": n, "value": val, "effect": round(v, 4),
-                        "says": f"{desc} = {shown} {'raises' if v > 0 else 'lowers'} the odds ({v:+.2f})"})
+                        "says": f"{desc} = {shown} {'raises' if v > 0 else 'lowers'} the odds ({odds(v)})"})
     return out
 
 
@@ -162,6 +167,9 @@ def score_draft(store: Store, title: str, thumbnail: bytes | None = None, durati
     log_followers = scalars.get("log_followers")
     card = score_card(p, interval, vel, band, label, None if log_followers is None else 10 ** log_followers - 1,
                       "known" if known else "unknown" if creator_id else "blank")
+    mostly = channel_share([(f["name"], f["effect"]) for f in factors if f["kind"] == "group"])
+    if mostly:
+        card["mostly_channel"] = mostly
     return ({
         "head": head, "moment": MOMENT,
         "viral_probability": round(p, 4), "viral_interval": None if interval is None else [round(x, 4) for x in interval],

@@ -31,6 +31,7 @@ import numpy as np
 from miles.heads.intervals import paired
 from miles.heads.openings import opening_of
 from miles.queries.cache import deployed_head
+from miles.queries.card import group_words, odds
 from miles.queries.faces import count_faces
 from miles.queries.predict import score_draft
 from miles.store import Store
@@ -102,10 +103,10 @@ def _pattern_suggestions(patterns: dict, inputs: dict, min_gap: float = 0.1, min
         if mine is None or best is mine or best["effect"] - mine["effect"] < min_gap:
             continue
         label, unit = PATTERN_WORDS[name]
-        out.append({"what": f"{label}: across {sum(b['n'] for b in bins)} training videos the model gives "
-                            f"{best['lo']:.3g}–{best['hi']:.3g}{unit} {best['effect']:+.2f} log-odds on average and "
-                            f"{mine['lo']:.3g}–{mine['hi']:.3g}{unit}, where yours is ({value:.3g}{unit}), "
-                            f"{mine['effect']:+.2f} (the model's pattern, not a cause)",
+        out.append({"what": f"{label}: across {sum(b['n'] for b in bins)} training videos the model scores "
+                            f"{best['lo']:.3g}–{best['hi']:.3g}{unit} highest; at {mine['lo']:.3g}–{mine['hi']:.3g}"
+                            f"{unit}, where yours is ({value:.3g}{unit}), it gives {odds(mine['effect'] - best['effect'])}"
+                            " of that (the model's pattern, not a cause)",
                     "evidence": [], "pattern": name})
     return out
 
@@ -174,7 +175,7 @@ def _suggestions(store: Store, draft: dict, neighbours: list[dict], factors: lis
     for f in factors:
         if f["kind"] == "group" and f["effect"] <= -0.05 and f["name"] in ("title embedding", "thumbnail embedding",
                                                                        "format", "timing"):
-            out.append({"what": f"the model holds the {f['name']} against this draft ({f['effect']:+.2f} log-odds)",
+            out.append({"what": f"the model holds {group_words(f['name'])} against this draft ({odds(f['effect'])})",
                         "evidence": []})
     return out or [{"what": "the draft already looks like its viral neighbours on every measured point",
                     "evidence": ids}]

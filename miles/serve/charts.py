@@ -41,17 +41,20 @@ def gauge(p: float, interval: list[float] | None, w: int = 220) -> str:
 
 
 def signed_bars(rows: list[tuple[str, float]], w: int = 520) -> str:
-    """One bar per (label, value): right and green when it raises the odds, left and red when it lowers them."""
+    """One bar per (label, change in log-odds): right and green when it raises the odds, left and red when it
+    lowers them, each with its multiple of the odds ("×0.75"). The longest bar leaves room for its number
+    beside it, so a value never runs into its label."""
     if not rows:
         return ""
     h, mid = 22 * len(rows) + 6, w * 0.62
     top = max(abs(v) for _, v in rows) or 1.0
     half = w - mid - 60
+    room = 50  # for the number beside the longest bar
     out = [f'<svg class="bars" viewBox="0 0 {w} {h}" xmlns="http://www.w3.org/2000/svg" role="img" '
            'aria-label="what moves the prediction">',
            f'<line x1="{mid}" y1="0" x2="{mid}" y2="{h}" stroke="{MUTED}"/>']
     for i, (label, v) in enumerate(rows):
-        bw = half * abs(v) / top
+        bw = (half - room) * abs(v) / top
         x = mid if v >= 0 else mid - bw
         y = 22 * i + 5
         out.append(f'<text x="{mid - half - 8:.0f}" y="{y + 12}" text-anchor="end" font-size="12">'
@@ -60,7 +63,7 @@ def signed_bars(rows: list[tuple[str, float]], w: int = 520) -> str:
                    f'fill="{POSITIVE if v >= 0 else NEGATIVE}"/>')
         tx = mid + bw + 4 if v >= 0 else mid - bw - 4
         out.append(f'<text x="{tx:.1f}" y="{y + 12}" font-size="11" text-anchor="{"start" if v >= 0 else "end"}">'
-                   f'{v:+.2f}</text>')
+                   f'×{math.exp(v):.2f}</text>')
     out.append("</svg>")
     return "".join(out)
 

@@ -15,6 +15,7 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from miles.queries.card import group_words
 from miles.serve import charts
 from miles.serve.api import MAX_VARIANTS, draft_fields, read_image, run
 
@@ -63,7 +64,7 @@ async def draft_result(request: Request, title: str = Form(..., max_length=5000)
         raise MilesError(f"at most {MAX_VARIANTS} variants at once, got {len(titles) + len(images)}")
     out = await run(request, request.app.state.service.recommend, draft,
                     title_variants=titles, thumbnail_variants=images, **fields)
-    groups = [(f["name"], f["effect"]) for f in out["factors"] if f["kind"] == "group"]
+    groups = [(group_words(f["name"]), f["effect"]) for f in out["factors"] if f["kind"] == "group"]
     return page(request, "_result.html", out=out, gauge=charts.gauge(out["draft"]["viral_probability"],
                                                                     out["draft"]["viral_interval"]),
                 bars=charts.signed_bars(groups), features=[f for f in out["factors"] if f["kind"] == "feature"])

@@ -1,6 +1,6 @@
 """The score card says what the numbers say: built from each prediction, never fixed text."""
 
-from miles.queries.card import compact, likelihood, round_views, score_card
+from miles.queries.card import channel_share, compact, group_words, likelihood, odds, round_views, score_card
 
 LABEL = {"age_hours": 168, "viral_fraction": 0.2, "cohort": "platform_week", "target": "velocity"}
 
@@ -32,3 +32,22 @@ def test_numbers_in_words():
     assert [compact(n) for n in (950, 52_000, 1_234_567, 12_600)] == ["950", "52k", "1.2M", "13k"]
     assert [round_views(n) for n in (7, 1987, 41_234)] == ["7", "2,000", "41,000"]
     assert likelihood(1.0) == "about as likely as a typical video" and likelihood(0.25) == "less than a third as likely"
+
+
+def test_effects_are_multiples_of_the_odds_in_a_creators_groups():
+    assert odds(-0.4) == "×0.67 the odds" and odds(0.0) == "×1.00 the odds"
+    assert group_words("creator") == "your channel's track record" and group_words("title embedding") == "the title's wording"
+    assert channel_share([("creator", -1.2), ("title embedding", 0.3), ("timing", 0.1)]).startswith(
+        "your channel's track record sets most of this score (75% of what moves it)")
+    assert channel_share([("creator", 0.2), ("title embedding", 0.3)]) is None
+
+
+def test_the_longest_negative_bar_leaves_its_number_clear_of_its_label():
+    import re
+
+    from miles.serve.charts import signed_bars
+
+    svg = signed_bars([("your channel's track record", -0.46), ("the title's wording", 0.1)])
+    texts = re.findall(r'<text x="([\d.]+)" y="\d+"[^>]*>([^<]*)</text>', svg)
+    (label_end, label), (value_end, value) = texts[0], texts[1]
+    assert value == "×0.63" and float(value_end) - 6.5 * len(value) > float(label_end)  # 11 px digits: < 6.5 px each

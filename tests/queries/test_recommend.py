@@ -81,8 +81,8 @@ def test_faces_suggestion_cites_the_neighbours_with_faces(demo_store):
     factors = [{"kind": "group", "name": "format", "effect": -0.001}, {"kind": "group", "name": "timing", "effect": -0.4}]
     out = _suggestions(demo_store, dict(draft, faces=1), [{"video_id": i} for i in faced + plain], factors, [])
     assert not any("face" in s["what"] for s in out)
-    assert [s["what"] for s in out if "holds" in s["what"]] == ["the model holds the timing against this draft "
-                                                                 "(-0.40 log-odds)"]  # a negligible -0.00 is not said
+    assert [s["what"] for s in out if "holds" in s["what"]] == ["the model holds timing against this draft "
+                                                                 "(×0.67 the odds)"]  # a negligible -0.00 is not said
 
 
 class Fake(BaseHTTPRequestHandler):

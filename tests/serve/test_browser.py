@@ -105,6 +105,12 @@ def test_a_creator_scores_a_draft_from_the_keyboard(server, page, demo_store, tm
     assert "a typical video here breaks out" in page.locator("#card-headline").inner_text()  # the score card
     assert "views by day" in page.locator("#card-views").inner_text()
     assert page.locator("#factors svg rect").count() >= 3
+    boxes = page.eval_on_selector_all("#factors svg text", "els => els.map(e => { const r = e.getBoundingClientRect();"
+                                      " return [r.left, r.top, r.right, r.bottom]; })")
+    for i, a in enumerate(boxes):  # no label and no number drawn over another
+        for b in boxes[i + 1:]:
+            assert a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1], (a, b)
+    assert "×" in page.locator("#factors svg").inner_html() and "log-odds" not in page.locator("#prediction").inner_text()
     assert page.locator(".cards .card").count() >= 1
     rows = page.locator("#variants tbody tr")
     assert rows.count() == 3
