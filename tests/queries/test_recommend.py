@@ -173,7 +173,8 @@ def test_pattern_suggestions_need_a_real_gap_and_enough_rows():
     inputs = {"duration_s": 55.0, "hashtag_count": 3, "title_chars": 45, "publish_hour": float("nan")}
     out = _pattern_suggestions(patterns, inputs)
     assert [s["pattern"] for s in out] == ["duration_s"]
-    assert "5–15 s +0.40" in out[0]["what"] and "(55 s)" in out[0]["what"] and "-0.30" in out[0]["what"]
+    what = out[0]["what"]
+    assert "scores 5–15 s highest" in what and "(55 s)" in what and "×0.50 the odds of that" in what  # e^(-0.3-0.4)
     assert _pattern_suggestions(patterns, dict(inputs, duration_s=10.0)) == []
 
 
