@@ -90,6 +90,12 @@ def is_public(host: str) -> bool:
     return all(a.is_global and not a.is_multicast for a in _addresses(host))
 
 
+def local_ok(url: str) -> bool:
+    """May what ``url`` names reach this machine or its network? Only when ``url`` itself is local."""
+    host = urllib.parse.urlsplit(url).hostname
+    return bool(host) and not is_public(host)
+
+
 def check_url(url: str, local_ok: bool) -> str:
     """``url`` if it is http(s) and leads only to public addresses (or, with ``local_ok``, to this machine
     or the private network too); a link-local address (a cloud's metadata service) or a reserved one is

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from miles.collect.ytdlp import Blocked, Client, FetchError
-from miles.net import Refused, check_url, is_public
+from miles.net import Refused, check_url, local_ok
 from miles.store import Store
 from miles.store.lock import writer_lock
 
@@ -37,13 +37,12 @@ class Discovered:
 def allowed(listing: str, found: list[tuple[str, str, str]]) -> tuple[list, dict[str, str]]:
     """The entries of a listing whose pages are as public as the listing's own host, and why each other
     one was refused: a listing may not send the collector to this machine or its network."""
-    host = urllib.parse.urlsplit(listing).hostname
-    local_ok = bool(host) and not is_public(host)
+    local = local_ok(listing)
     kept, refused = [], {}
     for entry in found:
         try:
             if urllib.parse.urlsplit(entry[1]).scheme in ("http", "https"):
-                check_url(entry[1], local_ok)
+                check_url(entry[1], local)
             kept.append(entry)
         except Refused as err:
             refused[entry[1][:200]] = str(err)

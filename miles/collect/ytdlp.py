@@ -15,11 +15,10 @@ from __future__ import annotations
 import logging
 import threading
 import time
-import urllib.parse
 from collections.abc import Callable, Sequence
 
 from miles.errors import MilesError
-from miles.net import Refused, is_public, public_only
+from miles.net import Refused, local_ok, public_only
 from miles.sources.images import MAX_BYTES
 
 log = logging.getLogger(__name__)
@@ -134,10 +133,7 @@ class Client:
 
     def _local_ok(self, url: str) -> bool:
         """May fetching ``url`` reach this machine or its network? Only when the URL itself is local."""
-        if self.allow_local is not None:
-            return self.allow_local
-        host = urllib.parse.urlsplit(url).hostname
-        return bool(host) and not is_public(host)
+        return self.allow_local if self.allow_local is not None else local_ok(url)
 
     def listing(self, url: str, limit: int | None = None) -> list[tuple[str, str, str]]:
         """(video_id, url, platform) of each video a channel, playlist, search or single URL lists. The
