@@ -12,7 +12,13 @@ from __future__ import annotations
 
 
 class MilesError(ValueError):
-    """A user error with the fix in its message (a ValueError, so library callers can catch either)."""
+    """A user error with the fix in its message (a ValueError, so library callers can catch either).
+    ``hint``: what to run at the command line to fix it; ``miles`` prints it, the API and dashboard (whose
+    users have no command line) do not."""
+
+    def __init__(self, message: str, hint: str | None = None):
+        super().__init__(message)
+        self.hint = hint
 
 
 class NotFound(MilesError, LookupError):

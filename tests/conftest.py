@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import io
+import os
 from pathlib import Path
 
 import pytest
@@ -55,6 +56,13 @@ def demo_store(tmp_path_factory):
     """A small demo store (300 videos), built once per test session through the real pipeline."""
     from miles.pipeline import run_demo
 
+    built = os.environ.get("MILES_TEST_DEMO_STORE")  # a copy of one built before (same call), to iterate faster
+    if built:
+        import shutil
+
+        from miles.store import Store
+
+        return Store.open(shutil.copytree(built, tmp_path_factory.mktemp("demo") / "store"))
     return run_demo(tmp_path_factory.mktemp("demo") / "store", videos=300, seed=1, progress=False).store
 
 

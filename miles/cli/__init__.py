@@ -50,7 +50,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MilesError as err:  # bad input: one line, what to do
         if args.verbose:
             log.exception("the error in full")
-        print(f"miles {args.command}: error: {present.clean(str(err))}", file=sys.stderr)
+        hint = f" ({present.clean(err.hint)})" if getattr(err, "hint", None) else ""
+        print(f"miles {args.command}: error: {present.clean(str(err))}{hint}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"miles {args.command}: interrupted", file=sys.stderr)

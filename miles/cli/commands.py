@@ -250,7 +250,7 @@ def _recommend(args: argparse.Namespace) -> int:
     print(present.clean(out["text"]))
     if out["variants"]:
         measured = ("faces", "brightness", "contrast")  # of thumbnail variants; blank for title variants
-        print("\n" + present.format_table([{**{k: v for k, v in r.items() if k not in ("why", "thumbnail")},
+        print("\n" + present.format_table([{**{k: v for k, v in r.items() if k not in ("why", "thumbnail", "given")},
                                             **{m: r.get("thumbnail", {}).get(m, "") for m in measured}}
                                            for r in out["variants"]]))
     return 0

@@ -13,6 +13,8 @@ band, how sure the range lets us be, and what was assumed about the channel.
 
 from __future__ import annotations
 
+import math
+
 GROUP_WORDS = {"creator": "your channel's track record", "title embedding": "the title's wording",
                "thumbnail embedding": "the thumbnail's look", "format": "length and format", "timing": "timing",
                "early engagement": "the early views and likes", "title": "the title's wording",
@@ -28,8 +30,6 @@ def group_words(group: str) -> str:
 
 def odds(effect: float) -> str:
     """A change in log-odds as a multiple of the odds: -0.4 → "×0.67 the odds"."""
-    import math
-
     return f"×{math.exp(effect):.2f} the odds"
 
 
@@ -96,10 +96,26 @@ def age_words(hours: float | None, by: bool = True) -> str:
     return f"by hour {hours:g}" if by else f"at {hours:g} hour{'s' * (hours != 1)}"
 
 
+def points(delta: float) -> str:
+    """A change in probability in points: 0.031 → "+3 points", 0.002 → "under half a point"."""
+    n = delta * 100
+    if abs(n) < 0.5:
+        return "under half a point"
+    return f"{n:+.0f} point{'s' * (round(abs(n)) != 1)}".replace("-", "−")
+
+
+def point_range(interval) -> str:
+    """A paired interval in points: "(−1 to +6)"."""
+    lo, hi = (f"{x * 100:+.0f}".replace("-", "−").replace("+0", "0").replace("−0", "0") for x in interval)
+    return f"({lo} to {hi})"
+
+
 def score_card(p: float, interval: tuple[float, float] | None, velocity: float,
-               band: tuple[float, float] | None, label: dict, followers: float | None, creator: str) -> dict:
+               band: tuple[float, float] | None, label: dict, followers: float | None, creator: str,
+               channel_effect: float | None = None) -> dict:
     """``creator``: "known" (its history was used), "unknown" (an id the store has no videos of) or
-    "blank" (none given)."""
+    "blank" (none given). ``channel_effect``: what the channel's group moves the log-odds by against an
+    average video here (its SHAP value), said as a multiple of the odds."""
     base = float(label["viral_fraction"])
     ratio = p / base if base > 0 else float("nan")
     hours = label.get("age_hours")
@@ -123,12 +139,16 @@ def score_card(p: float, interval: tuple[float, float] | None, velocity: float,
         card["views"] = text
     if followers is not None:
         card["followers"] = compact(followers)
+    moves = "" if channel_effect is None else \
+        f" (against an average video here, that moves the odds {odds(channel_effect).removesuffix(' the odds')})"
     card["channel"] = {
-        "known": f"your channel's track record ({compact(followers)} followers) is part of this estimate"
-                 if followers is not None else "your channel's track record is part of this estimate",
-        "unknown": "this channel has no videos here, so it is scored as a channel with no track record: the "
-                   "estimate rests on the title, thumbnail, length and timing alone",
-        "blank": "no channel was given, so it is scored as a channel with no track record: give your channel "
-                 "for an estimate that uses its history",
+        "known": (f"your channel's track record ({compact(followers)} followers) is part of this estimate"
+                  if followers is not None else "your channel's track record is part of this estimate") + moves,
+        "unknown": f"this channel has no videos here, so it is scored as a channel with no track record{moves}: "
+                   "the rest rests on the title, thumbnail, length and timing",
+        "blank": f"no channel was given, so it is scored as a channel with no track record{moves}: give your "
+                 "channel for an estimate that uses its history",
     }[creator]
+    if channel_effect is not None:
+        card["channel_odds"] = round(math.exp(channel_effect), 2)
     return card

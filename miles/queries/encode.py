@@ -74,11 +74,11 @@ def query_vectors(store: Store, tables: dict[str, str], video_id: str | None = N
             if rows.num_rows:
                 out[modality] = np.asarray(rows["vector"][0].as_py(), dtype=np.float32)
         if not out:
-            raise MilesError(f"video {video_id!r} has no vectors in {sorted(tables.values())}: is it in the store? "
-                             f"(`miles embed --store {store}` encodes new videos)")
+            raise MilesError(f"video {video_id!r} has no vectors yet: is it in the store? New videos are "
+                             "encoded by the embedding step", hint=f"`miles embed --store {store}` encodes them")
         return out
     if title is None and thumbnail is None:
-        raise MilesError("give --video-id, or --title (and optionally --thumbnail)")
+        raise MilesError("give a video id, or a title (and optionally a thumbnail)")
     if title is not None and "text" in tables:
         mapper = Mapper(store_encoder(store, tables["text"]), text_recipe(table_fingerprint(store, tables["text"])))
         tags = hashtags if hashtags is not None else hashtags_in(title)

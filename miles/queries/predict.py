@@ -24,14 +24,14 @@ import pandas as pd
 
 from miles.errors import MilesError
 from miles.heads.dataset import Draft, draft_features
-from miles.heads.features import REGISTRY
 from miles.heads.fit import INTERVAL_TEXT, VELOCITY_TEXT
 from miles.heads.inputs import head_inputs
 from miles.heads.labels import LabelSpec
 from miles.heads.registry import DEFAULT_HEAD, head_kind
 from miles.queries.cache import deployed_head, store_view
-from miles.queries.card import channel_share, group_words, odds, score_card
+from miles.queries.card import channel_share, score_card
 from miles.queries.encode import query_vectors
+from miles.queries.reasons import reasons
 from miles.queries.similar import similar
 from miles.sources.parse import hashtags_in, parse_hashtags, parse_time
 from miles.store import Store
@@ -43,50 +43,23 @@ log = logging.getLogger(__name__)
 MOMENT = "pre_upload"
 
 
-ABSENT = {"thumbnail embedding": "no thumbnail given", "title embedding": "no title vector"}
-
-
-def _verb(subject: str, effect: float) -> str:
-    plural = " and " in subject and not subject.startswith("no ")
-    return ("raise" if effect > 0 else "lower") + ("" if plural else "s")
-
-
-def _factors(model, X: np.ndarray, scalar_names: list[str], scalars: dict, absent: set[str], top: int = 5
-             ) -> list[dict]:
-    """The head's SHAP values for this draft in words: groups first, then single features. A group the
-    draft lacks (``absent``: no thumbnail, say) is described as missing, as the model saw it."""
-    from miles.heads.explain import grouped, tree_shap
-
-    if not hasattr(model, "reducer_"):
-        return []
-    values, names = tree_shap(model, X, scalar_names)
-    gvals, gnames = grouped(values, names)
-    out = []
-    for j in np.argsort(-np.abs(gvals[0]))[:top]:
-        v, g = float(gvals[0, j]), gnames[j]
-        what = f"{ABSENT[g]} (scored as videos without one are)" if g in absent else group_words(g)
-        out.append({"kind": "group", "name": g, "value": None, "effect": round(v, 4),
-                    "says": f"{what} {_verb(what, v)} the odds of breaking out ({odds(v)})"})
-    for j in np.argsort(-np.abs(values[0]))[: top * 3]:
-        n = names[j]
-        if n in scalar_names and len([f for f in out if f["kind"] == "feature"]) < top:
-            v = float(values[0, j])
-            desc = REGISTRY[n].description if n in REGISTRY else n
-            val = scalars.get(n)
-            shown = "unknown" if val is None else f"{val:.3g}"
-            out.append({"kind": "feature", "name": n, "value": val, "effect": round(v, 4),
-                        "says": f"{desc} = {shown} {'raises' if v > 0 else 'lowers'} the odds ({odds(v)})"})
-    return out
-
-
 def _creator_note(store: Store, creator_id: str | None) -> str | None:
     if not creator_id:
-        return "no --creator-id: the creator's history and followers are unknown"
+        return "no creator given: the channel's history and followers are unknown"
     videos = store_view(store).videos
     if not (videos["creator_id"] == creator_id).any():
-        return (f"creator {creator_id!r} has no videos in {store}: no history or followers (check the id, "
-                "e.g. `miles sql \"SELECT DISTINCT creator_id FROM videos\"`)")
+        return f"creator “{creator_id[:80]}” has no videos in this store, so no history or followers (check the id)"
     return None
+
+
+TITLE_LIMIT = 100  # what YouTube shows and accepts; TikTok and Reels captions run longer, their titles do not
+
+
+def _title_note(title: str) -> str | None:
+    if len(title) <= TITLE_LIMIT:
+        return None
+    return (f"the title is {len(title):,} characters; YouTube takes at most {TITLE_LIMIT}, so it was scored as "
+            "written but would be cut")
 
 
 def _draft_vectors(store: Store, meta: dict, draft: Draft, thumbnail: bytes | None, timings: dict):
@@ -115,14 +88,14 @@ def score_draft(store: Store, title: str, thumbnail: bytes | None = None, durati
     """``predict``'s answer and the draft's P under each of the head's resampled refits, (B,): what a paired
     comparison of two drafts (``recommend``'s variants) reads."""
     if not isinstance(title, str) or not title.strip():
-        raise MilesError("--title is empty: give the draft's title (emoji-only is fine)")
+        raise MilesError("the title is empty: give the draft's title (emoji-only is fine)")
     if duration is not None and not (np.isfinite(duration) and 0 < duration <= MAX_DURATION_S):
-        raise MilesError(f"--duration must be a positive number of seconds up to {MAX_DURATION_S:,.0f} (a day), "
+        raise MilesError(f"the duration must be a positive number of seconds up to {MAX_DURATION_S:,.0f} (a day), "
                          f"got {duration:g}")
     if followers is not None and not 0 <= followers <= MAX_FOLLOWERS:
-        raise MilesError(f"--followers must be a count from 0 to {MAX_FOLLOWERS:,}, got {followers}")
+        raise MilesError(f"followers must be a count from 0 to {MAX_FOLLOWERS:,}, got {followers}")
     if k < 0:
-        raise MilesError(f"-k must be 0 or more, got {k}")
+        raise MilesError(f"the number of similar videos must be 0 or more, got {k}")
     timings: dict[str, float] = {}
     t = time.perf_counter()
     fitted, meta = deployed_head(store, head, MOMENT)
@@ -131,7 +104,7 @@ def score_draft(store: Store, title: str, thumbnail: bytes | None = None, durati
     try:
         at = parse_time(publish_at) if publish_at else datetime.now(timezone.utc)
     except ValueError as err:
-        raise MilesError(f"--publish-at: {err}") from err
+        raise MilesError(f"the publish time: {err}") from err
     draft = Draft(title=title, publish_at=at, hashtags=tags, description=description, duration_s=duration,
                   creator_id=creator_id or None, has_thumbnail=thumbnail is not None, followers=followers)
     timings["load"] = time.perf_counter() - t
@@ -149,13 +122,16 @@ def score_draft(store: Store, title: str, thumbnail: bytes | None = None, durati
     scalars = {n: (None if pd.isna(fs.frame.loc[0, n]) else float(fs.frame.loc[0, n])) for n in meta["scalar_names"]}
     t = time.perf_counter()
     absent = {"thumbnail embedding"} if thumbnail is None else set()
-    factors = _factors(fitted.viral, fitted.inputs(X), meta["scalar_names"], scalars, absent) \
+    factors = reasons(fitted.viral, fitted.inputs(X), meta["scalar_names"], scalars, absent, spec.age_hours) \
         if head_kind(head).explains else []
     timings["shap"] = time.perf_counter() - t
     t = time.perf_counter()
     evidence = similar(store, k=k, viral_only=True, before=at, vectors=vecs, spec=spec) if k and vecs else []
     timings["search"] = time.perf_counter() - t
-    notes = [n for n in [_creator_note(store, creator_id)] if n]
+    notes = [n for n in [_creator_note(store, creator_id), _title_note(title)] if n]
+    if not publish_at:
+        notes.append(f"no publish time given: timing is scored as if it went out now ({at:%H:%M} UTC on "
+                     f"{at:%a %-d %b}); give the planned time for timing advice")
     if not evidence and k:
         notes.append(f"no video that broke out was published and settled before {at.isoformat()}, so there is "
                      "no earlier evidence to show")
@@ -166,12 +142,13 @@ def score_draft(store: Store, title: str, thumbnail: bytes | None = None, durati
     known = bool(creator_id) and (store_view(store).videos["creator_id"] == creator_id).any()
     log_followers = scalars.get("log_followers")
     card = score_card(p, interval, vel, band, label, None if log_followers is None else 10 ** log_followers - 1,
-                      "known" if known else "unknown" if creator_id else "blank")
+                      "known" if known else "unknown" if creator_id else "blank",
+                      next((f["effect"] for f in factors if f["kind"] == "group" and f["name"] == "creator"), None))
     mostly = channel_share([(f["name"], f["effect"]) for f in factors if f["kind"] == "group"])
     if mostly:
         card["mostly_channel"] = mostly
     return ({
-        "head": head, "moment": MOMENT,
+        "head": head, "moment": MOMENT, "publish_at": at,
         "viral_probability": round(p, 4), "viral_interval": None if interval is None else [round(x, 4) for x in interval],
         "viral_probability_raw": round(raw, 4), "calibrated_on": fitted.calibration.n,
         "interval_means": INTERVAL_TEXT if interval is not None else None,

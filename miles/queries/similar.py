@@ -84,7 +84,7 @@ def _cutoff(store: Store, video_id: str | None, before) -> tuple[datetime, str |
     rows = store.read("videos", columns=["published_at", "content_hash"],
                       filter=pc.field("video_id") == video_id).to_pylist()
     if not rows:
-        raise NotFound(f"video {video_id!r} is not in {store}")
+        raise NotFound(f"video {video_id!r} is not in this store")
     return (parse_time(before) if before else rows[0]["published_at"]), rows[0]["content_hash"]
 
 
@@ -96,13 +96,13 @@ def similar(store: Store, video_id: str | None = None, title: str | None = None,
     if modality not in ("text", "image", "both"):
         raise MilesError(f"modality must be text, image or both, got {modality!r}")
     if k < 1:
-        raise MilesError(f"-k must be at least 1, got {k}")
+        raise MilesError(f"the number of similar videos must be at least 1, got {k}")
     spec = spec or LabelSpec()
     text_t, image_t = default_tables(store)
     tables = {m: t for m, t in (("text", text_t), ("image", image_t)) if t and modality in (m, "both")}
     if not tables:
-        raise MilesError(f"store {store} has no embedding tables for {modality}: run "
-                         f"`miles embed --store {store}` first")
+        raise MilesError(f"this store has no vectors for {modality} yet: they are made by the embedding step",
+                         hint=f"run `miles embed --store {store}`")
     cutoff, exclude_hash = _cutoff(store, video_id, before)  # an unknown video is a NotFound here
     queries = dict(vectors) if vectors else query_vectors(store, tables, video_id, title, thumbnail)
     queries = {m: q for m, q in queries.items() if m in tables and q is not None}

@@ -25,7 +25,7 @@ def gauge(p: float, interval: list[float] | None, w: int = 220) -> str:
         return (f'<path d="M {x0:.1f} {y0:.1f} A {r:.1f} {r:.1f} 0 0 1 {x1:.1f} {y1:.1f}" fill="none" '
                 f'stroke="{colour}" stroke-width="{width}"/>')
 
-    parts = [f'<svg class="gauge" viewBox="0 0 {w} {w * 0.62:.0f}" xmlns="http://www.w3.org/2000/svg" role="img" '
+    parts = [f'<svg class="gauge" viewBox="0 0 {w} {cy + 54:.0f}" xmlns="http://www.w3.org/2000/svg" role="img" '
              f'aria-label="probability of breaking out {p:.0%}">', arc(0.0, 1.0, "#eaeef2", 16)]
     if interval:
         parts.append(arc(max(0.0, interval[0]), min(1.0, max(interval[1], interval[0] + 1e-3)), "#9ecbff", 16))
@@ -34,41 +34,35 @@ def gauge(p: float, interval: list[float] | None, w: int = 220) -> str:
     parts.append(f'<text x="{cx:.1f}" y="{cy + 28:.1f}" text-anchor="middle" font-size="22" '
                  f'font-weight="600">{p:.0%}</text>')
     if interval:
-        parts.append(f'<text x="{cx:.1f}" y="{cy + 44:.1f}" text-anchor="middle" font-size="11" fill="#57606a">'
+        parts.append(f'<text x="{cx:.1f}" y="{cy + 46:.1f}" text-anchor="middle" font-size="13" fill="#57606a">'
                      f'range {interval[0]:.0%}–{interval[1]:.0%}</text>')
     parts.append("</svg>")
     return "".join(parts)
 
 
-def signed_bars(rows: list[tuple[str, float]], w: int = 520) -> str:
-    """One bar per (label, change in log-odds): right and green when it raises the odds, left and red when it
-    lowers them, each with its multiple of the odds ("×0.75"). The longest bar leaves room for its number
-    beside it, so a value never runs into its label."""
+def signed_bars(rows: list[tuple[str, float]]) -> str:
+    """One row per (label, change in log-odds): the label, a bar right and green when it raises the odds or
+    left and red when it lowers them, and its multiple of the odds ("×0.75"). Labels and numbers are page
+    text in their own grid cells (never drawn over a bar or each other, and as large as the page's text on a
+    phone); only the bar is SVG, whose attributes a strict content-security policy allows."""
     if not rows:
         return ""
-    h, mid = 22 * len(rows) + 6, w * 0.62
     top = max(abs(v) for _, v in rows) or 1.0
-    half = w - mid - 60
-    room = 50  # for the number beside the longest bar
-    out = [f'<svg class="bars" viewBox="0 0 {w} {h}" xmlns="http://www.w3.org/2000/svg" role="img" '
-           'aria-label="what moves the prediction">',
-           f'<line x1="{mid}" y1="0" x2="{mid}" y2="{h}" stroke="{MUTED}"/>']
-    for i, (label, v) in enumerate(rows):
-        bw = (half - room) * abs(v) / top
-        x = mid if v >= 0 else mid - bw
-        y = 22 * i + 5
-        out.append(f'<text x="{mid - half - 8:.0f}" y="{y + 12}" text-anchor="end" font-size="12">'
-                   f'{html.escape(label)}</text>')
-        out.append(f'<rect x="{x:.1f}" y="{y}" width="{max(bw, 1):.1f}" height="14" '
-                   f'fill="{POSITIVE if v >= 0 else NEGATIVE}"/>')
-        tx = mid + bw + 4 if v >= 0 else mid - bw - 4
-        out.append(f'<text x="{tx:.1f}" y="{y + 12}" font-size="11" text-anchor="{"start" if v >= 0 else "end"}">'
-                   f'×{math.exp(v):.2f}</text>')
-    out.append("</svg>")
+    out = ['<div class="bars" role="list" aria-label="what moves the prediction">']
+    for label, v in rows:
+        width = 50 * abs(v) / top
+        x = 50 if v >= 0 else 50 - width
+        out.append(f'<div class="bar-row" role="listitem"><span class="bar-label">{html.escape(label)}</span>'
+                   f'<svg class="bar" viewBox="0 0 100 10" preserveAspectRatio="none" aria-hidden="true">'
+                   f'<line x1="50" y1="0" x2="50" y2="10" stroke="{MUTED}" stroke-width="0.6"/>'
+                   f'<rect x="{x:.2f}" y="2" width="{max(width, 0.4):.2f}" height="6" '
+                   f'fill="{POSITIVE if v >= 0 else NEGATIVE}"/></svg>'
+                   f'<span class="bar-value {"up" if v >= 0 else "down"}">×{math.exp(v):.2f}</span></div>')
+    out.append("</div>")
     return "".join(out)
 
 
-def time_series(points: list[tuple[float, float]], xlabel: str, ylabel: str, w: int = 520, h: int = 220) -> str:
+def time_series(points: list[tuple[float, float]], xlabel: str, ylabel: str, w: int = 360, h: int = 200) -> str:
     """A line through (x, y) points with dots (views over hours since publishing)."""
     if not points:
         return "<p>(no observations)</p>"
@@ -84,7 +78,7 @@ def time_series(points: list[tuple[float, float]], xlabel: str, ylabel: str, w: 
         return h - pad + 8 - y / y1 * (h - pad - 8)
 
     pts = " ".join(f"{sx(x):.1f},{sy(y):.1f}" for x, y in points)
-    out = [f'<svg class="series" viewBox="0 0 {w} {h}" xmlns="http://www.w3.org/2000/svg" font-size="11">',
+    out = [f'<svg class="series" width="{w}" viewBox="0 0 {w} {h}" xmlns="http://www.w3.org/2000/svg" font-size="13">',
            f'<line x1="{pad}" y1="{h - pad + 8}" x2="{w - 12}" y2="{h - pad + 8}" stroke="{MUTED}"/>',
            f'<line x1="{pad}" y1="8" x2="{pad}" y2="{h - pad + 8}" stroke="{MUTED}"/>',
            f'<polyline points="{pts}" fill="none" stroke="#0969da" stroke-width="2"/>']
@@ -96,12 +90,12 @@ def time_series(points: list[tuple[float, float]], xlabel: str, ylabel: str, w: 
     return "".join(out)
 
 
-def histogram(counts: list[int], edges: list[float], xlabel: str, w: int = 520, h: int = 200) -> str:
+def histogram(counts: list[int], edges: list[float], xlabel: str, w: int = 360, h: int = 180) -> str:
     if not counts:
         return "<p>(no outcomes yet)</p>"
     pad, top = 30, max(counts) or 1
     bw = (w - 2 * pad) / len(counts)
-    out = [f'<svg class="hist" viewBox="0 0 {w} {h}" xmlns="http://www.w3.org/2000/svg" font-size="11">']
+    out = [f'<svg class="hist" width="{w}" viewBox="0 0 {w} {h}" xmlns="http://www.w3.org/2000/svg" font-size="13">']
     for i, c in enumerate(counts):
         bh = (h - 2 * pad) * c / top
         out.append(f'<rect x="{pad + i * bw:.1f}" y="{h - pad - bh:.1f}" width="{bw - 1:.1f}" height="{bh:.1f}" '

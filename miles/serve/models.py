@@ -54,18 +54,30 @@ class Prediction(BaseModel):
     timings_ms: dict[str, float]
 
 
+class Tried(BaseModel):
+    """A suggestion applied to the draft and scored by the same head ("untried" when it cannot be applied)."""
+    verdict: str  # helps, unclear, no, untried
+    viral_probability: float | None = None
+    delta: float | None = None
+    delta_interval: list[float] | None = None
+    says: str | None = None
+
+
 class Suggestion(BaseModel):
     what: str
     evidence: list[str]
     pattern: str | None = None
+    tried: Tried
 
 
 class Variant(BaseModel):
     kind: str
     variant: str
+    given: int  # its place among the variants of its kind as given, from 1
     viral_probability: float
     delta: float
     delta_interval: list[float] | None
+    change: str  # the delta and its interval in points
     velocity: float
     delta_velocity: float
     why: list[str]
@@ -80,6 +92,7 @@ class Recommendation(BaseModel):
     notes: list[str]
     suggestions: list[Suggestion]
     variants: list[Variant]
+    verdict: str | None  # the ranking in one sentence: a clear winner, or not
     text: str
     text_source: str
 

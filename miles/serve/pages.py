@@ -18,6 +18,7 @@ from fastapi.templating import Jinja2Templates
 from miles.queries.card import group_words
 from miles.serve import charts
 from miles.serve.api import MAX_VARIANTS, draft_fields, read_image, run
+from miles.serve.feed import feed_cards
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
@@ -67,7 +68,8 @@ async def draft_result(request: Request, title: str = Form(..., max_length=5000)
     groups = [(group_words(f["name"]), f["effect"]) for f in out["factors"] if f["kind"] == "group"]
     return page(request, "_result.html", out=out, gauge=charts.gauge(out["draft"]["viral_probability"],
                                                                     out["draft"]["viral_interval"]),
-                bars=charts.signed_bars(groups), features=[f for f in out["factors"] if f["kind"] == "feature"])
+                bars=charts.signed_bars(groups), features=[f for f in out["factors"] if f["kind"] == "feature"],
+                feed=feed_cards(out, fields["title"], draft, images))
 
 
 @router.get("/thumbnails/{video_id}")

@@ -31,6 +31,7 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
 HEADERS = {"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer",
            "X-Frame-Options": "DENY", "Cross-Origin-Opener-Policy": "same-origin"}
 COOKIE = "miles_token"
+OVER_LIMIT = "the request is over the 8 MiB limit: send smaller images"
 
 
 class SecurityHeaders(BaseHTTPMiddleware):
@@ -55,7 +56,7 @@ class SecurityHeaders(BaseHTTPMiddleware):
         other = self.cross_site(request)
         if other is not None:
             return _headers(error_response(request, 403, "forbidden", f"a request from another site ({other[:100]}) "
-                                           "was refused; start the server with --cors-origin to allow one"))
+                                           "was refused; whoever runs this server can allow that site"))
         if self.token and not _open_path(request.url.path):
             given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
             given = given or request.cookies.get(COOKIE, "")
@@ -91,8 +92,12 @@ class JsonTooLarge:
                 kind = dict(message.get("headers", [])).get(b"content-type", b"")
                 if kind.startswith(b"text/plain"):
                     replaced = True
-                    body = json.dumps({"error": "too large", "detail": "the request is over the 8 MiB limit"}).encode()
-                    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+                    detail = OVER_LIMIT
+                    if dict(scope.get("headers", [])).get(b"hx-request") == b"true":  # the dashboard's form
+                        body, kind = error_fragment("too large", detail).encode(), b"text/html; charset=utf-8"
+                    else:
+                        body, kind = json.dumps({"error": "too large", "detail": detail}).encode(), b"application/json"
+                    headers = [(b"content-type", kind), (b"content-length", str(len(body)).encode())]
                     headers += [(k.lower().encode(), v.encode()) for k, v in HEADERS.items()]
                     await send({"type": "http.response.start", "status": 413, "headers": headers})
                     await send({"type": "http.response.body", "body": body})
@@ -118,10 +123,25 @@ def wants_html(request: Request) -> bool:
         not request.url.path.startswith("/api/") and "text/html" in request.headers.get("accept", ""))
 
 
+def error_fragment(error: str, detail: str) -> str:
+    """An error as the dashboard shows it in place of a result (focusable, announced)."""
+    return (f'<div class="error" role="alert" tabindex="-1"><strong>{html.escape(error[:1].upper() + error[1:])}</strong>: '
+            f"{html.escape(detail)}</div>")
+
+
 def error_response(request: Request, status: int, error: str, detail: str) -> Response:
+    """JSON for the API; a fragment for the dashboard's own requests; a whole page, with the navigation,
+    when a browser opened the address itself."""
+    if request.headers.get("hx-request") == "true":
+        return HTMLResponse(error_fragment(error, detail), status_code=status)
+    if wants_html(request) and hasattr(request.app.state, "service"):
+        from miles.serve.pages import page
+
+        response = page(request, "error.html", error=error, detail=detail)
+        response.status_code = status
+        return response
     if wants_html(request):
-        return HTMLResponse(f'<div class="error" role="alert"><strong>{html.escape(error)}</strong>: '
-                            f"{html.escape(detail)}</div>", status_code=status)
+        return HTMLResponse(error_fragment(error, detail), status_code=status)
     return JSONResponse({"error": error, "detail": detail}, status_code=status)
 
 
@@ -151,7 +171,9 @@ def install_error_handlers(app) -> None:
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException):
         names = {404: "not found", 405: "method not allowed", 413: "too large"}
-        detail = "the request is over the 8 MiB limit" if exc.status_code == 413 else str(exc.detail)
+        detail = OVER_LIMIT if exc.status_code == 413 else \
+            f"there is no page at {request.url.path[:100]}" if exc.status_code == 404 else \
+            f"the method {request.method[:10]} is not allowed here" if exc.status_code == 405 else str(exc.detail)
         return error_response(request, exc.status_code, names.get(exc.status_code, "error"), detail)
 
     @app.exception_handler(Exception)

@@ -42,13 +42,18 @@ def test_effects_are_multiples_of_the_odds_in_a_creators_groups():
     assert channel_share([("creator", 0.2), ("title embedding", 0.3)]) is None
 
 
-def test_the_longest_negative_bar_leaves_its_number_clear_of_its_label():
+def test_a_bar_row_keeps_its_label_bar_and_number_apart():
+    """Label, bar and number are separate cells of a row (the browser test measures them); the bar runs left
+    for a lowering effect and the longest bar spans half the track."""
     import re
 
     from miles.serve.charts import signed_bars
 
-    svg = signed_bars([("your channel's track record", -0.46), ("the title's wording", 0.1)])
-    texts = re.findall(r'<text x="([\d.]+)" y="\d+"[^>]*>([^<]*)</text>', svg)
-    (label_end, label), (value_end, value) = texts[0], texts[1]
-    assert "track record" in label and value == "×0.63"
-    assert float(value_end) - 6.5 * len(value) > float(label_end)  # 11 px digits: under 6.5 px each
+    html = signed_bars([("your channel's track record", -0.46), ("the title's wording", 0.1)])
+    rows = re.findall(r'<span class="bar-label">([^<]*)</span>.*?<rect x="([\d.]+)" y="2" width="([\d.]+)"'
+                      r'.*?<span class="bar-value (up|down)">([^<]*)</span>', html)
+    assert [(r[0], r[3], r[4]) for r in rows] == [("your channel&#x27;s track record", "down", "×0.63"),
+                                                  ("the title&#x27;s wording", "up", "×1.11")]
+    (_, x0, w0, _, _), (_, x1, w1, _, _) = rows
+    assert float(x0) + float(w0) == 50 and float(w0) == 50 and float(x1) == 50 and 0 < float(w1) < 50
+    assert "<text" not in html  # no text drawn inside the SVG, where a phone would shrink it

@@ -119,7 +119,7 @@ def test_predict_cli_and_its_errors(demo_store, tmp_path, capsys):
     bad = tmp_path / "bad.jpg"
     bad.write_bytes(b"not an image")
     for extra, message in ((["--thumbnail", str(bad)], "isn't an image Miles can read"), (["--duration", "-3"], "positive"),
-                           (["--publish-at", "yesterday-ish"], "--publish-at"), (["-k", "-1"], "-k")):
+                           (["--publish-at", "yesterday-ish"], "the publish time"), (["-k", "-1"], "-k")):
         try:
             code = main(args + extra)
         except SystemExit as exit_:  # argparse's own check of a flag

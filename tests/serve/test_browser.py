@@ -80,9 +80,22 @@ def _thumbs(demo_store, tmp_path, n=2):
     return paths
 
 
-def test_a_creator_scores_a_draft_from_the_keyboard(server, page, demo_store, tmp_path):
-    a, b = _thumbs(demo_store, tmp_path)
-    page.goto(server + "/")
+NO_OVERLAP = """sel => { const boxes = [...document.querySelectorAll(sel)].map(e => e.getBoundingClientRect())
+  .filter(r => r.width > 0); const hit = [];
+  boxes.forEach((a, i) => boxes.slice(i + 1).forEach(b => { if (!(a.right <= b.left + 0.5 || b.right <= a.left + 0.5 ||
+    a.bottom <= b.top + 0.5 || b.bottom <= a.top + 0.5)) hit.push([a.x, a.y, b.x, b.y]); })); return hit; }"""
+
+SMALL_TEXT = """() => { const small = [];
+  for (const el of document.querySelectorAll("body *")) {
+    const text = [...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim());
+    if (!text || !el.getClientRects().length) continue;
+    let px = parseFloat(getComputedStyle(el).fontSize);
+    if (el instanceof SVGElement && el.getScreenCTM()) px *= el.getScreenCTM().a;
+    if (px < 11.9) small.push(el.tagName + " " + px.toFixed(1) + "px: " + el.textContent.trim().slice(0, 40));
+  } return small; }"""
+
+
+def fill_draft(page, thumbs, titles=("crispy tofu at home", "POV: you finally tried crispy tofu")):
     page.focus("#title")
     page.keyboard.type("Wait for it... crispy tofu")
     page.keyboard.press("Tab")
@@ -90,11 +103,17 @@ def test_a_creator_scores_a_draft_from_the_keyboard(server, page, demo_store, tm
     page.keyboard.press("Tab")
     page.keyboard.type("25")
     page.fill("#creator_id", "creator_0001")
-    page.set_input_files("#thumbnail", str(a))
+    page.set_input_files("#thumbnail", str(thumbs[0]))
     page.wait_for_selector("#preview:not([hidden])")
     page.click("summary")
-    page.fill("#title_variants", "crispy tofu at home\nPOV: you finally tried crispy tofu")
-    page.set_input_files("#thumbnail_variant", str(b))
+    page.fill("#title_variants", "\n".join(titles))
+    page.set_input_files("#thumbnail_variant", [str(t) for t in thumbs[1:]])
+
+
+def test_a_creator_scores_a_draft_from_the_keyboard(server, page, demo_store, tmp_path):
+    thumbs = _thumbs(demo_store, tmp_path, 2)
+    page.goto(server + "/")
+    fill_draft(page, thumbs)
     t = time.perf_counter()
     page.focus("#title")
     page.keyboard.press("Enter")  # submits the form
@@ -104,18 +123,27 @@ def test_a_creator_scores_a_draft_from_the_keyboard(server, page, demo_store, tm
     assert "out of 50 videos like this one" in page.locator("#interval-means").inner_text()  # what the range means
     assert "a typical video here breaks out" in page.locator("#card-headline").inner_text()  # the score card
     assert "views by day" in page.locator("#card-views").inner_text()
-    assert page.locator("#factors svg rect").count() >= 3
-    boxes = page.eval_on_selector_all("#factors svg text", "els => els.map(e => { const r = e.getBoundingClientRect();"
-                                      " return [r.left, r.top, r.right, r.bottom]; })")
-    for i, a in enumerate(boxes):  # no label and no number drawn over another
-        for b in boxes[i + 1:]:
-            assert a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1], (a, b)
-    assert "×" in page.locator("#factors svg").inner_html() and "log-odds" not in page.locator("#prediction").inner_text()
+    assert "moves the odds ×" in page.locator("#card-channel").inner_text()  # what the channel does, as a number
+    gauge_box = page.eval_on_selector(".gauge", "e => e.getBoundingClientRect().bottom")
+    assert page.eval_on_selector(".gauge text:last-of-type", "e => e.getBoundingClientRect().bottom") <= gauge_box + 0.5
+    assert page.locator("#factors .bar-row").count() >= 3
+    assert page.evaluate(NO_OVERLAP, "#factors .bar-label, #factors .bar-value, #factors svg.bar") == []
+    assert "×" in page.locator("#factors").inner_text() and "log-odds" not in page.locator("#prediction").inner_text()
+    assert "log10" not in page.locator("#prediction").inner_text() and "embedding" not in page.locator("#prediction").inner_text()
     assert page.locator(".cards .card").count() >= 1
-    rows = page.locator("#variants tbody tr")
-    assert rows.count() == 3
-    probs = [float(rows.nth(i).locator("td").nth(2).inner_text().rstrip("%")) for i in range(3)]
+    said = page.locator("#suggestions li .verdict").all_inner_texts()
+    assert said and all(s.startswith("Tried on your draft") for s in said)  # each applied change, scored
+    items = page.locator("#variants .feed-item")
+    assert items.count() == 4 and "draft" in items.nth(0).get_attribute("class")  # the draft is the first row
+    probs = [float(items.nth(i).locator(".p strong").inner_text().rstrip("%")) for i in range(1, 4)]
     assert probs == sorted(probs, reverse=True)
+    assert all(page.eval_on_selector_all("#variants img", "els => els.map(e => e.complete && e.naturalWidth > 0)"))
+    assert "brightness" in items.nth(0).inner_text() and "against the draft" in items.nth(1).inner_text()
+    assert page.locator("#variant-verdict").inner_text().strip()
+    assert page.evaluate("document.activeElement.id") == "prediction"  # focus moved to the result
+    top = page.eval_on_selector("#prediction", "e => e.getBoundingClientRect().top")
+    assert 0 <= top < page.viewport_size["height"]  # and it is in view
+    assert "title=Wait+for+it" in page.url  # the draft is in the address
     assert page.locator("#title").is_enabled()  # the form is usable again
     shot(page, "dashboard-draft")
     (ARTIFACTS / "draft-seconds.txt").write_text(f"{seconds:.2f}\n")
@@ -129,8 +157,25 @@ def test_an_error_is_a_message_on_the_page(server, page, tmp_path):
     page.set_input_files("#thumbnail", str(bad))
     page.click("button[type=submit]")
     page.wait_for_selector("#result .error", timeout=60_000)
-    assert "isn't an image Miles can read" in page.locator("#result .error").inner_text()
+    assert "isn't an image Miles can read (JPEG, PNG or WebP)" in page.locator("#result .error").inner_text()
+    assert page.evaluate("document.activeElement.classList.contains('error')")
     page.problems[:] = [p for p in page.problems if "422" not in p]  # the browser logs the 4xx itself
+
+
+def test_an_oversized_image_is_stopped_before_it_is_sent(server, page, tmp_path):
+    big = tmp_path / "holiday.jpg"
+    big.write_bytes(b"\xff\xd8\xff" + b"\0" * (9 << 20))
+    page.goto(server + "/")
+    assert "8 MiB" in page.locator("label[for=thumbnail]").inner_text()  # the limit is on the form
+    page.fill("#title", "anything")
+    page.set_input_files("#thumbnail", str(big))
+    assert page.locator("#size-error").is_visible()
+    message = page.locator("#size-error").inner_text()
+    assert "holiday.jpg" in message and "8 MiB" in message and "Thumbnail" in message
+    page.click("button[type=submit]")
+    page.wait_for_timeout(500)
+    assert not any(u.endswith("/draft") for u in page.seen)  # nothing was uploaded
+    shot(page, "dashboard-too-large")
 
 
 def test_the_other_pages(server, page, demo_store):
@@ -145,16 +190,45 @@ def test_the_other_pages(server, page, demo_store):
     assert page.locator("figure svg polyline").count() == 1 and page.locator("#label").count() == 1
     page.wait_for_load_state("networkidle")
     shot(page, "dashboard-video")
+    page.goto(server + "/no/such/page")
+    assert page.locator("header nav a").count() == 3 and "no page at /no/such/page" in page.locator("#page-error").inner_text()
+    page.problems[:] = [p for p in page.problems if "404" not in p]
+    shot(page, "dashboard-404")
 
 
-def test_the_draft_page_fits_a_phone(server, browser):
+def test_every_page_fits_a_phone_and_back_restores_the_draft(server, browser, demo_store, tmp_path):
+    """At 390 px, after a full draft with five variants: no page scrolls sideways, no text is under 12 px,
+    and Back from a similar video's page brings the draft and its result back."""
     ctx = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
     pg = ctx.new_page()
     pg.goto(server + "/")
-    assert pg.evaluate("document.documentElement.scrollWidth") <= 390
+    fill_draft(pg, _thumbs(demo_store, tmp_path, 3), titles=("crispy tofu at home", "POV: you finally tried crispy tofu",
+                                                              "I tried the viral crispy tofu hack so you don't have to"))
+    pg.click("button[type=submit]")
+    pg.wait_for_selector("#prediction", timeout=120_000)
+    assert pg.locator("#variants .feed-item").count() == 6
+    assert pg.evaluate("document.activeElement.id") == "prediction"
+    headline = pg.locator("#card-headline").inner_text()
+    pages = {"draft": None}
+    assert pg.evaluate("document.documentElement.scrollWidth") <= 390, "draft"
+    assert pg.evaluate(SMALL_TEXT) == [], "draft"
+    shot(pg, "dashboard-phone")
+    pg.locator("#variants").scroll_into_view_if_needed()
+    pg.locator(".phone").screenshot(path=str(ARTIFACTS / "dashboard-feed.png"))
+    vid = demo_store.read("videos", filter="thumbnail IS NOT NULL", columns=["video_id"]).to_pylist()[0]["video_id"]
+    for name, url in (("models", "/models"), ("store", "/store"), ("video", f"/videos/{vid}"), ("404", "/nowhere")):
+        pg.goto(server + url)
+        pages[name] = pg.evaluate("document.documentElement.scrollWidth")
+        assert pages[name] <= 390, (name, pages[name])
+        assert pg.evaluate(SMALL_TEXT) == [], name
+    pg.goto(server + "/")
     pg.fill("#title", "Wait for it... crispy tofu")
     pg.click("button[type=submit]")
     pg.wait_for_selector("#prediction", timeout=120_000)
-    assert pg.evaluate("document.documentElement.scrollWidth") <= 390
-    shot(pg, "dashboard-phone")
+    headline = pg.locator("#card-headline").inner_text()
+    pg.locator(".cards .card").first.click()
+    pg.wait_for_selector("#label")
+    pg.go_back()
+    pg.wait_for_selector("#prediction", timeout=120_000)
+    assert pg.locator("#card-headline").inner_text() == headline and pg.input_value("#title") == "Wait for it... crispy tofu"
     ctx.close()
