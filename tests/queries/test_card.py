@@ -57,3 +57,19 @@ def test_a_bar_row_keeps_its_label_bar_and_number_apart():
     (_, x0, w0, _, _), (_, x1, w1, _, _) = rows
     assert float(x0) + float(w0) == 50 and float(w0) == 50 and float(x1) == 50 and 0 < float(w1) < 50
     assert "<text" not in html  # no text drawn inside the SVG, where a phone would shrink it
+
+
+def test_the_card_says_what_a_blank_or_unknown_channel_does(demo_store):
+    """With no channel, or one the store has never seen, the card says it is scored as a channel with no track
+    record and what that does to the odds, as the head's own channel effect for this draft."""
+    import math
+
+    from miles.queries.predict import predict
+
+    for creator, words in ((None, "no channel was given"), ("nobody_at_all", "this channel has no videos here")):
+        out = predict(demo_store, title="I tried the viral ramen hack so you don't have to", duration=35.0,
+                      creator_id=creator, k=0)
+        effect = next(f["effect"] for f in out["factors"] if f["kind"] == "group" and f["name"] == "creator")
+        card = out["card"]
+        assert card["channel"].startswith(words) and f"moves the odds ×{math.exp(effect):.2f}" in card["channel"]
+        assert card["channel_odds"] == round(math.exp(effect), 2)
