@@ -111,6 +111,29 @@ def prediction_lines(out: dict) -> list[str]:
     return lines
 
 
+def live_lines(out: dict) -> list[str]:
+    """What ``miles predict --video-id`` prints: the moment used, the card, how the video is doing."""
+    ci = out["viral_interval"]
+    moment = "before upload" if out["moment"] == "pre_upload" else f"at {out['moment'].removeprefix('early_')}"
+    lines = [f"{out['video_id']}, {out['age_hours']:g} h old, scored {moment} by the {out['head']} model:"]
+    card = out.get("card") or {}
+    lines += [clean(card[k]) for k in ("headline", "views", "sure") if card.get(k)]
+    lines.append(f"P(viral) {out['viral_probability']:.2f}" + (f" [{ci[0]:.2f}, {ci[1]:.2f}]" if ci else ""))
+    prog = out["progress"]
+    if prog["views"] is not None:
+        usual = prog["creator_usual"]
+        lines.append(f"{prog['views']:,} views at {prog['age_hours']:g} h" + (
+            f"; the creator's {usual['videos']} earlier videos had {usual['median_views']:,.0f} (median) by then"
+            if usual else ""))
+    lines += [f"  - {clean(f['says'])}" for f in out["factors"]]
+    lines += [f"note: {clean(n)}" for n in out["notes"]]
+    if prog["neighbours"]:
+        lines += ["similar earlier videos, views at 1 h / 6 h / 24 h:",
+                  format_table([{"video_id": n["video_id"], "viral": n["viral"], **n["views_at"], "title": n["title"]}
+                                for n in prog["neighbours"]])]
+    return lines
+
+
 def eval_lines(result) -> list[str]:
     """What ``miles eval`` prints: the table, the widest gain of embeddings, and what was left out."""
     lines = [format_table(result.table().to_dict("records"))]

@@ -190,7 +190,7 @@ def _query_commands(subs) -> None:
              'miles predict --store demo-store --title "Wait for it... ramen hack" --thumbnail draft.jpg '
              '--creator-id creator_0042 --duration 25')
     _store_arg(p)
-    _draft_args(p)
+    _draft_args(p, live=True)
     p.add_argument("--head", default=DEFAULT_HEAD, choices=HEADS, help=f"the trained head to use (default {DEFAULT_HEAD})")
 
     p = _sub(subs, "recommend", "Say what to change in a draft and why, citing similar videos; rank given variants.",

@@ -228,8 +228,18 @@ def _draft(args: argparse.Namespace) -> dict:
 
 @command("predict")
 def _predict(args: argparse.Namespace) -> int:
+    from miles.errors import MilesError
+    from miles.queries.live import score_video
     from miles.queries.predict import predict
 
+    if (args.title is None) == (args.video_id is None):
+        raise MilesError("give --title (a draft) or --video-id (a stored video), not both")
+    if args.video_id is not None:
+        out = score_video(_open(args), args.video_id, args.at, head=args.head, k=args.k)
+        print(present.to_json(out) if args.json else "\n".join(present.live_lines(out)))
+        return 0
+    if args.at is not None:
+        raise MilesError("--at goes with --video-id; a draft's time is --publish-at")
     out = predict(_open(args), **_draft(args))
     print(present.to_json(out) if args.json else "\n".join(present.prediction_lines(out)))
     return 0

@@ -68,8 +68,13 @@ def label_spec(args: argparse.Namespace):
                      per_hour=args.target == "velocity")
 
 
-def _draft_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--title", required=True, help="the draft's title")
+def _draft_args(p: argparse.ArgumentParser, live: bool = False) -> None:
+    """A draft's fields; with ``live``, a stored video to score instead (``--video-id``, ``--at``)."""
+    p.add_argument("--title", required=not live, help="the draft's title")
+    if live:
+        p.add_argument("--video-id", default=None, help="score a stored video that is live now, at the latest moment "
+                       "its age allows, instead of a draft")
+        p.add_argument("--at", default=None, metavar="ISO", help="with --video-id: the time to score it at (default now)")
     p.add_argument("--hashtags", default=None, help='e.g. "#food #easyrecipe" (default: the #tags in the title)')
     p.add_argument("--thumbnail", default=None, metavar="PATH", help="the draft's thumbnail image (JPEG, PNG, WebP)")
     p.add_argument("--duration", type=SECONDS, default=None, metavar="S", help="video length in seconds (at most 86400)")

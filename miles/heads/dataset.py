@@ -174,12 +174,13 @@ class Draft:
                               "followers": np.nan if self.followers is None else float(self.followers)}])
 
 
-def draft_features(view: StoreView, draft: Draft, spec: LabelSpec, scalar_names: list[str],
+def draft_features(view: StoreView, draft: Draft | pd.DataFrame, spec: LabelSpec, scalar_names: list[str],
                    vectors: dict[str, np.ndarray] | None = None, dims: dict[str, int] | None = None,
                    moment: str = "pre_upload") -> FeatureSet:
-    """The one-row FeatureSet of a draft, through the same ``feature_rows`` as training rows; a modality
-    the draft lacks is zeros, as for a stored video with no vector."""
-    f = feature_rows(draft.frame(), view, moment, spec)
+    """The one-row FeatureSet of a draft (or of one stored video's row, scored live at ``moment``), through
+    the same ``feature_rows`` as training rows; a modality it lacks is zeros, as for a stored video with no
+    vector."""
+    f = feature_rows(draft.frame() if isinstance(draft, Draft) else draft.reset_index(drop=True), view, moment, spec)
     fs = FeatureSet(moment, spec, f, scalar_names, store_versions=dict(view.versions))
     for block, dim in (dims or {}).items():
         vec = (vectors or {}).get(block)

@@ -55,7 +55,8 @@ def feature_words(name: str, value: float | None, age_hours: float | None = None
         return "a thumbnail" if value else "no thumbnail"
     for prefix, noun in (("log_views_", "views"), ("log_likes_", "likes")):
         if name.startswith(prefix):
-            return f"{round_views(10 ** value - 1)} {noun} by hour {name[len(prefix):].removesuffix('h')}"
+            n = 10 ** value - 1
+            return f"{round_views(n)} {noun if round(n) != 1 else noun[:-1]} by hour {name[len(prefix):].removesuffix('h')}"
     if name.startswith("like_rate_"):
         return f"{value:.1%} of viewers liking by hour {name[len('like_rate_'):].removesuffix('h')}"
     return f"{name.replace('_', ' ')} of {value:.3g}"

@@ -14,7 +14,7 @@ from fastapi.responses import Response
 
 from miles.errors import MilesError
 from miles.queries.predict import MAX_DURATION_S, MAX_FOLLOWERS
-from miles.serve.models import Info, Prediction, Recommendation, SimilarVideo, VideoDetail
+from miles.serve.models import Info, LivePrediction, Prediction, Recommendation, SimilarVideo, VideoDetail
 
 router = APIRouter(prefix="/api/v1")
 MAX_VARIANTS = 8
@@ -109,6 +109,13 @@ async def similar(request: Request, video_id: str | None = Query(None, max_lengt
 @router.get("/videos/{video_id}", response_model=VideoDetail)
 async def video(request: Request, video_id: str):
     return await run(request, request.app.state.service.video, video_id)
+
+
+@router.get("/videos/{video_id}/prediction", response_model=LivePrediction)
+async def video_prediction(request: Request, video_id: str, at: str | None = Query(None, max_length=64),
+                           k: int = Query(5, ge=0, le=50)):
+    """A stored video scored live, at the latest moment its age at ``at`` (default now) allows."""
+    return await run(request, request.app.state.service.live, video_id, at, k)
 
 
 @router.get("/videos/{video_id}/thumbnail")

@@ -54,6 +54,28 @@ class Prediction(BaseModel):
     timings_ms: dict[str, float]
 
 
+class LivePrediction(BaseModel):
+    """A stored video scored at the latest moment its age allows (``miles predict --video-id --json``)."""
+    video_id: str
+    head: str
+    moment: str  # pre_upload, early_1h, early_6h or early_24h
+    scored_at: str
+    age_hours: float
+    viral_probability: float
+    viral_interval: list[float] | None
+    viral_probability_raw: float
+    interval_means: str | None = None
+    velocity: float
+    velocity_interval: list[float] | None
+    velocity_interval_means: str | None = None
+    label: Label
+    card: dict[str, Any]
+    factors: list[Factor]
+    progress: dict[str, Any]  # views so far, the creator's usual at that age, the neighbours' views at 1/6/24 h
+    notes: list[str]
+    inputs: dict[str, float | None]
+
+
 class Tried(BaseModel):
     """A suggestion applied to the draft and scored by the same head ("untried" when it cannot be applied)."""
     verdict: str  # helps, unclear, no, untried

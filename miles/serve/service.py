@@ -83,6 +83,11 @@ class Service:
 
         return self._run(recommend, self.store, thumbnail=thumbnail, head=self.head, **fields)
 
+    def live(self, video_id: str, at: str | None = None, k: int = 5) -> dict:
+        from miles.queries.live import score_video
+
+        return self._run(score_video, self.store, video_id, at, head=self.head, k=k)
+
     def similar(self, **kw) -> list[dict]:
         from miles.queries.similar import similar
 
