@@ -21,7 +21,7 @@ from miles.cli.flags import (
     _sub,
     mlflow_args,
 )
-from miles.cli.scrape import add_scrape
+from miles.cli.scrape import add_scrape, add_watch
 from miles.embed import DECODERS
 from miles.heads.registry import DEFAULT_HEAD
 
@@ -59,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     _query_commands(subs)
     _store_commands(subs)
     add_scrape(subs)
+    add_watch(subs)
     _runs_args(subs)
     return parser
 

@@ -1,4 +1,4 @@
-"""The ``miles scrape`` subcommands (their flags are in ``miles.cli.scrape``): discover, track, simulate."""
+"""The ``miles scrape`` subcommands and ``miles watch`` (their flags are in ``miles.cli.scrape``)."""
 
 from __future__ import annotations
 
@@ -67,3 +67,40 @@ def _scrape_simulate(args: argparse.Namespace) -> int:
         print(f"\nthe store is ready: miles embed --store {store} && miles eval --store {store}")
     return 0
 
+
+
+@command("watch")
+def _watch(args: argparse.Namespace) -> int:
+    import time
+    from datetime import datetime, timezone
+
+    from miles.collect.ladder import Ladder, parse_span
+    from miles.collect.track import track
+    from miles.errors import MilesError
+    from miles.queries.watch import alert_line, watch_pass
+    from miles.sources.parse import parse_time
+
+    if args.at and not args.no_track:
+        raise MilesError("--at replays scores only: give --no-track with it (a track pass fetches what is live now)")
+    if args.alert_above is not None and args.alert_above >= 1:
+        raise MilesError(f"--alert-above is a probability below 1, got {args.alert_above:g}")
+    every = parse_span(args.every).total_seconds() if args.every else None
+    ladder = Ladder.parse(args.ages)
+    store = _open(args)
+    while True:
+        if not args.no_track:
+            print(track(store, ladder, max_requests=args.max_requests, progress=not args.quiet).line(), flush=True)
+        now = parse_time(args.at) if args.at else datetime.now(timezone.utc)
+        summary = watch_pass(store, now, args.head, args.alert_above, args.alert_command, args.alert_timeout)
+        print(summary.line(), flush=True)
+        for a in summary.alerts:
+            print(alert_line(a), flush=True)
+        for problem in summary.failed_alerts:
+            print(f"alert not delivered: {problem}", file=sys.stderr, flush=True)
+        if every is None:
+            return 0
+        try:
+            time.sleep(every)
+        except KeyboardInterrupt:  # between passes: nothing is half-written
+            print("stopped", file=sys.stderr)
+            return 0

@@ -57,3 +57,30 @@ def add_scrape(subs) -> None:
     s.add_argument("--step", default="1h", metavar="SPAN", help="simulated time between track passes (default 1h)")
     s.add_argument("--seed", type=COUNT, default=0, help="seed of the simulated platform (default 0)")
     s.add_argument("--json", action="store_true", help="print JSON")
+
+
+def add_watch(subs) -> None:
+    from miles.heads.registry import DEFAULT_HEAD, list_heads
+
+    help = ("Score the live videos as they grow: a track pass, then every video younger than the label age "
+            "scored at its latest moment and stored in the scores table; alert the first time one crosses a P.")
+    w = subs.add_parser("watch", help=help, description=help, formatter_class=argparse.RawDescriptionHelpFormatter,
+                        epilog="example:\n  miles watch --store s --every 15m --alert-above 0.5 "
+                               "--alert-command 'notify.py --channel shorts'")
+    w.set_defaults(command="watch")
+    _store_arg(w)
+    when = w.add_mutually_exclusive_group()
+    when.add_argument("--once", action="store_true", help="one pass, then exit (the default; for cron)")
+    when.add_argument("--every", default=None, metavar="SPAN", help="a pass every SPAN (e.g. 15m) until Ctrl-C")
+    w.add_argument("--alert-above", type=_number(float, 0, "a probability between 0 and 1", strict=True), default=None,
+                   metavar="P", help="alert when a video's P(viral) reaches P for the first time")
+    w.add_argument("--alert-command", default=None, metavar="CMD",
+                   help="run CMD (no shell) for each alert, with the alert as JSON on its standard input")
+    w.add_argument("--alert-timeout", type=_number(float, 0, "a positive number of seconds", strict=True), default=10.0,
+                   metavar="S", help="seconds an alert command may run (default 10)")
+    w.add_argument("--head", default=DEFAULT_HEAD, choices=list_heads(), help=f"the trained head (default {DEFAULT_HEAD})")
+    w.add_argument("--no-track", action="store_true", help="score only: no track pass before (another job tracks)")
+    w.add_argument("--ages", nargs="+", default=list(DEFAULT_AGES), metavar="AGE", help="the track pass's ladder")
+    w.add_argument("--max-requests", type=POSITIVE_INT, default=500, help="videos fetched per track pass at most")
+    w.add_argument("--at", default=None, metavar="ISO", help="score as if it were this time (default now; "
+                   "with --no-track, to replay a day)")

@@ -107,8 +107,28 @@ TRACKED = pa.schema(
     ]
 )
 
+# Scores of live videos that ``miles watch`` made: append-only, one per video, moment and head version.
+SCORES = pa.schema(
+    [
+        pa.field("video_id", pa.string(), nullable=False),
+        pa.field("moment", pa.string(), nullable=False),  # pre_upload | early_<h>h
+        pa.field("head", pa.string(), nullable=False),
+        pa.field("head_version", pa.string(), nullable=False),  # when the head was trained
+        pa.field("scored_at", UTC_TS),
+        pa.field("age_hours", pa.float64()),
+        pa.field("p_viral", pa.float64()),
+        pa.field("p_low", pa.float64()),
+        pa.field("p_high", pa.float64()),
+        pa.field("views_expected", pa.float64()),  # at the label age, with its range
+        pa.field("views_low", pa.float64()),
+        pa.field("views_high", pa.float64()),
+        pa.field("alert", pa.bool_()),  # the first score of this video over the alert threshold
+    ]
+)
+
 SCHEMAS: dict[str, pa.Schema] = {"videos": VIDEOS, "video_versions": VIDEO_VERSIONS, "snapshots": SNAPSHOTS,
-                                 "rejects": REJECTS, "runs": RUNS, "predictions": PREDICTIONS, "tracked": TRACKED}
+                                 "rejects": REJECTS, "runs": RUNS, "predictions": PREDICTIONS, "tracked": TRACKED,
+                                 "scores": SCORES}
 
 # Keys for idempotent upserts.
 KEYS: dict[str, list[str]] = {
@@ -119,4 +139,5 @@ KEYS: dict[str, list[str]] = {
     "runs": ["run_id"],
     "predictions": ["run_id", "video_id"],
     "tracked": ["video_id"],
+    "scores": ["video_id", "moment", "head", "head_version"],
 }
