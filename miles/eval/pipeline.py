@@ -21,9 +21,25 @@ from miles.store.lock import writer_lock
 log = logging.getLogger(__name__)
 
 
+GAIN = "gain_{metric}_over_{versus}"  # a paired gain among a run's metrics: how much better than ``versus``
+
+
+def gain_name(metric: str, versus: str) -> str:
+    return GAIN.format(metric=metric, versus=versus)
+
+
+def read_gain_name(name: str) -> tuple[str, str] | None:
+    """(metric, versus) of a paired gain's metric name; None for any other metric."""
+    if not name.startswith("gain_") or "_over_" not in name:
+        return None
+    metric, versus = name.removeprefix("gain_").split("_over_", 1)
+    return metric, versus
+
+
 def record_runs(store: Store, result: EvalResult) -> int:
     """One ``runs`` row per fitted head variant, its test predictions in ``predictions``: a run is there
-    with all its predictions or not at all."""
+    with all its predictions or not at all. A run's metrics hold its paired gains too (over the other heads,
+    over its own metadata-only variant), named by ``gain_name``, so a later reader can tell a real difference."""
     now = datetime.now(timezone.utc)
     metrics: dict[tuple, dict] = {}
     prevalence = {}
@@ -33,6 +49,9 @@ def record_runs(store: Store, result: EvalResult) -> int:
             continue
         metrics.setdefault((r["head"], r["moment"], r["split"], r["features"]), {})[r["metric"]] = {
             "value": r["value"], "ci_low": r["ci_low"], "ci_high": r["ci_high"]}
+    for g in result.gains:
+        metrics.setdefault((g["head"], g["moment"], g["split"], g["features"]), {})[gain_name(g["metric"], g["versus"])] = {
+            "value": g["gain"], "ci_low": g["ci_low"], "ci_high": g["ci_high"]}
     runs, preds = [], []
     for f in result.fitted:
         run_id = uuid.uuid4().hex[:16]
@@ -92,6 +111,13 @@ def shap_summary(result: EvalResult, moment: str, split: str = "creator", n_exam
     return out
 
 
+def served_head(result: EvalResult) -> str | None:
+    """The head ``predict`` and the dashboard use unless told otherwise, when this evaluation has it."""
+    from miles.heads.registry import DEFAULT_HEAD
+
+    return DEFAULT_HEAD if any(f.head == DEFAULT_HEAD for f in result.fitted) else None
+
+
 def run_eval(store: Store, config: EvalConfig | None = None, report: str | Path | None = None,
              json_path: str | Path | None = None) -> EvalResult:
     from miles.eval.report import write_report
@@ -106,5 +132,5 @@ def run_eval(store: Store, config: EvalConfig | None = None, report: str | Path 
         moment = result.records[0]["moment"]
         splits = {r["split"] for r in result.records}
         shap = shap_summary(result, moment, "creator" if "creator" in splits else next(iter(splits)))
-        write_report(result, report, shap)
+        write_report(result, report, shap, served=served_head(result))
     return result

@@ -1,7 +1,7 @@
 """SVG plots drawn on the server: no script, no network, one string each (the report and the dashboard).
 
-    svg_lines([("lightgbm", fpr, tpr)], "false positive rate", "true positive rate", diagonal=True)
-    svg_bars([("title embedding", 0.12)])
+    svg_lines([("LightGBM", fpr, tpr)], "false positive rate", "true positive rate", diagonal=True, title="ROC")
+    svg_bars([("title embedding", 0.12)], title="What drives the head")
     calibration_points(y, p)          # (mean predicted, observed rate) per populated bin
 """
 
@@ -11,43 +11,68 @@ import html
 
 import numpy as np
 
-COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf"]
+# Okabe & Ito's qualitative palette (told apart with the common colour-vision deficiencies), yellow last.
+COLOURS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442"]
+DASHES = ["", "6 3", "2 2"]  # a second and third round of the palette is dashed, then dotted
+CHAR_W = 6.2  # a generous width of one character at font-size 11, to size the legend
 
 
 def svg_lines(series: list[tuple[str, np.ndarray, np.ndarray]], xlabel: str, ylabel: str, diagonal: bool = False,
-               w: int = 360, h: int = 300) -> str:
-    pad = 40
-    sx = lambda x: pad + x * (w - pad - 10)  # noqa: E731
-    sy = lambda y: h - pad - y * (h - pad - 10)  # noqa: E731
-    out = [f'<svg width="{w}" height="{h}" xmlns="http://www.w3.org/2000/svg" font-size="11">',
-           f'<rect x="{pad}" y="10" width="{w - pad - 10}" height="{h - pad - 10}" fill="none" stroke="#999"/>']
+              title: str = "", size: int = 280) -> str:
+    """Curves on the unit square, titled, with the legend in its own box to the right of the plotting area
+    (never over a curve). The plotting area is ``rect.plot-area``, the legend's box ``rect.legend``."""
+    left, top, gap = 44, 30 if title else 12, 14
+    sx = lambda x: left + x * size  # noqa: E731
+    sy = lambda y: top + (1 - y) * size  # noqa: E731
+    lx = left + size + gap
+    lw = 34 + CHAR_W * max((len(n) for n, _, _ in series), default=0)
+    lh = 16 * len(series) + 8
+    w, h = lx + lw + 4, max(top + size + 36, top + lh + 4)
+    out = [f'<svg width="{w:.0f}" height="{h:.0f}" viewBox="0 0 {w:.0f} {h:.0f}" xmlns="http://www.w3.org/2000/svg" '
+           f'font-size="11" role="img" aria-label="{html.escape(title or ylabel)}">']
+    if title:
+        out.append(f'<title>{html.escape(title)}</title><text class="title" x="{left}" y="18" font-size="13" '
+                   f'font-weight="600">{html.escape(title)}</text>')
+    out.append(f'<rect class="plot-area" x="{left}" y="{top}" width="{size}" height="{size}" fill="none" stroke="#999"/>')
     for t in (0, 0.5, 1):
-        out.append(f'<text x="{sx(t) - 6}" y="{h - pad + 14}">{t:g}</text><text x="{pad - 24}" y="{sy(t) + 4}">{t:g}</text>')
-    out.append(f'<text x="{w / 2 - 20}" y="{h - 6}">{html.escape(xlabel)}</text>')
-    out.append(f'<text x="10" y="{h / 2}" transform="rotate(-90 10 {h / 2})">{html.escape(ylabel)}</text>')
+        out.append(f'<text x="{sx(t)}" y="{top + size + 14}" text-anchor="middle">{t:g}</text>'
+                   f'<text x="{left - 4}" y="{sy(t) + 4}" text-anchor="end">{t:g}</text>')
+    out.append(f'<text x="{left + size / 2}" y="{top + size + 30}" text-anchor="middle">{html.escape(xlabel)}</text>')
+    out.append(f'<text x="12" y="{top + size / 2}" text-anchor="middle" transform="rotate(-90 12 {top + size / 2})">'
+               f'{html.escape(ylabel)}</text>')
     if diagonal:
-        out.append(f'<line x1="{sx(0)}" y1="{sy(0)}" x2="{sx(1)}" y2="{sy(1)}" stroke="#ccc" stroke-dasharray="4"/>')
+        out.append(f'<line x1="{sx(0)}" y1="{sy(0)}" x2="{sx(1)}" y2="{sy(1)}" stroke="#bbb" stroke-dasharray="4"/>')
+    if series:
+        out.append(f'<rect class="legend" x="{lx}" y="{top}" width="{lw:.0f}" height="{lh}" fill="none" stroke="#ddd"/>')
     for i, (name, x, y) in enumerate(series):
-        c = COLOURS[i % len(COLOURS)]
+        c, dash = COLOURS[i % len(COLOURS)], DASHES[(i // len(COLOURS)) % len(DASHES)]
+        dashed = f' stroke-dasharray="{dash}"' if dash else ""
         step = max(1, len(x) // 300)
         pts = " ".join(f"{sx(a):.1f},{sy(b):.1f}" for a, b in zip(x[::step], y[::step]))
-        out.append(f'<polyline fill="none" stroke="{c}" stroke-width="1.6" points="{pts}"/>')
-        out.append(f'<text x="{pad + 8}" y="{24 + 13 * i}" fill="{c}">{html.escape(name)}</text>')
+        out.append(f'<polyline fill="none" stroke="{c}" stroke-width="2"{dashed} points="{pts}"/>')
+        ly = top + 14 + 16 * i
+        out.append(f'<line x1="{lx + 6}" y1="{ly - 4}" x2="{lx + 26}" y2="{ly - 4}" stroke="{c}" stroke-width="2"'
+                   f'{dashed}/><text x="{lx + 30}" y="{ly}">{html.escape(name)}</text>')
     out.append("</svg>")
     return "".join(out)
 
 
-def svg_bars(rows: list[tuple[str, float]], w: int = 420, unit: str = "") -> str:
+def svg_bars(rows: list[tuple[str, float]], w: int = 420, unit: str = "", title: str = "") -> str:
     if not rows:
         return "<p>(none)</p>"
-    h = 18 * len(rows) + 10
+    head = 22 if title else 0
+    h = 18 * len(rows) + 10 + head
     top = max(abs(v) for _, v in rows) or 1.0
     out = [f'<svg width="{w}" height="{h}" xmlns="http://www.w3.org/2000/svg" font-size="11">']
+    if title:
+        out.append(f'<title>{html.escape(title)}</title><text class="title" x="0" y="14" font-size="13" '
+                   f'font-weight="600">{html.escape(title)}</text>')
     for i, (name, v) in enumerate(rows):
         bw = (w - 200) * abs(v) / top
-        out.append(f'<text x="0" y="{18 * i + 14}">{html.escape(name)}</text>'
-                   f'<rect x="150" y="{18 * i + 4}" width="{bw:.1f}" height="12" fill="#1f77b4"/>'
-                   f'<text x="{155 + bw:.1f}" y="{18 * i + 14}">{v:.3f}{unit}</text>')
+        y = head + 18 * i
+        out.append(f'<text x="0" y="{y + 14}">{html.escape(name)}</text>'
+                   f'<rect x="150" y="{y + 4}" width="{bw:.1f}" height="12" fill="{COLOURS[0]}"/>'
+                   f'<text x="{155 + bw:.1f}" y="{y + 14}">{v:.3f}{unit}</text>')
     out.append("</svg>")
     return "".join(out)
 

@@ -1,48 +1,18 @@
 """The plain reading of an evaluation: every sentence built from that run's records, never fixed text.
 
-    for sentence in reading(result, "pre_upload"): ...
+    for sentence in reading(result, "pre_upload", served="lightgbm"): ...
 
 It reads ``result.records`` (metrics with intervals, the test prevalence, interval coverage),
 ``result.gains`` (paired gains: embeddings over metadata, each head over the creator's track record),
 ``result.splits`` (sizes and what each rule took out of training), ``result.unit`` (what the intervals
-resample) and ``result.notes`` (what was skipped or changed). A gain whose interval holds zero is "no
-detectable gain"; a head leads only when its paired gain over the next is clear of zero.
+resample) and ``result.notes`` (what was skipped or changed). Which head ranks best on each split and
+whether clearly, where the served head and the creator's track record stand, and what titles and thumbnails
+add are ``miles.eval.verdicts``' sentences, the same the dashboard's Models page shows.
 """
 
 from __future__ import annotations
 
-from miles.heads.registry import head_kind
-
-SPLIT_WORDS = {"time": "forward in time", "creator": "on creators never seen in training",
-               "time_creator": "on new creators, later", "random": "on a random split"}
-
-
-def _ci(r: dict, key: str = "value", digits: int = 3) -> str:
-    return f"{r[key]:.{digits}f} [{r['ci_low']:.{digits}f}, {r['ci_high']:.{digits}f}]"
-
-
-def _signed(g: dict) -> str:
-    return f"{g['gain']:+.3f} [{g['ci_low']:+.3f}, {g['ci_high']:+.3f}]"
-
-
-def verdict(g: dict) -> str:
-    """A paired gain in words: clear of zero either way, or no detectable difference."""
-    if g["ci_low"] > 0:
-        return "a gain the interval supports"
-    if g["ci_high"] < 0:
-        return "a loss the interval supports"
-    return "no detectable gain (the interval includes zero)"
-
-
-def _over_prior(gain: dict) -> bool:
-    """A paired gain over the creator's own track record (not over the metadata alone)."""
-    return gain["versus"] != "metadata" and head_kind(gain["versus"]).reads == "prior"
-
-
-def _name(head: str, features: str) -> str:
-    kind = head_kind(head)
-    return kind.words if kind.reads != "blocks" else f"{kind.words} on {features.replace('+', ' + ')}"
-
+from miles.eval.verdicts import SPLIT_WORDS, head_words, scored, split_sentences
 
 COHORT_WORDS = {"platform_week": "week", "platform_day": "day"}
 
@@ -68,8 +38,8 @@ def _splits_sentences(result, moment: str, splits: list[str]) -> list[str]:
     return out
 
 
-def reading(result, moment: str) -> list[str]:
-    """The sentences of the plain reading at ``moment``."""
+def reading(result, moment: str, served: str | None = None) -> list[str]:
+    """The sentences of the plain reading at ``moment``; ``served``: the head the dashboard serves, if any."""
     recs = [r for r in result.records if r["moment"] == moment]
     splits = list(dict.fromkeys(r["split"] for r in recs))
     unit = getattr(result, "unit", "creators")
@@ -77,7 +47,7 @@ def reading(result, moment: str) -> list[str]:
            f"Every interval is a 95% bootstrap interval that resamples whole {unit}"
            + (" (the store has no creator ids)." if unit == "videos" else ".")]
     for split in [s for s in splits if s != "random"] + (["random"] if "random" in splits else []):
-        out += _split_sentences(result, recs, moment, split)
+        out += _split_sentences(result, recs, moment, split, served)
     out += _early_sentences(result, moment)
     if "random" in splits:
         out.append("The random split mixes each creator's videos into training and test; it is shown for "
@@ -86,34 +56,12 @@ def reading(result, moment: str) -> list[str]:
     return [s for s in out if s]
 
 
-def _split_sentences(result, recs: list[dict], moment: str, split: str) -> list[str]:
-    auroc = [r for r in recs if r["split"] == split and r["metric"] == "auroc" and r["head"]]
-    if not auroc:
-        return []
-    best = max(auroc, key=lambda r: r["value"])
+def _split_sentences(result, recs: list[dict], moment: str, split: str, served: str | None) -> list[str]:
     prev = next((r for r in recs if r["split"] == split and r["metric"] == "prevalence"), None)
-    s = [f"Predicting a breakout {SPLIT_WORDS.get(split, split)} at {moment}: the strongest is "
-         f"{_name(best['head'], best['features'])}, AUROC {_ci(best)}"
-         + (f", where {prev['value']:.0%} of test videos broke out" if prev else "") + "."]
-    versus = {g["head"]: g for g in result.gains
-              if (g["moment"], g["split"], g["metric"]) == (moment, split, "auroc") and _over_prior(g)}
-    prior = next((r for r in auroc if head_kind(r["head"]).reads == "prior"), None)
-    if prior is not None and versus:
-        clear = [h for h, g in versus.items() if g["ci_low"] > 0]
-        if not clear:
-            s.append(f"The creator's own track record alone reaches {_ci(prior)}, and no model beats it by a "
-                     "margin the interval supports: who posted the video sets most of what is predictable here.")
-        else:
-            top = max(clear, key=lambda h: versus[h]["gain"])
-            s.append(f"The creator's own track record alone reaches {_ci(prior)}; "
-                     f"{_name(top, versus[top]['features'])} beats it by {_signed(versus[top])}.")
-    for g in result.gains:
-        if (g["moment"], g["split"], g["versus"], g["metric"]) == (moment, split, "metadata", "auroc") and \
-                g["features"].count("+") == 2:
-            s.append(f"Adding title and thumbnail vectors to {head_kind(g['head']).words} changes AUROC by "
-                     f"{_signed(g)} over metadata alone: {verdict(g)}.")
-    s += _calibration_sentences(recs, split)
-    return s
+    s = split_sentences(recs, result.gains, moment, split, served)
+    if s and prev:
+        s.insert(0, f"On {SPLIT_WORDS.get(split, split)}, {prev['value']:.0%} of the test videos broke out.")
+    return s + _calibration_sentences(recs, split)
 
 
 def _calibration_sentences(recs: list[dict], split: str) -> list[str]:
@@ -124,8 +72,10 @@ def _calibration_sentences(recs: list[dict], split: str) -> list[str]:
             continue
         ece = by.get((head, features, "ece"))
         vel = by.get((head, features, "velocity_coverage"))
-        s = f"{_name(head, features)}: probabilities off by {ece['value']:.3f} on average (ECE)" if ece else \
-            _name(head, features)
+        name = head_words(head, features)
+        name = name[:1].upper() + name[1:]
+        s = f"{name}: probabilities off by {ece['value']:.3f} on average (ECE)" if ece else \
+            name
         s += f"; its ranges held the breakout rate of similar test videos for {r['value']:.0%} of them (95% claimed)"
         if vel:
             s += f", its velocity ranges held {vel['value']:.0%} of test velocities"
@@ -146,6 +96,6 @@ def _early_sentences(result, moment: str) -> list[str]:
     out = []
     for m, r in best.items():
         if m != "pre_upload" and base is not None:
-            out.append(f"At {m}, with the first views observed, the strongest reaches {_ci(r)} forward in time, "
-                       f"against {base['value']:.3f} before upload.")
+            out.append(f"At {m}, with the first views observed, the strongest reaches AUROC {scored(r)} on "
+                       f"{SPLIT_WORDS['time']}, against {base['value']:.3f} before upload.")
     return out

@@ -198,14 +198,15 @@ def _evaluate_split(fs: FeatureSet, moment: str, split: str, heads, cfg: EvalCon
 
 
 def _gains(result: EvalResult, scores: dict, deployed: dict, moment: str, split: str, y, v, W) -> None:
-    """Paired gains on the same test rows: each block combination over the same head on metadata alone
-    (AUROC and velocity MAE), and each deployable head over the creator's own track record (AUROC)."""
-    prior = next((h for h in deployed if head_kind(h).reads == "prior"), None)
-    for head, f in deployed.items():
-        if prior is not None and head != prior:
-            val, lo, hi = paired_gain("auroc", y, f.p_viral, deployed[prior].p_viral, W)
-            result.gains.append({"head": head, "moment": moment, "split": split, "features": f.features,
-                                 "versus": prior, "metric": "auroc", "gain": val, "ci_low": lo,
+    """Paired gains on the same test rows: each deployable head over each one before it, the creator's own
+    track record first (AUROC: which head is clearly best, whether the served one is), and each block
+    combination over the same head on metadata alone (AUROC, Brier and velocity MAE)."""
+    order = sorted(deployed, key=lambda h: head_kind(h).reads != "prior")  # the track record first
+    for i, head in enumerate(order):
+        for versus in order[:i]:
+            val, lo, hi = paired_gain("auroc", y, deployed[head].p_viral, deployed[versus].p_viral, W)
+            result.gains.append({"head": head, "moment": moment, "split": split, "features": deployed[head].features,
+                                 "versus": versus, "metric": "auroc", "gain": val, "ci_low": lo,
                                  "ci_high": hi, "n": int(len(y))})
     for head in [h for h in deployed if head_kind(h).reads == "blocks"]:
         base_fit = scores.get((head, "metadata"))
@@ -213,6 +214,7 @@ def _gains(result: EvalResult, scores: dict, deployed: dict, moment: str, split:
             if h != head or base_fit is None or features == "metadata":
                 continue
             for metric, a, b, target in (("auroc", f.p_viral, base_fit.p_viral, y),
+                                         ("brier", f.p_viral, base_fit.p_viral, y),
                                          ("velocity_mae", f.velocity, base_fit.velocity, v)):
                 val, lo, hi = paired_gain(metric, target, a, b, W)
                 result.gains.append({"head": head, "moment": moment, "split": split, "features": features,

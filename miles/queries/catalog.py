@@ -5,6 +5,7 @@ latest evaluation, and the heads deployed.
     video(store, "demo_000042", spec)  # the video, its snapshots over time, its outcome under the spec
     store_summary(store, spec)         # counts by platform, velocity distribution, recent writes, rejects
     latest_evaluation(store)           # the latest eval run per (head, moment, split, features)
+    latest_gains(store)                # the paired gains that eval recorded
 
 All reads; nothing here takes a path or SQL from a caller.
 """
@@ -25,22 +26,44 @@ from miles.store import Store
 from miles.store.embeddings import embedding_tables, table_fingerprint
 
 
-def latest_evaluation(store: Store) -> pd.DataFrame:
-    """One row per (head, moment, split, features) of the latest ``miles eval``: metrics with intervals."""
+def _latest_runs(store: Store) -> pd.DataFrame:
+    """The latest ``miles eval`` run of each (head, moment, split, features)."""
     if not store.has("runs"):
         return pd.DataFrame()
     runs = store.read("runs", columns=["run_id", "created_at", "kind", "head", "moment", "split", "features",
                                        "n_test", "metrics"]).to_pandas()
     runs = runs[runs["kind"] == "eval"]
-    if runs.empty:
-        return runs
-    runs = runs.sort_values("created_at").drop_duplicates(["head", "moment", "split", "features"], keep="last")
+    return runs.sort_values("created_at").drop_duplicates(["head", "moment", "split", "features"], keep="last")
+
+
+def latest_evaluation(store: Store) -> pd.DataFrame:
+    """One row per (head, moment, split, features) of the latest ``miles eval``: metrics with intervals (its
+    paired gains: ``latest_gains``)."""
+    from miles.eval.pipeline import read_gain_name
+
+    runs = _latest_runs(store)
     rows = []
     for r in runs.itertuples():
         for metric, m in json.loads(r.metrics).items():
-            rows.append({"run_id": r.run_id, "head": r.head, "moment": r.moment, "split": r.split,
-                         "features": r.features, "n_test": r.n_test, "metric": metric, **m})
-    return pd.DataFrame(rows)
+            if read_gain_name(metric) is None:
+                rows.append({"run_id": r.run_id, "head": r.head, "moment": r.moment, "split": r.split,
+                             "features": r.features, "n_test": r.n_test, "metric": metric, **m})
+    return pd.DataFrame(rows) if rows else runs
+
+
+def latest_gains(store: Store) -> list[dict]:
+    """The paired gains the latest ``miles eval`` recorded (each head over another, each variant over its
+    metadata alone), as ``miles.eval.verdicts`` reads them; empty for runs recorded before gains were kept."""
+    from miles.eval.pipeline import read_gain_name
+
+    out = []
+    for r in _latest_runs(store).itertuples():
+        for name, m in json.loads(r.metrics).items():
+            if (named := read_gain_name(name)) is not None:
+                out.append({"head": r.head, "moment": r.moment, "split": r.split, "features": r.features,
+                            "metric": named[0], "versus": named[1], "gain": m["value"], "ci_low": m["ci_low"],
+                            "ci_high": m["ci_high"]})
+    return out
 
 
 def run_predictions(store: Store, run_id: str) -> pd.DataFrame:

@@ -2,7 +2,8 @@
 
 - ``/`` the draft: a form (title, hashtags, duration, publish time, creator, thumbnail, variants) whose
   result — gauge, factors, similar viral videos, suggestions, ranked variants — replaces a panel in place.
-- ``/models`` the latest evaluation with intervals, ROC and calibration curves, the gain of embeddings.
+- ``/models`` the latest evaluation with intervals: which model ranks best on each split and whether clearly,
+  where the served one stands, what titles and thumbnails add (``miles.eval.verdicts``), ROC and calibration.
 - ``/store`` counts, the velocity distribution, recent writes, rejects with reasons.
 - ``/videos/{id}`` one video: views over time, its label, its earlier neighbours.
 """

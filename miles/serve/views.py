@@ -6,30 +6,36 @@ import numpy as np
 import pandas as pd
 
 from miles.eval.plots import calibration_points, svg_lines
+from miles.eval.verdicts import SPLIT_ORDER, SPLIT_WORDS, direction, head_words, verdicts
 from miles.serve import charts
 
-SPLIT_WORDS = {"time": "videos published after the training period", "creator": "creators never seen in training",
-               "time_creator": "new creators, later", "random": "a random split (for comparison only)"}
+MOMENT = "pre_upload"  # the moment the served heads predict at
 
 
 def models_context(service) -> dict:
     from sklearn.metrics import roc_curve
 
     from miles.heads.deployed import deployed
-    from miles.heads.registry import head_kind, list_heads
-    from miles.queries.catalog import run_predictions
+    from miles.queries.catalog import latest_gains, run_predictions
 
     ev = service.evaluation()
-    out = {"deployed": deployed(service.store), "rows": [], "roc": "", "calibration": "", "gains": [],
-           "split_words": SPLIT_WORDS}
+    heads = deployed(service.store)
+    for h in heads:
+        h["words"] = head_words(h["head"], h["features"])
+    out = {"deployed": heads, "rows": [], "roc": "", "calibration": "", "verdicts": [], "split_words": SPLIT_WORDS,
+           "direction": {m: direction(m) for m in ("auroc", "brier", "velocity_mae")}}
     if ev.empty:
         return out
-    ev = ev[ev["moment"] == "pre_upload"]
+    ev = ev[ev["moment"] == MOMENT]
+    records = ev.drop(columns=["run_id", "n_test"]).to_dict("records")
+    out["verdicts"] = [(SPLIT_WORDS.get(s, s), sentences)
+                       for s, sentences in verdicts(records, latest_gains(service.store), MOMENT, service.head)]
     table = ev[ev["metric"].isin(["auroc", "brier", "velocity_mae"])]
     wide = table.pivot_table(index=["split", "head", "features"], columns="metric",
                              values=["value", "ci_low", "ci_high"], aggfunc="first")
-    for (split, head, features), r in wide.iterrows():
-        out["rows"].append({"split": split, "head": head, "features": features,
+    order = {s: i for i, s in enumerate(SPLIT_ORDER)}
+    for (split, head, features), r in sorted(wide.iterrows(), key=lambda kr: order.get(kr[0][0], len(order))):
+        out["rows"].append({"split": SPLIT_WORDS.get(split, split), "head": head_words(head, features),
                             **{m: (r[("value", m)], r[("ci_low", m)], r[("ci_high", m)])
                                for m in ("auroc", "brier", "velocity_mae") if ("value", m) in r.index}})
     widest = {h: max(g["features"], key=lambda f: f.count("+")) for h, g in ev.groupby("head")}
@@ -42,17 +48,14 @@ def models_context(service) -> dict:
         if p["viral"].nunique() < 2:
             continue
         fpr, tpr, _ = roc_curve(p["viral"], p["p_viral"])
-        roc.append((f"{head} ({features})", fpr, tpr))
+        roc.append((head_words(head, features), fpr, tpr))
         x, y = calibration_points(p["viral"].to_numpy(), p["p_viral"].to_numpy())
-        cal.append((head, x, y))
-    out["roc"] = svg_lines(roc, "false positive rate", "true positive rate", diagonal=True) if roc else ""
-    out["calibration"] = svg_lines(cal, "predicted P(viral)", "observed rate", diagonal=True) if cal else ""
-    auroc = ev[ev["metric"] == "auroc"].set_index(["split", "head", "features"])["value"]
-    for split in ("time", "creator", "time_creator"):
-        for head in [h for h in list_heads() if head_kind(h).reads == "blocks"]:
-            base, full = (split, head, "metadata"), (split, head, "metadata+text+image")
-            if base in auroc.index and full in auroc.index:
-                out["gains"].append({"split": split, "head": head, "base": auroc[base], "full": auroc[full]})
+        cal.append((head_words(head, features), x, y))
+    where = SPLIT_WORDS["time"]
+    out["roc"] = svg_lines(roc, "false positive rate", "true positive rate", diagonal=True,
+                           title=f"ROC on {where}") if roc else ""
+    out["calibration"] = svg_lines(cal, "predicted chance of breaking out", "observed rate", diagonal=True,
+                                   title=f"Calibration on {where}") if cal else ""
     return out
 
 

@@ -91,6 +91,15 @@ def test_eval_on_demo_store(demo_store, tmp_path):
                         "WHERE r.head = 'lightgbm' AND r.split = 'creator'").to_pylist()[0]["n"]
     assert n > 0
     assert result.gains and all(g["ci_low"] <= g["gain"] <= g["ci_high"] for g in result.gains)
+    # the paired gains are kept with the runs, for the dashboard's verdicts: every pair of heads, every variant
+    # over its metadata alone
+    from miles.queries.catalog import latest_gains
+
+    kept = latest_gains(demo_store)
+    pairs = {(g["split"], g["head"], g["versus"]) for g in kept if g["metric"] == "auroc"}
+    assert {("time", "mlp", "lightgbm"), ("time", "lightgbm", "creator_prior"), ("creator", "lightgbm", "baseline")} <= pairs
+    assert {g["metric"] for g in kept if g["versus"] == "metadata"} == {"auroc", "brier", "velocity_mae"}
+    assert "ranks best by AUROC (higher is better)" in html and "the served head" in html.lower()
 
 
 def test_group_shapley_is_exact():

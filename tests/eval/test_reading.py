@@ -1,5 +1,5 @@
 """The report's plain reading is built from the run's records: fed three different runs, its sentences
-say different things, each matching its numbers."""
+say different things, each matching its numbers (the verdicts in it: ``tests/eval/test_verdicts.py``)."""
 
 from miles.eval.reading import reading
 from miles.eval.runner import EvalResult
@@ -61,28 +61,38 @@ def smp_like() -> EvalResult:
     return EvalResult(recs, gains, [], {}, {}, splits=splits, unit="creators")
 
 
-def text(result) -> str:
-    return " ".join(reading(result, "pre_upload"))
+def text(result, served=None) -> str:
+    return " ".join(reading(result, "pre_upload", served))
 
 
 def test_demo_like_run():
-    t = text(demo_like())
+    t = text(demo_like(), served="lightgbm")
     assert "resamples whole creators." in t
-    assert "the strongest is the fusion MLP on metadata + text + image, AUROC 0.913 [0.870, 0.940]" in t
-    assert "where 20% of test videos broke out" in t
-    assert "beats it by +0.048 [+0.020, +0.080]" in t
-    assert "to LightGBM changes AUROC by +0.005 [-0.019, +0.027] over metadata alone: no detectable gain" in t
-    assert "to the fusion MLP changes AUROC by +0.048 [+0.027, +0.081] over metadata alone: a gain the interval" in t
-    assert "Forward in time: 1,250 training and 585 test videos (left out of training: 73 whose outcome came after " \
-           "the cut, 40 whose week's label depended on videos after the cut, 1 with a copy among the test videos)." in t
+    assert "On videos published after the training period, the fusion MLP ranks best by AUROC (higher is better): " \
+           "0.913 (0.870–0.940); next comes LightGBM (the served head) at 0.887" not in t  # named once, below
+    assert "the fusion MLP ranks best by AUROC (higher is better): 0.913 (0.870–0.940); next comes LightGBM at 0.887" in t
+    assert "The served head, LightGBM, scores 0.887 (0.840–0.920)" in t
+    assert "On videos published after the training period, 20% of the test videos broke out." in t
+    assert "the track record is clearly ahead of the served head" not in t  # its lead includes zero
+    assert "no detectable gap between the served head and the track record: the lead of the served head on the " \
+           "same videos, +0.022 (-0.010 to +0.050), includes zero" in t
+    assert "Adding the title and thumbnail to LightGBM's metadata: AUROC (higher is better), no detectable gain " \
+           "(the improvement's interval, -0.019 to +0.027, includes zero)." in t
+    assert "Adding the title and thumbnail to the fusion MLP's metadata: AUROC (higher is better), a gain the " \
+           "interval supports (improvement +0.048 (+0.027 to +0.081))." in t
+    assert "Videos published after the training period: 1,250 training and 585 test videos (left out of training: " \
+           "73 whose outcome came after the cut, 40 whose week's label depended on videos after the cut, 1 with a " \
+           "copy among the test videos)." in t
     assert "At early_6h" in t and "0.981" in t
     assert "held the breakout rate of similar test videos for 98%" in t
     assert "random" not in t and "no creator ids" not in t
 
 
 def test_the_reading_flips_when_no_model_beats_the_creators_record():
+    assert "No model beats the creator's own track record" not in text(demo_like())
     t = text(demo_like(prior_beaten=False))
-    assert "no model beats it by a margin the interval supports" in t and "beats it by +" not in t
+    assert "No model beats the creator's own track record by a margin the paired interval supports" in t
+    assert "clearly ahead of the track record" not in t
 
 
 def test_a_store_without_creator_ids():
@@ -90,12 +100,13 @@ def test_a_store_without_creator_ids():
     assert "resamples whole videos (the store has no creator ids)" in t
     assert "track record" not in t and "never seen" not in t
     assert "Note: pre_upload: only 0 of 300 videos have a creator id" in t
-    assert "the strongest is LightGBM on metadata + text + image" in t
+    assert "LightGBM ranks best by AUROC (higher is better): 0.740 (0.700–0.780)" in t
 
 
 def test_an_smp_like_run_where_the_creator_prior_knows_nothing():
     t = text(smp_like())
-    assert "the strongest is the title-only TF-IDF baseline, AUROC 0.657" in t
-    assert "the title-only TF-IDF baseline beats it by +0.157" in t
+    assert "the title-only TF-IDF baseline ranks best by AUROC (higher is better): 0.657" in t
+    assert "the title-only TF-IDF baseline is clearly ahead of the track record: its lead on the same videos, " \
+           "+0.157 (+0.120 to +0.190)" in t
     assert "the purge was off" in t and "63 with a copy among the test videos" in t
     assert "who posted the video sets most" not in t

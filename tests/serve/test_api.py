@@ -168,6 +168,9 @@ def test_dashboard_pages_render(client, demo_store):
                       (f"/videos/{vid}", "Views over time")):
         r = client.get(url)
         assert r.status_code == 200 and text in r.text, url
+    models = client.get("/models").text  # the verdicts, from the evaluation's own numbers
+    assert "ranks best by AUROC (higher is better)" in models
+    assert "(the served head)" in models or "The served head, LightGBM, scores" in models
     r = client.get("/videos/nope", headers={"accept": "text/html"})
     assert r.status_code == 404 and "Not found" in r.text and 'href="/models"' in r.text  # a page, with navigation
     assert client.get(f"/thumbnails/{vid}").status_code == 200
