@@ -14,7 +14,7 @@ import numpy as np
 # Okabe & Ito's qualitative palette (told apart with the common colour-vision deficiencies), yellow last.
 COLOURS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442"]
 DASHES = ["", "6 3", "2 2"]  # a second and third round of the palette is dashed, then dotted
-CHAR_W = 6.2  # a generous width of one character at font-size 11, to size the legend
+CHAR_W = 6.8  # a generous width of one character at font-size 12, to size the legend
 
 
 def svg_lines(series: list[tuple[str, np.ndarray, np.ndarray]], xlabel: str, ylabel: str, diagonal: bool = False,
@@ -29,7 +29,7 @@ def svg_lines(series: list[tuple[str, np.ndarray, np.ndarray]], xlabel: str, yla
     lh = 16 * len(series) + 8
     w, h = lx + lw + 4, max(top + size + 36, top + lh + 4)
     out = [f'<svg width="{w:.0f}" height="{h:.0f}" viewBox="0 0 {w:.0f} {h:.0f}" xmlns="http://www.w3.org/2000/svg" '
-           f'font-size="11" role="img" aria-label="{html.escape(title or ylabel)}">']
+           f'font-size="12" role="img" aria-label="{html.escape(title or ylabel)}">']
     if title:
         out.append(f'<title>{html.escape(title)}</title><text class="title" x="{left}" y="18" font-size="13" '
                    f'font-weight="600">{html.escape(title)}</text>')
@@ -63,7 +63,7 @@ def svg_bars(rows: list[tuple[str, float]], w: int = 420, unit: str = "", title:
     head = 22 if title else 0
     h = 18 * len(rows) + 10 + head
     top = max(abs(v) for _, v in rows) or 1.0
-    out = [f'<svg width="{w}" height="{h}" xmlns="http://www.w3.org/2000/svg" font-size="11">']
+    out = [f'<svg width="{w}" height="{h}" xmlns="http://www.w3.org/2000/svg" font-size="12">']
     if title:
         out.append(f'<title>{html.escape(title)}</title><text class="title" x="0" y="14" font-size="13" '
                    f'font-weight="600">{html.escape(title)}</text>')

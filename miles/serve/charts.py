@@ -62,6 +62,44 @@ def signed_bars(rows: list[tuple[str, float]]) -> str:
     return "".join(out)
 
 
+SLOTS = (("pre_upload", "before"), ("early_1h", "1 h"), ("early_6h", "6 h"), ("early_24h", "24 h"))
+
+
+def trajectory(history: list[dict], w: int = 300, h: int = 110) -> str:
+    """A live video's P at each moment it was scored (before upload, 1, 6, 24 hours), each with its interval
+    as a bar; a moment never scored is an empty slot."""
+    if not history:
+        return ""
+    left, top, bottom = 44, 10, h - 24
+    step = (w - left - 44) / (len(SLOTS) - 1)
+    slot = {m: left + 10 + i * step for i, (m, _) in enumerate(SLOTS)}
+
+    def sy(p):
+        return bottom - p * (bottom - top)
+
+    out = [f'<svg class="trajectory" width="{w}" viewBox="0 0 {w} {h}" xmlns="http://www.w3.org/2000/svg" '
+           f'font-size="12" role="img" aria-label="chance of breaking out at each moment scored">',
+           f'<line x1="{left}" y1="{bottom}" x2="{w - 4}" y2="{bottom}" stroke="{MUTED}"/>',
+           f'<text x="{left - 6}" y="{sy(1) + 9}" text-anchor="end">100%</text>'
+           f'<text x="{left - 6}" y="{bottom}" text-anchor="end">0%</text>']
+    out += [f'<text x="{slot[m]:.1f}" y="{h - 6}" text-anchor="middle">{name}</text>' for m, name in SLOTS]
+    pts = []
+    for s in history:
+        if s["moment"] not in slot:
+            continue
+        x = slot[s["moment"]]
+        pts.append((x, sy(s["p"])))
+        out.append(f'<line x1="{x:.1f}" y1="{sy(s["lo"]):.1f}" x2="{x:.1f}" y2="{sy(s["hi"]):.1f}" stroke="#9ecbff" '
+                   f'stroke-width="8"><title>{s["p"]:.0%} ({s["lo"]:.0%}–{s["hi"]:.0%}), scored at '
+                   f'{s["age_hours"]:.1f} h</title></line>')
+    if len(pts) > 1:
+        out.append(f'<polyline points="{" ".join(f"{x:.1f},{y:.1f}" for x, y in pts)}" fill="none" stroke="#0969da" '
+                   'stroke-width="2"/>')
+    out += [f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4" fill="#0969da"/>' for x, y in pts]
+    out.append("</svg>")
+    return "".join(out)
+
+
 def time_series(points: list[tuple[float, float]], xlabel: str, ylabel: str, w: int = 360, h: int = 200) -> str:
     """A line through (x, y) points with dots (views over hours since publishing)."""
     if not points:

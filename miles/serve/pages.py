@@ -86,6 +86,24 @@ async def card_thumbnail(request: Request, video_id: str):
                     headers={"Cache-Control": "max-age=3600"})
 
 
+@router.get("/watch", response_class=HTMLResponse)
+async def watch_page(request: Request):
+    return page(request, "watch.html", **await _board(request))
+
+
+@router.get("/watch/board", response_class=HTMLResponse)
+async def watch_board(request: Request):
+    """The board alone, for the page's polling."""
+    return page(request, "_board.html", **await _board(request))
+
+
+async def _board(request: Request) -> dict:
+    board = await run(request, request.app.state.service.watchlist)
+    for v in board["videos"]:
+        v["chart"] = charts.trajectory(v["history"])
+    return {"board": board}
+
+
 @router.get("/models", response_class=HTMLResponse)
 async def models_page(request: Request):
     from miles.serve.views import models_context

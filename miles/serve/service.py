@@ -88,6 +88,16 @@ class Service:
 
         return self._run(score_video, self.store, video_id, at, head=self.head, k=k)
 
+    def watchlist(self) -> dict:
+        from miles.queries.watchlist import watchlist
+
+        return self._run(watchlist, self.store, self.head)
+
+    def score_history(self, video_id: str) -> list[dict]:
+        from miles.queries.watchlist import score_history
+
+        return self._run(score_history, self.store, video_id, self.head)
+
     def similar(self, **kw) -> list[dict]:
         from miles.queries.similar import similar
 

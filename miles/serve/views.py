@@ -67,4 +67,5 @@ def video_context(service, video_id: str) -> dict:
               for s in d["snapshots"] if s.get("views") is not None and not np.isnan(s["views"])]
     neighbours = service.similar(video_id=video_id, k=6) if points or v.get("title") else []
     return {"v": v, "label": d["label"], "snapshots": d["snapshots"], "neighbours": neighbours,
+            "scores": service.score_history(video_id),
             "series": charts.time_series(points, "hours since publishing", "views")}
