@@ -115,8 +115,8 @@ def test_the_same_flag_means_the_same_everywhere():
     assert all(type(f["--json"]).__name__ == "_StoreTrueAction" for f in flags.values() if "--json" in f)
     assert {c for c, f in flags.items() if "--heads" in f} == {"eval", "train"}
     assert all(flags[c]["--heads"].nargs == "+" and flags[c]["--moments"].nargs == "+" for c in ("eval", "train"))
-    assert {c for c, f in flags.items() if "--head" in f} == {"predict", "recommend", "serve"}
-    assert all(flags[c]["--head"].nargs is None for c in ("predict", "recommend", "serve"))
+    assert {c for c, f in flags.items() if "--head" in f} == {"predict", "recommend", "serve", "watch"}
+    assert all(flags[c]["--head"].nargs is None for c in ("predict", "recommend", "serve", "watch"))
 
 
 def test_internal_errors_say_so_and_show_the_traceback_with_v(tmp_path, monkeypatch, capsys):

@@ -90,7 +90,8 @@ SMALL_TEXT = """() => { const small = [];
     const text = [...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim());
     if (!text || !el.getClientRects().length) continue;
     let px = parseFloat(getComputedStyle(el).fontSize);
-    if (el instanceof SVGElement && el.getScreenCTM()) px *= el.getScreenCTM().a;
+    const m = el instanceof SVGElement ? el.getScreenCTM() : null;
+    if (m) px *= Math.hypot(m.a, m.b);  // the scale, rotated or not
     if (px < 11.9) small.push(el.tagName + " " + px.toFixed(1) + "px: " + el.textContent.trim().slice(0, 40));
   } return small; }"""
 
@@ -131,7 +132,7 @@ def test_a_creator_scores_a_draft_from_the_keyboard(server, page, demo_store, tm
     assert "×" in page.locator("#factors").inner_text() and "log-odds" not in page.locator("#prediction").inner_text()
     assert "log10" not in page.locator("#prediction").inner_text() and "embedding" not in page.locator("#prediction").inner_text()
     assert page.locator(".cards .card").count() >= 1
-    said = page.locator("#suggestions li .verdict").all_inner_texts()
+    said = page.locator("#suggestions li .said").all_inner_texts()
     assert said and all(s.startswith("Tried on your draft") for s in said)  # each applied change, scored
     items = page.locator("#variants .feed-item")
     assert items.count() == 4 and "draft" in items.nth(0).get_attribute("class")  # the draft is the first row
@@ -191,7 +192,7 @@ def test_the_other_pages(server, page, demo_store):
     page.wait_for_load_state("networkidle")
     shot(page, "dashboard-video")
     page.goto(server + "/no/such/page")
-    assert page.locator("header nav a").count() == 3 and "no page at /no/such/page" in page.locator("#page-error").inner_text()
+    assert page.locator("header nav a").count() == 4 and "no page at /no/such/page" in page.locator("#page-error").inner_text()
     page.problems[:] = [p for p in page.problems if "404" not in p]
     shot(page, "dashboard-404")
 
