@@ -22,6 +22,7 @@ from pathlib import Path
 
 LADDERS = {
     "default": None,
+    "without 30m (the default before)": ["1h", "3h", "6h", "12h", "24h", "48h", "72h", "6d", "7d", "8d", "14d", "30d"],
     "sparse (1h 24h 7d 30d)": ["1h", "24h", "7d", "30d"],
     "no 6d/8d (1h 6h 24h 7d 30d)": ["1h", "6h", "24h", "7d", "30d"],
 }
@@ -112,10 +113,17 @@ def main() -> None:
     ap.add_argument("--step", default="1h")
     ap.add_argument("--throughput", type=int, default=500)
     ap.add_argument("--tracked", type=int, default=100_000)
+    ap.add_argument("--ladders", nargs="+", default=None, metavar="NAME",
+                    help="only these ladders (names as in LADDERS, by their first word), and only that table")
     args = ap.parse_args()
+    if args.ladders:
+        for name in [n for n in LADDERS if n.split()[0] not in args.ladders]:
+            LADDERS.pop(name)
     print(f"# collection benchmark · {platform.machine()} · {__import__('os').cpu_count()} cores · "
           f"{time.strftime('%Y-%m-%d')}")
     ladders(args.videos, args.days, args.step)
+    if args.ladders:
+        return
     print(f"\n## track throughput against 127.0.0.1, no pause\n{'pass':<34}{'fetched':>8}{'wall s':>9}{'videos/s':>10}")
     throughput(args.throughput)
     print(f"\n## finding what is due\n{'tracked':>10}{'snapshots':>12}{'due':>8}{'wall s':>9}{'RSS before MiB':>16}"

@@ -7,7 +7,8 @@ Rung ``i`` covers the ages ``[rung_i, rung_i+1)``; the last covers ``[rung_n, âˆ
 age has reached a rung and none of its snapshots falls in that rung's span; rungs it slept through are
 not chased (the past cannot be fetched). It is done once it has a snapshot in the last rung. A video whose
 publish time is not known yet (found in a listing that does not say) is due at once: its first fetch tells.
-The default rungs bracket the 168 h label (6 d, 7 d, 8 d) and the early moments (1 h, 6 h, 24 h).
+The default rungs bracket the 168 h label (6 d, 7 d, 8 d) and the early moments (1 h, 6 h, 24 h); the 30 m
+rung gives the 1 h moment a snapshot at least half its age (``miles.heads.features.FRESH``).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from datetime import datetime, timedelta
 
 from miles.errors import MilesError
 
-DEFAULT_AGES = ("1h", "3h", "6h", "12h", "24h", "48h", "72h", "6d", "7d", "8d", "14d", "30d")
+DEFAULT_AGES = ("30m", "1h", "3h", "6h", "12h", "24h", "48h", "72h", "6d", "7d", "8d", "14d", "30d")
 UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
 

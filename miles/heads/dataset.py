@@ -24,8 +24,8 @@ import numpy as np
 import pandas as pd
 
 from miles.errors import MilesError
-from miles.heads.features import early_hours, moment_hours, scalar_names
-from miles.heads.history import creator_history, followers_asof, log_followers, video_asof
+from miles.heads.features import FRESH, early_hours, moment_hours, scalar_names
+from miles.heads.history import creator_history, followers_asof, log_followers, seconds, video_asof
 from miles.heads.labels import LabelSpec
 from miles.heads.view import StoreView
 from miles.store import Store
@@ -115,9 +115,13 @@ def feature_rows(rows: pd.DataFrame, view: StoreView, moment: str, spec: LabelSp
     for h in early_hours(moment):
         h = int(h) if float(h).is_integer() else h
         if h <= hours:
-            seen = video_asof(view.snapshot_index(["views", "likes"]), rows["video_id"], pub + pd.Timedelta(hours=h),
-                              ["views", "likes"])
-            views, likes = seen["views"].to_numpy(dtype=float), seen["likes"].to_numpy(dtype=float)
+            at = pub + pd.Timedelta(hours=h)
+            seen = video_asof(view.snapshot_index(["views", "likes"]), rows["video_id"], at, ["views", "likes"])
+            views, likes = seen["views"].to_numpy(dtype=float, copy=True), seen["likes"].to_numpy(dtype=float, copy=True)
+            age = (view.snapshot_times().at(rows["video_id"], at) - seconds(pub)) / 3600
+            stale = ~(age >= FRESH * h)  # too early a snapshot (say, 1 h old for the 6 h moment), or none
+            views[stale], likes[stale], age[stale] = np.nan, np.nan, np.nan
+            f[f"snap_age_{h}h"] = age
             f[f"log_views_{h}h"] = np.log10(views + 1.0)
             f[f"log_likes_{h}h"] = np.log10(likes + 1.0)
             f[f"like_rate_{h}h"] = likes / np.maximum(views, 1.0)

@@ -65,6 +65,10 @@ for _h in (1, 6, 24):
     register(f"log_views_{_h}h", "early engagement", f"early_{_h}h", f"log10 views observed by {_h} h after publishing")
     register(f"log_likes_{_h}h", "early engagement", f"early_{_h}h", f"log10 likes observed by {_h} h after publishing")
     register(f"like_rate_{_h}h", "early engagement", f"early_{_h}h", f"likes / views observed by {_h} h")
+    register(f"snap_age_{_h}h", "early engagement", f"early_{_h}h",
+             f"hours after publishing of the snapshot the {_h} h counts come from")
+
+FRESH = 0.5  # a snapshot stands for the h-hour counts only when it is at least h * FRESH hours old
 
 
 def scalar_names(moment: str) -> list[str]:

@@ -16,7 +16,7 @@ import pandas as pd
 
 from miles.bounded import Bounded
 from miles.errors import MilesError
-from miles.heads.history import CreatorOutcomes, TimeIndex, follower_observations
+from miles.heads.history import CreatorOutcomes, TimeIndex, follower_observations, seconds, split_by_key
 from miles.heads.labels import LabelSpec, compute_outcomes
 from miles.store import Store
 
@@ -88,6 +88,16 @@ class StoreView:
 
     def followers(self) -> TimeIndex:
         return self.memo("followers", lambda: follower_observations(self.videos, self.snapshots))
+
+    def snapshot_times(self) -> TimeIndex:
+        """Each video's snapshot times as values (seconds since the epoch): how old a count seen as of a
+        time is."""
+        def make():
+            f = self.snapshots[["video_id", "observed_at"]].dropna()
+            t = seconds(f["observed_at"])
+            return TimeIndex(split_by_key(f["video_id"], t, t))
+
+        return self.memo(("snapshots", "observed_at"), make)
 
     def snapshot_index(self, columns: list[str]) -> dict[str, TimeIndex]:
         return {c: self.memo(("snapshots", c), lambda c=c: TimeIndex.of(self.snapshots, "video_id", "observed_at", c))

@@ -20,20 +20,20 @@ def test_spans_parse_and_bad_ones_say_why():
             parse_span(bad)
     with pytest.raises(ValueError, match="must increase"):
         Ladder.parse(["6h", "1h"])
-    assert str(LADDER).split()[0] == "1h" and len(LADDER.rungs) == len(DEFAULT_AGES)
+    assert str(LADDER).split()[0] == "30m" and len(LADDER.rungs) == len(DEFAULT_AGES)
 
 
 def test_the_default_ladder_brackets_the_label_and_the_moments():
     hours = [r.total_seconds() / 3600 for r in LADDER.rungs]
-    assert {1, 6, 24} <= set(hours)
+    assert {0.5, 1, 6, 24} <= set(hours)  # 30 m: a fresh enough snapshot for the 1 h moment
     assert 144 in hours and 168 in hours and 192 in hours  # 6 d, 7 d, 8 d around the 168 h label
 
 
 def test_unknown_publish_time_is_due_at_once_and_nothing_before_the_first_rung():
     assert LADDER.due(None, [], T0)
-    assert not LADDER.due(T0, [], T0 + timedelta(minutes=59))
-    assert LADDER.due(T0, [], T0 + timedelta(hours=1))
-    assert LADDER.next_due(T0, [], T0 + timedelta(minutes=10)) == T0 + timedelta(hours=1)
+    assert not LADDER.due(T0, [], T0 + timedelta(minutes=29))
+    assert LADDER.due(T0, [], T0 + timedelta(minutes=30))
+    assert LADDER.next_due(T0, [], T0 + timedelta(minutes=10)) == T0 + timedelta(minutes=30)
 
 
 @settings(max_examples=200, deadline=None)
