@@ -166,6 +166,8 @@ def _model_commands(subs) -> None:
     p.add_argument("--moments", nargs="+", default=["pre_upload"], help="prediction moments (default pre_upload)")
     _label_args(p)
     p.add_argument("--seed", type=int, default=0, help="seed of the heads (default 0)")
+    p.add_argument("--before", default=None, metavar="ISO", help="only videos whose outcome was known before this "
+                   "(to replay what a model trained then would have said)")
     p.add_argument("--json", action="store_true", help="print JSON")
     mlflow_args(p)
 

@@ -176,7 +176,11 @@ def _train(args: argparse.Namespace) -> int:
     from miles.heads.train import train_heads
 
     since = datetime.now(timezone.utc)
-    rows = train_heads(_open(args), tuple(args.heads), tuple(args.moments), label_spec(args), seed=args.seed)
+    from miles.sources.parse import parse_time
+
+    before = parse_time(args.before) if args.before else None
+    rows = train_heads(_open(args), tuple(args.heads), tuple(args.moments), label_spec(args), seed=args.seed,
+                       before=before)
     mirror_after(args, since)
     print(present.to_json(rows) if args.json else present.format_table(rows))
     return 0

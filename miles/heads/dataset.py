@@ -79,6 +79,13 @@ class FeatureSet:
                 names += [f"{b}_{i}" for i in range(getattr(self, b).shape[1])]
         return names
 
+    def known_before(self, when) -> FeatureSet:
+        """The rows whose outcome was known before ``when``: what a model trained then could have seen."""
+        keep = (pd.to_datetime(self.frame["outcome_known_at"], utc=True) < pd.Timestamp(when)).to_numpy()
+        cut = {b: (getattr(self, b)[keep] if getattr(self, b) is not None else None) for b in ("text", "image")}
+        return FeatureSet(self.moment, self.spec, self.frame[keep].reset_index(drop=True), self.scalar_names,
+                          encoders=self.encoders, store_versions=self.store_versions, **cut)
+
     @property
     def texts(self) -> np.ndarray:
         return self.frame["text"].to_numpy(dtype=object)

@@ -42,20 +42,23 @@ def _thresholds(frame) -> dict:
     return {"platform": {str(k): float(t) for k, t in by.items()}, "global": float(frame["viral_threshold"].median())}
 
 
-def train_heads(store: Store, heads=None, moments=("pre_upload",), spec: LabelSpec | None = None, seed: int = 0
-                ) -> list[dict]:
-    """Fit and save each head for each moment (holding the store's writer lock)."""
+def train_heads(store: Store, heads=None, moments=("pre_upload",), spec: LabelSpec | None = None, seed: int = 0,
+                before=None) -> list[dict]:
+    """Fit and save each head for each moment (holding the store's writer lock); with ``before``, only on
+    the videos whose outcome was known before then (to replay what a model deployed then would say)."""
     with writer_lock(store, "train"):
-        return _train_heads(store, tuple(heads or list_heads()), moments, spec or LabelSpec(), seed)
+        return _train_heads(store, tuple(heads or list_heads()), moments, spec or LabelSpec(), seed, before)
 
 
-def _train_heads(store: Store, heads, moments, spec: LabelSpec, seed: int) -> list[dict]:
+def _train_heads(store: Store, heads, moments, spec: LabelSpec, seed: int, before=None) -> list[dict]:
     from miles.heads.explain import shap_patterns
 
     out = []
     now = datetime.now(timezone.utc)
     for moment in moments:
         fs = build_features(store, moment, spec)
+        if before is not None:
+            fs = fs.known_before(before)
         y = fs.frame["viral"].to_numpy(dtype=int)
         v = fs.frame["velocity"].to_numpy()
         if len(np.unique(y)) < 2:

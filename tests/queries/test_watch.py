@@ -87,3 +87,17 @@ def test_an_alert_command_is_never_run_by_a_shell_and_has_a_deadline(tmp_path):
     assert send_alert(f"{sys.executable} -c 'import sys; sys.exit(3)'", {}, timeout=20).startswith(
         "the alert command exited with 3")
     assert send_alert("unbalanced 'quote", {}, timeout=5).startswith("the alert command cannot be read")
+
+
+def test_a_head_trained_before_a_time_sees_only_what_was_known_then(demo_store):
+    """``miles train --before``: the rows (and their vectors, row for row) whose outcome was known before."""
+    from miles.heads.dataset import build_features
+
+    fs = build_features(demo_store, "pre_upload")
+    when = pd.to_datetime(fs.frame["outcome_known_at"], utc=True).quantile(0.6)
+    early = fs.known_before(when)
+    assert 0 < len(early) < len(fs) and (pd.to_datetime(early.frame["outcome_known_at"], utc=True) < when).all()
+    rows = fs.frame.reset_index(drop=True).index[fs.frame["video_id"].isin(early.frame["video_id"])]
+    for block in ("text", "image"):
+        if getattr(fs, block) is not None:
+            assert (getattr(early, block) == getattr(fs, block)[rows]).all()
