@@ -239,8 +239,12 @@ def _predict(args: argparse.Namespace) -> int:
     if (args.title is None) == (args.video_id is None):
         raise MilesError("give --title (a draft) or --video-id (a stored video), not both")
     if args.video_id is not None:
-        out = score_video(_open(args), args.video_id, args.at, head=args.head, k=args.k)
+        store = _open(args)
+        out = score_video(store, args.video_id, args.at, head=args.head, k=args.k)
         print(present.to_json(out) if args.json else "\n".join(present.live_lines(out)))
+        if out["untrained_moments"] and not args.json:
+            print(f"hint: miles train --store {store} --heads {args.head} --moments "
+                  f"{out['moment']} {' '.join(out['untrained_moments'])}")
         return 0
     if args.at is not None:
         raise MilesError("--at goes with --video-id; a draft's time is --publish-at")

@@ -41,17 +41,22 @@ AGES = (1, 6, 24)  # the hours at which the neighbours' views are shown
 
 def choose_moment(store: Store, head: str, age_hours: float) -> tuple[str, list[str]]:
     """The latest moment ``age_hours`` has reached with a trained head, and notes on later ones without."""
+    moment, missing = _moments(store, head, age_hours)
+    notes = [f"the video is {age_hours:.0f} h old, but no model is trained for the {moment_hours(m):g}-hour moment, "
+             f"so the {'pre-upload' if moment == 'pre_upload' else f'{moment_hours(moment):g}-hour'} model scored it"
+             for m in missing[-1:]]
+    return moment, notes
+
+
+def _moments(store: Store, head: str, age_hours: float) -> tuple[str, list[str]]:
+    """The moment to use and the later ones the age has reached that no head serves."""
     reached = [m for m in MOMENTS if moment_hours(m) <= age_hours]
     served = [m for m in reached if read_meta(store, head, m) is not None]
     if not served:
         raise MilesError(f"no {head} model is trained for this store yet",
                          hint=f"run `miles train --store {store} --moments {' '.join(reached)}`")
     moment = served[-1]
-    missing = [m for m in reached if moment_hours(m) > moment_hours(moment)]
-    notes = [f"the video is {age_hours:.0f} h old, but no model is trained for the {moment_hours(m):g}-hour moment, "
-             f"so the {'pre-upload' if moment == 'pre_upload' else f'{moment_hours(moment):g}-hour'} model scored it"
-             for m in missing[-1:]]
-    return moment, notes
+    return moment, [m for m in reached if moment_hours(m) > moment_hours(moment)]
 
 
 def _views_at(view, ids, times) -> np.ndarray:
@@ -102,6 +107,7 @@ def score_video(store: Store, video_id: str, at: str | datetime | None = None, h
     if age < 0:
         raise MilesError(f"video {video_id!r} goes out at {pub:%Y-%m-%d %H:%M} UTC, after the time asked about")
     moment, notes = choose_moment(store, head, age)
+    missing = _moments(store, head, age)[1]
     fitted, meta = deployed_head(store, head, moment)
     spec = LabelSpec(**meta["label_spec"])
     tables = {m: t for t in meta.get("encoders", {}) for m in ("text", "image") if t.startswith(f"emb_{m}_")}
@@ -129,4 +135,4 @@ def score_video(store: Store, video_id: str, at: str | datetime | None = None, h
             "velocity": round(vel, 4), "velocity_interval": None if band is None else [round(x, 4) for x in band],
             "velocity_interval_means": VELOCITY_TEXT if band is not None else None, "label": label, "card": card,
             "factors": factors, "progress": progress(store, view, row, when, spec, k),
-            "notes": notes + list(fitted.notes), "inputs": scalars}
+            "notes": notes + list(fitted.notes), "inputs": scalars, "untrained_moments": missing}

@@ -73,6 +73,7 @@ class LivePrediction(BaseModel):
     factors: list[Factor]
     progress: dict[str, Any]  # views so far, the creator's usual at that age, the neighbours' views at 1/6/24 h
     notes: list[str]
+    untrained_moments: list[str]  # moments the video's age has reached that no trained head serves
     inputs: dict[str, float | None]
 
 

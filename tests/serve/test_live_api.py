@@ -20,5 +20,8 @@ def test_the_command_line_and_the_api_say_the_same(demo_store, client, capsys):
     assert main(["predict", "--store", str(demo_store.path), "--video-id", vid, "--at", at]) == 0
     text = capsys.readouterr().out
     assert text.startswith(f"{vid}, 7 h old, scored at 6h") and "views at 1 h / 6 h / 24 h" in text
+    later = (pub + pd.Timedelta(hours=30)).isoformat()  # 24 h reached, and no head is trained for it
+    assert main(["predict", "--store", str(demo_store.path), "--video-id", vid, "--at", later]) == 0
+    assert "--moments early_6h early_24h" in capsys.readouterr().out
     assert main(["predict", "--store", str(demo_store.path), "--video-id", vid, "--title", "x"]) == 2
     assert client.get("/api/v1/videos/nope/prediction").status_code == 404
