@@ -40,12 +40,40 @@ class WatchSummary:
     young: int = 0
     scored: int = 0
     unchanged: int = 0
+    embedded: int = 0  # new videos encoded for this pass
+    waiting: int = 0  # young videos still without vectors (not scored)
     alerts: list[dict] = field(default_factory=list)
     failed_alerts: list[str] = field(default_factory=list)
 
     def line(self) -> str:
         return (f"{self.young} live videos younger than the label age: {self.scored} scored at a new moment, "
-                f"{self.unchanged} unchanged, {len(self.alerts)} alert(s)")
+                f"{self.unchanged} unchanged, {len(self.alerts)} alert(s)"
+                + (f"; {self.embedded} new encoded" if self.embedded else "")
+                + (f"; {self.waiting} without vectors, not scored" if self.waiting else ""))
+
+
+def _without_vectors(store: Store, meta: dict, young: pd.DataFrame) -> set[str]:
+    """Which young videos lack a vector in a table the head reads (an image only where there is a thumbnail)."""
+    missing: set[str] = set()
+    for table, fp in meta.get("encoders", {}).items():
+        ids = young["video_id"] if fp.get("modality") != "image" else young.loc[young["has_thumbnail"] > 0, "video_id"]
+        have = set(store.read(table, columns=["video_id"])["video_id"].to_pylist()) if store.has(table) else set()
+        missing |= {i for i in ids if i not in have}
+    return missing
+
+
+def embed_new(store: Store, meta: dict) -> int:
+    """Encode the videos the head's tables do not hold yet, with the encoders and recipe that made them."""
+    from miles.embed.job import EmbedConfig, embed
+
+    enc = {e["modality"]: e for e in meta.get("encoders", {}).values()}
+    if not enc:
+        return 0
+    text = enc.get("text", {})
+    config = EmbedConfig(text_encoder=text.get("name"), image_encoder=enc.get("image", {}).get("name"),
+                         modalities=tuple(m for m in ("text", "image") if m in enc), progress=False,
+                         include_description="description" in str(text.get("preprocessing", {}).get("text", "")))
+    return sum(r.encoded for r in embed(store, config).values())
 
 
 def send_alert(command: str, alert: dict, timeout: float) -> str | None:
@@ -72,7 +100,8 @@ def _stored(store: Store, head: str) -> pd.DataFrame:
 
 
 def watch_pass(store: Store, now: datetime, head: str = DEFAULT_HEAD, alert_above: float | None = None,
-               alert_command: str | None = None, alert_timeout: float = 10.0) -> WatchSummary:
+               alert_command: str | None = None, alert_timeout: float = 10.0, embed: bool = True) -> WatchSummary:
+    """One scoring pass at ``now``; with ``embed``, young videos without vectors are encoded first."""
     if alert_above is not None and not 0 < alert_above < 1:
         raise MilesError(f"the alert threshold is a probability between 0 and 1, got {alert_above:g}")
     meta = read_meta(store, head)
@@ -84,6 +113,12 @@ def watch_pass(store: Store, now: datetime, head: str = DEFAULT_HEAD, alert_abov
     age = (pd.Timestamp(now) - pub).dt.total_seconds() / 3600
     young = videos[(age >= 0) & (age < label_age)].assign(age=age[(age >= 0) & (age < label_age)])
     out = WatchSummary(young=len(young))
+    bare = _without_vectors(store, meta, young)
+    if bare and embed:
+        out.embedded = embed_new(store, meta)
+        bare = _without_vectors(store, meta, young)
+    out.waiting = len(bare)
+    young = young[~young["video_id"].isin(bare)]
     stored = _stored(store, head)
     done = set(zip(stored["video_id"], stored["moment"], stored["head_version"]))
     crossed = set(stored.loc[stored["p_viral"] >= alert_above, "video_id"]) if alert_above is not None else set()
