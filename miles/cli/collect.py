@@ -21,8 +21,6 @@ def _scrape_discover(args: argparse.Namespace) -> int:
 
 @command("scrape track")
 def _scrape_track(args: argparse.Namespace) -> int:
-    import time
-
     from miles.collect.ladder import Ladder, parse_span
     from miles.collect.track import track
     from miles.collect.ytdlp import Client
@@ -36,11 +34,21 @@ def _scrape_track(args: argparse.Namespace) -> int:
         from miles.collect.youtube_api import DataAPI
 
         api = DataAPI()
-    while True:
+    def one() -> bool:
         summary = track(store, ladder, max_requests=args.max_requests, client=client, progress=not args.quiet,
                         api=api)
         print(summary.line(), flush=True)
-        if every is None or summary.stopped:
+        return summary.stopped
+
+    return _repeat(every, one)
+
+
+def _repeat(every: float | None, one_pass) -> int:
+    """``one_pass`` once, or every ``every`` seconds until it says stop or Ctrl-C comes between passes."""
+    import time
+
+    while True:
+        if one_pass() or every is None:
             return 0
         try:
             time.sleep(every)
@@ -71,7 +79,6 @@ def _scrape_simulate(args: argparse.Namespace) -> int:
 
 @command("watch")
 def _watch(args: argparse.Namespace) -> int:
-    import time
     from datetime import datetime, timezone
 
     from miles.collect.ladder import Ladder, parse_span
@@ -87,7 +94,7 @@ def _watch(args: argparse.Namespace) -> int:
     every = parse_span(args.every).total_seconds() if args.every else None
     ladder = Ladder.parse(args.ages)
     store = _open(args)
-    while True:
+    def one() -> bool:
         if not args.no_track:
             print(track(store, ladder, max_requests=args.max_requests, progress=not args.quiet).line(), flush=True)
         now = parse_time(args.at) if args.at else datetime.now(timezone.utc)
@@ -97,10 +104,6 @@ def _watch(args: argparse.Namespace) -> int:
             print(alert_line(a), flush=True)
         for problem in summary.failed_alerts:
             print(f"alert not delivered: {problem}", file=sys.stderr, flush=True)
-        if every is None:
-            return 0
-        try:
-            time.sleep(every)
-        except KeyboardInterrupt:  # between passes: nothing is half-written
-            print("stopped", file=sys.stderr)
-            return 0
+        return False
+
+    return _repeat(every, one)

@@ -57,6 +57,8 @@ def feature_words(name: str, value: float | None, age_hours: float | None = None
         if name.startswith(prefix):
             n = 10 ** value - 1
             return f"{round_views(n)} {noun if round(n) != 1 else noun[:-1]} by hour {name[len(prefix):].removesuffix('h')}"
+    if name.startswith("snap_age_"):
+        return f"the {name[len('snap_age_'):].removesuffix('h')} h counts taken at {value:.1f} h"
     if name.startswith("like_rate_"):
         return f"{value:.1%} of viewers liking by hour {name[len('like_rate_'):].removesuffix('h')}"
     return f"{name.replace('_', ' ')} of {value:.3g}"

@@ -101,3 +101,20 @@ def test_a_head_trained_before_a_time_sees_only_what_was_known_then(demo_store):
     for block in ("text", "image"):
         if getattr(fs, block) is not None:
             assert (getattr(early, block) == getattr(fs, block)[rows]).all()
+
+
+def test_the_watch_command(demo_store, tmp_path, capsys):
+    from miles.cli import main
+
+    store = Store.open(shutil.copytree(demo_store.path, tmp_path / "store"))
+    end = pd.Timestamp(store.read("videos", columns=["published_at"]).to_pandas()["published_at"].max())
+    at = (end - pd.Timedelta(days=2)).isoformat()
+    assert main(["watch", "--store", str(store.path), "--no-track", "--at", at, "--alert-above", "0.3"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith(f"{store.count('scores')} live videos younger than the label age")
+    assert [line for line in out if line.startswith("ALERT ")] == [
+        line for line in out[1:] if "a typical video here breaks out" in line]
+    assert main(["watch", "--store", str(store.path), "--no-track", "--at", at]) == 0  # again: nothing new
+    assert " 0 scored at a new moment" in capsys.readouterr().out
+    assert main(["watch", "--store", str(store.path), "--at", at]) == 2  # a replay cannot track
+    assert main(["watch", "--store", str(store.path), "--no-track", "--alert-above", "1.5"]) == 2
