@@ -64,6 +64,10 @@ def watchlist(store: Store, head: str, now=None, limit: int = 20, neighbours: in
         own = view.snapshot_index(["views"])["views"].at(pd.Series([b["video_id"]] * len(ages)),
                                                          pd.Series([start + pd.Timedelta(hours=h) for h in ages]))
         b["views_at"] = {f"{h}h": (None if np.isnan(v) else int(v)) for h, v in zip(ages, own)}
+        snaps = view.snapshots[view.snapshots["video_id"] == b["video_id"]]
+        ages = (pd.to_datetime(snaps["observed_at"], utc=True) - start).dt.total_seconds() / 3600
+        seen = snaps[(ages >= 0) & (pd.to_datetime(snaps["observed_at"], utc=True) <= as_of)].assign(age=ages)
+        b["curve"] = [(float(a), float(v)) for a, v in seen.sort_values("age")[["age", "views"]].dropna().to_numpy()]
         near = [n["views_at"] for n in prog["neighbours"]]
         b["neighbours_at"] = {f"{h}h": (int(np.median(vals)) if (vals := [n[f"{h}h"] for n in near
                                                                             if n[f"{h}h"] is not None]) else None)

@@ -100,6 +100,44 @@ def trajectory(history: list[dict], w: int = 300, h: int = 110) -> str:
     return "".join(out)
 
 
+def growth(own: list[tuple[float, float]], neighbours: dict[str, int | None], w: int = 300, h: int = 120) -> str:
+    """A live video's views against its age (a line), beside the median of its similar earlier videos at 1, 6
+    and 24 hours (hollow dots joined by a dashed line): log views, ages 0 to 24 h."""
+    marks = [(float(k.removesuffix("h")), v) for k, v in neighbours.items() if v is not None]
+    own = [(a, v) for a, v in own if a <= 24]
+    values = [v for _, v in own + marks if v and v > 0]
+    if not values:
+        return ""
+    left, top, bottom, right = 52, 8, h - 24, w - 8
+    lo, hi = math.log10(max(1.0, min(values))), math.log10(max(values) * 1.2)
+    hi = hi if hi > lo else lo + 1
+
+    def sx(a):
+        return left + a / 24 * (right - left)
+
+    def sy(v):
+        return bottom - (math.log10(max(v, 1.0)) - lo) / (hi - lo) * (bottom - top)
+
+    out = [f'<svg class="growth" width="{w}" viewBox="0 0 {w} {h}" xmlns="http://www.w3.org/2000/svg" font-size="12" '
+           'role="img" aria-label="views by age against similar earlier videos">',
+           f'<line x1="{left}" y1="{bottom}" x2="{right}" y2="{bottom}" stroke="{MUTED}"/>',
+           f'<text x="{left - 4}" y="{top + 9}" text-anchor="end">{10 ** hi:,.0f}</text>'
+           f'<text x="{left - 4}" y="{bottom}" text-anchor="end">{10 ** lo:,.0f}</text>',
+           f'<text x="{left}" y="{h - 6}">0 h</text><text x="{right}" y="{h - 6}" text-anchor="end">24 h</text>']
+    if marks:
+        out.append(f'<polyline points="{" ".join(f"{sx(a):.1f},{sy(v):.1f}" for a, v in marks)}" fill="none" '
+                   f'stroke="{MUTED}" stroke-dasharray="4 3"/>')
+        out += [f'<circle cx="{sx(a):.1f}" cy="{sy(v):.1f}" r="3.5" fill="#fff" stroke="{MUTED}" stroke-width="1.5">'
+                f'<title>similar videos at {a:g} h: {v:,} views (median)</title></circle>' for a, v in marks]
+    if own:
+        out.append(f'<polyline points="{" ".join(f"{sx(a):.1f},{sy(v):.1f}" for a, v in own)}" fill="none" '
+                   'stroke="#0969da" stroke-width="2"/>')
+        out += [f'<circle cx="{sx(a):.1f}" cy="{sy(v):.1f}" r="3" fill="#0969da"><title>{v:,.0f} views at {a:.1f} h'
+                '</title></circle>' for a, v in own]
+    out.append("</svg>")
+    return "".join(out)
+
+
 def time_series(points: list[tuple[float, float]], xlabel: str, ylabel: str, w: int = 360, h: int = 200) -> str:
     """A line through (x, y) points with dots (views over hours since publishing)."""
     if not points:

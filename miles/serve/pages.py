@@ -101,6 +101,7 @@ async def _board(request: Request) -> dict:
     board = await run(request, request.app.state.service.watchlist)
     for v in board["videos"]:
         v["chart"] = charts.trajectory(v["history"])
+        v["growth"] = charts.growth(v["curve"], v["neighbours_at"])
     return {"board": board}
 
 

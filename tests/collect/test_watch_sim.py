@@ -25,23 +25,23 @@ def test_a_month_of_watching_a_simulated_platform(tmp_path):
     from miles.heads.train import train_heads
     from miles.queries.watch import watch_pass
 
-    world = World.make(videos=70, days=18, seed=5, publish_days=16)
+    world = World.make(videos=70, days=30, seed=5, publish_days=28)
     store = Store.open(tmp_path / "store")
     ladder, client, log = Ladder.parse(), Client(pause=0, extra_extractors=EXTRACTORS), tmp_path / "alerts.jsonl"
     command = f"{sys.executable} -c \"{RECORDER}\" {log}"
     summaries = []
     with PlatformServer(world) as server:
         channels = [server.url(f"/sim/@{c}/shorts") for c in world.creators]
-        for hour in range(18 * 24):
+        for hour in range(0, 30 * 24, 2):  # a pass every two simulated hours, for a month
             if hour % 6 == 0:
                 discover(store, channels, client=client, now=world.clock.now)
             track(store, ladder, max_requests=10_000, client=client, now=world.clock)
             if hour == 8 * 24:  # eight days in: what is known so far trains the heads
                 embed(store, EmbedConfig(preset="offline", progress=False))
                 train_heads(store, ["lightgbm"], ("pre_upload", "early_6h"), LabelSpec(age_hours=48))
-            if hour > 8 * 24 and hour % 2 == 0:  # then a watch pass every two hours: new videos encoded, scored
+            if hour > 8 * 24:  # then each pass is watched: new videos encoded, the young scored
                 summaries.append(watch_pass(store, world.clock.now, alert_above=0.35, alert_command=command))
-            world.clock.advance(hours=1)
+            world.clock.advance(hours=2)
     scores = store.read("scores").to_pandas()
     assert len(scores) == sum(s.scored for s in summaries) >= 30
     assert not scores.duplicated(["video_id", "moment", "head_version"]).any()
@@ -49,7 +49,7 @@ def test_a_month_of_watching_a_simulated_platform(tmp_path):
     both = scores.groupby("video_id")["moment"].agg(set)
     assert sum(m == {"pre_upload", "early_6h"} for m in both) >= 10  # seen before its 6-hour moment, then after
     early = scores[scores["moment"] == "early_6h"]
-    assert (early["age_hours"] >= 6).all() and (early["age_hours"] < 6 + 2).mean() > 0.5  # scored when it came
+    assert (early["age_hours"] >= 6).all() and (early["age_hours"] < 6 + 4).mean() > 0.5  # scored when it came
     assert sum(s.embedded for s in summaries) >= 20 and summaries[-1].waiting == 0  # new uploads were encoded
     alerts = scores[scores["alert"]]
     assert alerts["video_id"].is_unique

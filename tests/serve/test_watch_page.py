@@ -64,6 +64,7 @@ def test_the_watchlist(watch_server, watched, browser, width):  # noqa: F811
         href = items.nth(i).locator(".live-head a").get_attribute("href")
         assert (items.nth(i).locator(".badge").count() == 1) == (href.rsplit("/", 1)[1] in alerted)
         assert items.nth(i).locator("svg.trajectory circle").count() >= 1
+        assert items.nth(i).locator("svg.growth polyline").count() >= 1  # its views, against the neighbours'
     assert pg.get_attribute("#board", "hx-trigger") == "every 60s"
     assert pg.evaluate("document.documentElement.scrollWidth") <= width
     assert pg.evaluate(SMALL_TEXT) == []
