@@ -100,17 +100,41 @@ def bracketed(model, job):
     return rep, {"model_rate": (before + after) / 2, "model_before": before, "model_after": after}
 
 model_text(); model_image()  # first calls pay for allocation; not timed
-rep, m = bracketed(model_text, lambda: embed(store, EmbedConfig(preset=preset, device=device, batch_size=batch,
-                                                               progress=False, modalities=("text",)), encoders)["text"])
-out["text"] = {"n": rep.encoded, "seconds": rep.seconds, "e2e_rate": rep.rate, "encoder": rep.encoder, **m}
-out["image"] = {"runs": []}
-for d, copy in zip(decoders, copies):
-    rep, m = bracketed(model_image, lambda: embed(Store.open(copy), EmbedConfig(
-        preset=preset, device=device, batch_size=batch, progress=False, modalities=("image",), decoder=d),
-        encoders)["image"])
-    out["image"]["encoder"] = rep.encoder
-    out["image"]["runs"].append({"asked": d, "decoder": rep.decoder, "n": rep.encoded, "seconds": rep.seconds,
-                                 "e2e_rate": rep.rate, **m})
+from miles.embed.runtime import runtime_for
+runtimes = sys.argv[7].split(",")
+out["runs"] = []
+for r in runtimes:
+    if r == "torch":
+        mt, mi = model_text, model_image
+    else:
+        gt, gi = runtime_for(tenc, "onnx", device)[0], runtime_for(ienc, "onnx", device)[0]
+        gt.encode_texts(["warm up"]); gi.encode_images(pixels[:2])
+
+        def mt(gt=gt):  # its own tokenizer included (Rust, fast)
+            t = time.perf_counter()
+            for i in range(0, len(texts), batch):
+                gt.encode_texts(texts[i:i + batch])
+            return len(texts) / (time.perf_counter() - t)
+
+        def mi(gi=gi):
+            t = time.perf_counter()
+            for i in range(0, len(pixels), batch):
+                gi.encode_images(pixels[i:i + batch])
+            return len(pixels) / (time.perf_counter() - t)
+        mt(); mi()
+    tcopy = shutil.copytree(store_dir, f"{store_dir}-text-{r}")
+    rep, m = bracketed(mt, lambda: embed(Store.open(tcopy), EmbedConfig(preset=preset, device=device, batch_size=batch,
+                       progress=False, modalities=("text",), runtime=r), encoders)["text"])
+    out["runs"].append({"runtime": rep.runtime, "modality": "text", "decoder": "–", "n": rep.encoded,
+                        "seconds": rep.seconds, "e2e_rate": rep.rate, "encoder": rep.encoder, **m})
+    for d, copy in zip(decoders, copies):
+        icopy = shutil.copytree(copy, f"{copy}-{r}")
+        rep, m = bracketed(mi, lambda: embed(Store.open(icopy), EmbedConfig(
+            preset=preset, device=device, batch_size=batch, progress=False, modalities=("image",), decoder=d,
+            runtime=r), encoders)["image"])
+        out["runs"].append({"runtime": rep.runtime, "modality": "image", "encoder": rep.encoder,
+                            "decoder": rep.decoder if d != "auto" else f"auto:{rep.decoder}", "n": rep.encoded,
+                            "seconds": rep.seconds, "e2e_rate": rep.rate, **m})
 out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 if device.startswith("cuda"):
     out["gpu"] = torch.cuda.get_device_name(0)
@@ -130,6 +154,8 @@ def main() -> None:
     ap.add_argument("--random-ok", action="store_true", help="use random weights where the real ones are absent")
     ap.add_argument("--decoders", nargs="+", default=["auto"], choices=DECODERS,
                     help="thumbnail decoders to run the image job with, side by side (default auto)")
+    ap.add_argument("--runtimes", nargs="+", default=["torch", "onnx"], choices=["torch", "onnx"],
+                    help="what runs the encoders, side by side (default both)")
     args = ap.parse_args()
     from miles.sources import ingest
     from miles.sources.demo import generate
@@ -137,7 +163,7 @@ def main() -> None:
 
     print(f"# embed benchmark · {platform.node()} · {platform.machine()} · {time.strftime('%Y-%m-%d')} · "
           f"device {args.device} · preset {args.preset} · batch {args.batch_size}")
-    header = (f"{'videos':>7} {'modality':>8} {'decoder':>11} {'encoder':<34} {'weights':>7} {'e2e/s':>7} {'model/s':>8} {'ratio':>6} "
+    header = (f"{'videos':>7} {'runtime':>7} {'modality':>8} {'decoder':>11} {'encoder':<34} {'weights':>7} {'e2e/s':>7} {'model/s':>8} {'ratio':>6} "
               f"{'drift':>6} {'total s':>8} {'read':>6} {'decode':>7} {'encode':>7} {'write':>6} {'RSS MB':>7}")
     print(header)
     for n in args.sizes:
@@ -146,19 +172,16 @@ def main() -> None:
             store = Store.open(Path(tmp) / "store")
             ingest([files.csv], store, progress=False)
             res = subprocess.run([sys.executable, "-c", CHILD, str(store.path), args.preset, args.device,
-                                  str(args.batch_size), "1" if args.random_ok else "0", ",".join(args.decoders)],
+                                  str(args.batch_size), "1" if args.random_ok else "0", ",".join(args.decoders),
+                                  ",".join(args.runtimes)],
                                  capture_output=True, text=True)
             if res.returncode != 0:
                 print(res.stderr[-3000:], file=sys.stderr)
                 raise SystemExit(res.returncode)
             r = json.loads(res.stdout.strip().splitlines()[-1])
-            rows = [("text", "–", r["text"])]
-            rows += [("image", run["decoder"] if run["asked"] != "auto" else f"auto:{run['decoder']}",
-                      dict(run, encoder=r["image"]["encoder"]))
-                     for run in r["image"]["runs"]]
-            for m, dec, x in rows:
-                s = x["seconds"]
-                print(f"{n:>7} {m:>8} {dec:>11} {x['encoder'][:34]:<34} {r['weights'][m]:>7} {x['e2e_rate']:>7.0f} "
+            for x in r["runs"]:
+                m, dec, s = x["modality"], x["decoder"], x["seconds"]
+                print(f"{n:>7} {x['runtime']:>7} {m:>8} {dec:>11} {x['encoder'][:34]:<34} {r['weights'][m]:>7} {x['e2e_rate']:>7.0f} "
                       f"{x['model_rate']:>8.0f} {x['e2e_rate'] / x['model_rate']:>6.2f} "
                       f"{x['model_after'] / x['model_before']:>6.2f} {s['total']:>8.1f} "
                       f"{s['read']:>6.1f} {s['decode']:>7.1f} {s['encode']:>7.1f} {s['write']:>6.1f} "

@@ -115,6 +115,9 @@ def _data_commands(subs) -> None:
                    help="thumbnail decoding: pil (threads, JPEG draft mode), nvjpeg (on the GPU), torchvision "
                         "(the same tensor path on the CPU); auto: pil on CPU, the faster of the two on CUDA, "
                         "measured at the start (default)")
+    p.add_argument("--runtime", default="auto", choices=["auto", "torch", "onnx"],
+                   help="what runs the encoders: onnx (their verified graphs in ONNX Runtime, on the CPU), torch; "
+                        "auto: onnx on a CPU, torch on a GPU (default)")
     p.add_argument("--with-description", action="store_true",
                    help="append the description to the text (a table of its own: emb_text_<encoder>_desc)")
     p.add_argument("--engine", default="local", choices=["local", "ray"],

@@ -126,7 +126,7 @@ def _embed(args: argparse.Namespace) -> int:
                          commit_every=args.commit_every, limit=args.limit, shard=args.shard, workers=args.workers,
                          decoder=args.decoder, include_description=args.with_description, progress=not args.quiet,
                          engine=args.engine, ray_address=args.address, actors=args.actors,
-                         gpus_per_actor=args.gpus_per_actor, chunk=args.chunk)
+                         gpus_per_actor=args.gpus_per_actor, chunk=args.chunk, runtime=args.runtime)
     for report in embed(_open(args), config).values():
         print(report.line())
     return 0

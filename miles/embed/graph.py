@@ -139,10 +139,12 @@ def ensure_graph(enc: Encoder) -> None:
         log.info("could not save %s's graph: %s", enc.name, err)
 
 
-def _session(path: Path):
+def _session(path: Path, threads: int | None = None):
     import onnxruntime as ort
 
     opts = ort.SessionOptions()
+    if threads:
+        opts.intra_op_num_threads = threads
     opts.log_severity_level = 3  # errors only
     # Its threads would otherwise spin after each run, taking the cores from what a query does next
     # (the head, SHAP, the search: 2-4x slower on two cores).
@@ -150,8 +152,9 @@ def _session(path: Path):
     return ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
 
 
-def load_graph(fp: dict[str, Any]) -> Encoder | None:
-    """The saved graph of the encoder with fingerprint ``fp`` (the table's), or None."""
+def load_graph(fp: dict[str, Any], threads: int | None = None) -> Encoder | None:
+    """The saved graph of the encoder with fingerprint ``fp`` (the table's), or None; ``threads``: ONNX
+    Runtime's intra-op threads (default: its own choice)."""
     if not enabled():
         return None
     folder = cache_dir()
@@ -166,7 +169,7 @@ def load_graph(fp: dict[str, Any]) -> Encoder | None:
             files.pop("tokenizer")
         if set(sums) != set(files) or any(sha256(path) != sums[part] for part, path in files.items()):
             return _discard(folder, key, fp, "its files differ from those saved at export")
-        session = _session(files["onnx"])
+        session = _session(files["onnx"], threads)
         fingerprint = Fingerprint(**meta["fingerprint"])
         if fp["modality"] == "text":
             enc = GraphTextEncoder(session, files["tokenizer"], fingerprint, int(meta["max_length"]))

@@ -24,6 +24,7 @@ from miles.embed.graph import ensure_graph
 from miles.embed.mapper import Mapper, vectors_table
 from miles.embed.reader import choose_decoder, fetch, parse_shard, plan, thumbnail_batches
 from miles.embed.registry import create_encoder, preset_encoders
+from miles.embed.runtime import runtime_for
 from miles.errors import MilesError
 from miles.store import Store
 from miles.store.embeddings import open_embedding_table
@@ -47,6 +48,7 @@ class EmbedConfig:
     shard: str | None = None  # "i/n"
     workers: int | None = None  # image decode threads; None: 1 on CPU, 4 on CUDA
     decoder: str = "auto"  # auto | pil | nvjpeg | torchvision (see miles.embed.reader)
+    runtime: str = "auto"  # auto | torch | onnx (see miles.embed.runtime)
     include_description: bool = False
     progress: bool = True
     engine: str = "local"  # local | ray (miles.embed.ray_engine)
@@ -67,6 +69,7 @@ class StageReport:
     failed: list[tuple[str, str]] = field(default_factory=list)
     empty_text: int = 0
     decoder: str | None = None  # images: pil or nvjpeg
+    runtime: str = "torch"  # what ran the encoder: torch or onnx
     seconds: dict[str, float] = field(default_factory=lambda: {"read": 0.0, "decode": 0.0, "encode": 0.0,
                                                                "write": 0.0, "total": 0.0})
 
@@ -80,6 +83,7 @@ class StageReport:
                  f"{self.total} in all) in {s['total']:.1f} s, {self.rate:.0f}/s",
                  f"read {s['read']:.1f} s · decode {s['decode']:.1f} s · encode {s['encode']:.1f} s · "
                  f"write {s['write']:.1f} s"]
+        parts.append(f"runtime {self.runtime}")
         if self.decoder:
             parts.append(f"decoder {self.decoder}")
         if self.failed:
@@ -140,7 +144,10 @@ def embed(store: Store, config: EmbedConfig | None = None,
     with writer_lock(store, "embed"):
         for modality in config.modalities:
             enc = (encoders or {}).get(modality) or create_encoder(names[modality], device=device)
-            reports[modality] = (_embed_text if modality == "text" else _embed_images)(store, enc, config, shard)
+            given = modality in (encoders or {}) and config.runtime != "onnx"  # a given encoder runs as given
+            model, used = (enc, "torch") if config.engine == "ray" or given else runtime_for(enc, config.runtime, device)
+            reports[modality] = (_embed_text if modality == "text" else _embed_images)(store, enc, config, shard, model)
+            reports[modality].runtime = used
             store.compact(reports[modality].table)  # a fragment a commit, merged once there are many
             log.info(reports[modality].line())
             if device == "cpu" and modality not in (encoders or {}):
@@ -161,7 +168,8 @@ def text_table(enc: Encoder, recipe: TextRecipe) -> tuple[str, str]:
     return table_name("text", enc.name) + ("_desc" if recipe.description else ""), fp.to_json()
 
 
-def _embed_text(store: Store, enc: Encoder, cfg: EmbedConfig, shard) -> StageReport:
+def _embed_text(store: Store, enc: Encoder, cfg: EmbedConfig, shard, model: Encoder) -> StageReport:
+    """``enc`` names the table and its fingerprint; ``model`` (``enc`` or its graph) encodes."""
     name, fingerprint = text_table(enc, TextRecipe(cfg.include_description))
     open_embedding_table(store, name, fingerprint, with_empty_flag=True)
     rep = StageReport(name, enc.fingerprint.describe())
@@ -170,7 +178,7 @@ def _embed_text(store: Store, enc: Encoder, cfg: EmbedConfig, shard) -> StageRep
     rep.total, rep.already, rep.todo = p.total_videos, p.already, len(p.video_ids)
     if cfg.engine == "ray":
         return _on_ray(store, enc, name, fingerprint, p.video_ids, cfg, rep, t0)
-    mapper = Mapper(enc, TextRecipe(cfg.include_description), cfg.batch_size)
+    mapper = Mapper(model, TextRecipe(cfg.include_description), cfg.batch_size)
     group = cfg.batch_size * cfg.commit_every
     window = group * cfg.sort_window
     writer = _Writer(store, name, rep)
@@ -231,7 +239,8 @@ def _decoder(store: Store, ids: list[str], enc: Encoder, cfg: EmbedConfig, cuda:
     return choice
 
 
-def _embed_images(store: Store, enc: Encoder, cfg: EmbedConfig, shard) -> StageReport:
+def _embed_images(store: Store, enc: Encoder, cfg: EmbedConfig, shard, model: Encoder) -> StageReport:
+    """Pixels are decoded by ``enc``'s preprocessing (the same for its graph) and encoded by ``model``."""
     name = table_name("image", enc.name)
     open_embedding_table(store, name, enc.fingerprint.to_json())
     rep = StageReport(name, enc.fingerprint.describe())
@@ -249,7 +258,7 @@ def _embed_images(store: Store, enc: Encoder, cfg: EmbedConfig, shard) -> StageR
     rep.decoder = "nvjpeg" if decoder == "torchvision" and cuda else decoder
     batches = thumbnail_batches(store, p.video_ids, enc.preprocess, cfg.batch_size, workers, pin_memory=cuda,
                                 decoder=decoder, device=enc.device)
-    mapper = Mapper(enc, batch_size=cfg.batch_size)
+    mapper = Mapper(model, batch_size=cfg.batch_size)
     writer = _Writer(store, name, rep)
     bar = _progress(rep.todo, name, cfg.progress)
     pending: list[pa.Table] = []

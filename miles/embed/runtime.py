@@ -1,0 +1,57 @@
+"""Which runtime runs an encoder in the embedding job: torch, or its verified graph in ONNX Runtime.
+
+    model, used = runtime_for(enc, "auto", device="cpu")   # (GraphTextEncoder, "onnx") on a CPU
+
+``auto`` runs the saved graph (``miles.embed.graph``: exported from the traced model the first time, and
+checked against the model's own vectors whenever it is loaded) with ONNX Runtime on a CPU, and torch on a
+GPU. ``onnx`` always runs the graph, on the CPU; ``torch`` always runs the model. Either way the vectors are
+the model's (within 1e-5, tested) and the table's fingerprint is the model's: the runtime is how, not what,
+so a table may be filled by both across resumes. ONNX Runtime's threads are the cores this process may use,
+and do not spin between batches, so the decode threads beside it are not starved.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+
+from miles.embed.base import Encoder
+from miles.errors import MilesError
+
+log = logging.getLogger(__name__)
+RUNTIMES = ("auto", "torch", "onnx")
+
+
+def cores() -> int:
+    """The cores this process may run on (its affinity, else the machine's)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def runtime_for(enc: Encoder, runtime: str, device: str) -> tuple[Encoder, str]:
+    """The encoder the job runs for ``enc`` and the runtime's name."""
+    from miles.embed.graph import ensure_graph, load_graph
+
+    if runtime not in RUNTIMES:
+        raise MilesError(f"the runtime must be auto, torch or onnx, got {runtime!r}")
+    if runtime == "torch" or (runtime == "auto" and device != "cpu"):
+        return enc, "torch"
+    if device != "cpu":
+        log.warning("--runtime onnx runs %s on the CPU, not on %s", enc.name, device)
+    if not hasattr(enc, "_cpu_runner"):  # a model with nothing to export: torch it is
+        return _torch_or_say(enc, runtime, "it has no traced runner to export")
+    ensure_graph(enc)
+    graph = load_graph(json.loads(enc.fingerprint.to_json()), threads=cores())
+    if graph is None:
+        return _torch_or_say(enc, runtime, "its graph could not be saved or checked on this machine")
+    return graph, "onnx"
+
+
+def _torch_or_say(enc: Encoder, runtime: str, why: str) -> tuple[Encoder, str]:
+    if runtime == "onnx":
+        raise MilesError(f"{enc.name} cannot run in ONNX Runtime: {why}", hint="use --runtime torch (or auto)")
+    log.info("%s runs in torch: %s", enc.name, why)
+    return enc, "torch"
