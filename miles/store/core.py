@@ -109,10 +109,11 @@ class Store:
         return [n[: -len(".lance")] for n in self.location.folders(".lance") if not n.startswith(".")]
 
     def has(self, name: str) -> bool:
-        """Is the table there? On object storage a request each time it is not known to be (Miles never
+        """Is the table there? Locally, once its first version is committed (another process creating it
+        makes the folder first); on object storage a request each time it is not known to be (Miles never
         removes a table, so one seen is remembered)."""
         if not self.remote:
-            return self.location.is_dir(f"{name}.lance")
+            return self.location.is_dir(f"{name}.lance/_versions")
         key = f"{self.uri}/{name}"
         if key not in _PRESENT:
             if not self.location.is_dir(f"{name}.lance"):
