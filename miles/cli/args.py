@@ -98,8 +98,9 @@ def _data_commands(subs) -> None:
     p = _sub(subs, "embed", "Encode every video's title and thumbnail once into embedding tables (resumable).",
              "miles embed --store my-store --preset offline --batch-size 64")
     _store_arg(p)
-    p.add_argument("--preset", default="offline", choices=["offline", "paper"],
-                   help="offline: packaged minilm + efficientnet_lite0; paper: bert-base-uncased + resnet50")
+    p.add_argument("--preset", default="offline", choices=["offline", "paper", "multilingual"],
+                   help="offline: packaged minilm + efficientnet_lite0; paper: bert-base-uncased + resnet50; "
+                   "multilingual: multilingual (needs miles[multilingual]) + efficientnet_lite0")
     p.add_argument("--text-encoder", default=None, metavar="NAME", help="override the preset's text encoder "
                    "(a registry name or a local Hugging Face model folder)")
     p.add_argument("--image-encoder", default=None, metavar="NAME", help="override the preset's image encoder")

@@ -72,6 +72,7 @@ class Encoder:
 
     fingerprint: Fingerprint
     device: str = "cpu"
+    own_runtime: str | None = None  # an encoder with its own engine (not torch, not a saved graph) names it
 
     @property
     def name(self) -> str:
@@ -120,6 +121,8 @@ def verify_checksum(path: Path, expected: str, what: str) -> str:
 def resolve_device(device: str = "auto") -> str:
     if device not in ("auto", "cpu", "cuda") and not device.startswith("cuda:"):
         raise MilesError(f"device must be auto, cpu or cuda, got {device!r}")
+    if device == "cpu":  # no torch import: an encoder that needs none starts without it
+        return device
     import torch
 
     if device == "auto":

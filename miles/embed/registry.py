@@ -1,6 +1,6 @@
 """Encoders built by name, from a plain registry (as timm builds models).
 
-    >>> enc = create_encoder("minilm")            # or "efficientnet_lite0", "bert-base-uncased", "resnet50"
+    >>> enc = create_encoder("minilm")  # or "multilingual", "efficientnet_lite0", "bert-base-uncased", "resnet50"
     >>> list_encoders("image"), PRESETS["offline"]
 
 The registry names each factory by module and function, and imports the module only when asked, so
@@ -19,6 +19,8 @@ from miles.errors import MilesError
 # name -> (modality, "module:factory", description)
 ENCODERS: dict[str, tuple[Modality, str, str]] = {
     "minilm": ("text", "miles.embed.text:minilm", "all-MiniLM-L6-v2, packaged (384-d); offline preset"),
+    "multilingual": ("text", "miles.embed.multilingual:multilingual",
+                     "multilingual-e5-small, 4-bit, ~100 languages (384-d); extra: miles[multilingual]"),
     "bert-base-uncased": ("text", "miles.embed.text:bert_base_uncased",
                           "BERT base uncased (768-d), from the HF cache; paper preset"),
     "efficientnet_lite0": ("image", "miles.embed.image:efficientnet_lite0",
@@ -30,6 +32,7 @@ ENCODERS: dict[str, tuple[Modality, str, str]] = {
 PRESETS: dict[str, dict[Modality, str]] = {
     "offline": {"text": "minilm", "image": "efficientnet_lite0"},
     "paper": {"text": "bert-base-uncased", "image": "resnet50"},
+    "multilingual": {"text": "multilingual", "image": "efficientnet_lite0"},
 }
 
 

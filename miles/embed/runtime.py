@@ -7,7 +7,8 @@ checked against the model's own vectors whenever it is loaded) with ONNX Runtime
 GPU. ``onnx`` always runs the graph, on the CPU; ``torch`` always runs the model. Either way the vectors are
 the model's (within 1e-5, tested) and the table's fingerprint is the model's: the runtime is how, not what,
 so a table may be filled by both across resumes. ONNX Runtime's threads are the cores this process may use,
-and do not spin between batches, so the decode threads beside it are not starved.
+and do not spin between batches, so the decode threads beside it are not starved. An encoder with its own
+engine (``own_runtime``: the multilingual encoder's) runs in it, whatever the runtime asked.
 """
 
 from __future__ import annotations
@@ -37,6 +38,10 @@ def runtime_for(enc: Encoder, runtime: str, device: str) -> tuple[Encoder, str]:
 
     if runtime not in RUNTIMES:
         raise MilesError(f"the runtime must be auto, torch or onnx, got {runtime!r}")
+    if enc.own_runtime:  # the multilingual encoder's C engine: neither torch nor a graph
+        if runtime != "auto":
+            log.info("%s runs in its own engine (%s), not %s", enc.name, enc.own_runtime, runtime)
+        return enc, enc.own_runtime
     if runtime == "torch" or (runtime == "auto" and device != "cpu"):
         return enc, "torch"
     if device != "cpu":
