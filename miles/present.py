@@ -136,14 +136,21 @@ def live_lines(out: dict) -> list[str]:
 
 def eval_lines(result) -> list[str]:
     """What ``miles eval`` prints: the table, the widest gain of embeddings, and what was left out."""
+    from miles.eval.verdicts import encoder_choice
+
     lines = [format_table(result.table().to_dict("records"))]
-    gains = [g for g in result.gains if g["versus"] == "metadata"]
+    gains = [g for g in result.gains if g["versus"] == "metadata" and "@" not in g["features"]]
     widest = {(g["head"], g["moment"], g["split"]): g["features"]
               for g in sorted(gains, key=lambda g: g["features"].count("+"))}
     for g in gains:
         if g["features"] == widest[(g["head"], g["moment"], g["split"])]:
             lines.append(f"gain of {g['features']} over metadata, {g['head']} {g['moment']} {g['split']} "
                          f"{g['metric']}: {g['gain']:+.3f} [{g['ci_low']:+.3f}, {g['ci_high']:+.3f}] (positive = better)")
+    for moment, split in dict.fromkeys((g["moment"], g["split"]) for g in result.gains):
+        for sentence in encoder_choice(result.gains, moment, split):
+            lines.append(f"{moment} {split}: {sentence}")
+            if "deploy " in sentence:
+                lines.append(f"  to deploy it: miles train --text-encoder {sentence.rsplit('deploy ', 1)[1].rstrip('.')}")
     lines += [f"note: {n}" for n in result.notes]
     return lines
 

@@ -172,6 +172,8 @@ def _model_commands(subs) -> None:
     p.add_argument("--seed", type=int, default=0, help="seed of the heads (default 0)")
     p.add_argument("--before", default=None, metavar="ISO", help="only videos whose outcome was known before this "
                    "(to replay what a model trained then would have said)")
+    p.add_argument("--text-encoder", default=None, metavar="NAME", help="read the title vectors of this encoder "
+                   "(default: minilm's when the store has them; `miles eval` says which to deploy)")
     p.add_argument("--json", action="store_true", help="print JSON")
     mlflow_args(p)
 

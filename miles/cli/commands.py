@@ -72,21 +72,32 @@ def _ingest(args: argparse.Namespace) -> int:
 
 @command("store info")
 def _store_info(args: argparse.Namespace) -> int:
+    from miles.embed.languages import language_name, language_shares, store_language_note, title_languages
+    from miles.heads.dataset import feature_text_tables
     from miles.heads.labels import coverage
     from miles.queries.cache import store_view
+    from miles.store.embeddings import table_fingerprint
 
     store = _open(args)
     rows = store.info()
     view = store_view(store)
     covered = coverage(view.videos, view.snapshots, label_spec(args))
+    languages = title_languages(view.videos)
+    shares = language_shares(languages)
+    notes = [f"{t}: {n}" for t in feature_text_tables(store)
+             if (n := store_language_note(languages, table_fingerprint(store, t)["name"]))]
     if args.json:
-        print(present.to_json({"store": store.uri, "tables": rows, "bracketed": covered}))
+        print(present.to_json({"store": store.uri, "tables": rows, "bracketed": covered, "languages": shares,
+                               "language_notes": notes}))
     else:
         print(f"store {store}")
         print(present.format_table(rows, {"bytes": present.human_bytes}))
         ages = [k for k in covered if k != "videos"]
         print(f"videos whose snapshots bracket each age (of {covered['videos']:,}): "
               + " · ".join(f"{k} {covered[k]:,}" + (" (the label)" if i == 0 else "") for i, k in enumerate(ages)))
+        print("languages of titles: " + " · ".join(f"{language_name(k)} {v:.0%}" for k, v in shares.items()))
+        for note in notes:
+            print(f"note: {note}")
     return 0
 
 
@@ -180,7 +191,7 @@ def _train(args: argparse.Namespace) -> int:
 
     before = parse_time(args.before) if args.before else None
     rows = train_heads(_open(args), tuple(args.heads), tuple(args.moments), label_spec(args), seed=args.seed,
-                       before=before)
+                       before=before, text_encoder=args.text_encoder)
     mirror_after(args, since)
     print(present.to_json(rows) if args.json else present.format_table(rows))
     return 0

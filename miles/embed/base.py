@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -22,6 +21,7 @@ import numpy as np
 
 from miles.bounded import Bounded
 from miles.errors import MilesError
+from miles.store.embeddings import table_name, table_safe  # noqa: F401  (re-exported: where encoders' tables are named)
 from miles.store.files import sha256
 from miles.versions import library_versions  # noqa: F401  (re-exported for the encoders)
 
@@ -130,14 +130,6 @@ def resolve_device(device: str = "auto") -> str:
     if device.startswith("cuda") and not torch.cuda.is_available():
         raise MilesError("--device cuda was asked for, but torch sees no CUDA device; use --device cpu")
     return device
-
-
-def table_safe(name: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
-
-
-def table_name(modality: Modality, encoder_name: str) -> str:
-    return f"emb_{modality}_{table_safe(encoder_name)}"
 
 
 def l2_normalise(x: np.ndarray) -> np.ndarray:

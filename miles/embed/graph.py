@@ -130,7 +130,7 @@ def save_graph(enc: Encoder) -> Path | None:
 
 def ensure_graph(enc: Encoder) -> None:
     """Save ``enc``'s graph unless this machine has it (after ``miles embed``, the first query is fast)."""
-    if not enabled():
+    if not enabled() or not hasattr(enc, "_cpu_runner"):  # nothing to export (an encoder with its own engine)
         return
     try:
         if not (cache_dir() / f"{_key(json.loads(enc.fingerprint.to_json()))}.json").exists():

@@ -25,6 +25,7 @@ import pandas as pd
 
 from miles.eval.coverage import coverage_records
 from miles.eval.duplicates import feature_set_clusters
+from miles.eval.encoders import compare_encoders, encoder_language_note, other_text
 from miles.eval.metrics import CLASSIFICATION, REGRESSION, bootstrap_weights, paired_gain, with_interval
 from miles.eval.splits import NEEDS_CREATORS, creator_share, has_creators, split_indices
 from miles.heads.dataset import FeatureSet, build_features
@@ -52,6 +53,7 @@ class EvalConfig:
     purge: bool = True  # time splits: drop training rows whose outcome was not yet known at the cut
     progress: bool = True
     intervals: tuple[str, ...] = ("time",)  # splits on which the deployable heads' intervals are measured
+    compare_encoders: bool = True  # fit the blocks heads again with each other text table (miles.eval.encoders)
 
 
 @dataclass
@@ -133,8 +135,12 @@ def evaluate(store: Store, config: EvalConfig | None = None) -> EvalResult:
         if not has_creators(fs.frame):
             result.unit = "videos"
         dups = feature_set_clusters(fs)
+        alts = other_text(store, fs) if cfg.compare_encoders else {}
+        note = encoder_language_note(store, fs, alts)
+        if note:
+            result.notes.append(f"{moment}: {note}")
         for split in splits:
-            _evaluate_split(fs, moment, split, heads, cfg, result, dups)
+            _evaluate_split(fs, moment, split, heads, cfg, result, dups, alts)
             bar.update(len(cfg.heads))
     bar.close()
     result.seconds = time.perf_counter() - t0
@@ -153,7 +159,7 @@ def fit_and_score(head: str, X, y: np.ndarray, v: np.ndarray, train: np.ndarray,
 
 
 def _evaluate_split(fs: FeatureSet, moment: str, split: str, heads, cfg: EvalConfig, result: EvalResult,
-                    dups: np.ndarray | None = None) -> None:
+                    dups: np.ndarray | None = None, alts: dict | None = None) -> None:
     sp = split_indices(fs.frame, split, cfg.test_fraction, cfg.seed, cfg.purge, duplicates=dups)
     tr, te = sp
     result.splits[(moment, split)] = {**sp.info, "cohort": cfg.spec.cohort}
@@ -170,30 +176,38 @@ def _evaluate_split(fs: FeatureSet, moment: str, split: str, heads, cfg: EvalCon
                            "ci_high": hi})
     scores: dict[tuple[str, str], Fitted] = {}
     deployed: dict[str, Fitted] = {}
+
+    def fit(head: str, X, params: dict, features: str, count: int = 0) -> Fitted:
+        """Fit one head on the training rows, score the test rows and record its metrics."""
+        fitted, raw, p, vel = fit_and_score(head, X, y, v, tr, te, params, groups, count, cfg.seed)
+        f = Fitted(head, moment, split, features, te, p, vel, fitted.viral,
+                   fitted.inputs(X[te]) if head_kind(head).explains else None, raw, fitted)
+        result.notes += [f"{moment} {split} {features}: {n}" for n in fitted.notes]
+        result.fitted.append(f)
+        for metric in CLASSIFICATION + REGRESSION:
+            s, target = (p, y[te]) if metric in CLASSIFICATION else (vel, v[te])
+            val, lo, hi = with_interval(metric, target, s, W)
+            result.records.append({**base, "head": head, "features": features, "metric": metric, "value": val,
+                                   "ci_low": lo, "ci_high": hi})
+        if count:
+            f.interval = fitted.viral_interval(X[te], p)
+            for metric, val, lo, hi in coverage_records(y[te], v[te], p, vel, f.interval, fitted, W):
+                result.records.append({**base, "head": head, "features": features, "metric": metric,
+                                       "value": val, "ci_low": lo, "ci_high": hi})
+        return f
+
     for head in heads:
         variants = _variants(fs, head, cfg.ablations)
         for blocks in variants:
             X, features, params = head_inputs(fs, head, blocks, cfg.seed)
             deployable = blocks == variants[-1]  # every block there is: what ``miles train`` deploys
-            count = RESAMPLES if deployable and split in cfg.intervals else 0
-            fitted, raw, p, vel = fit_and_score(head, X, y, v, tr, te, params, groups, count, cfg.seed)
-            f = Fitted(head, moment, split, features, te, p, vel, fitted.viral,
-                       fitted.inputs(X[te]) if head_kind(head).explains else None, raw, fitted)
-            result.notes += [f"{moment} {split} {features}: {n}" for n in fitted.notes]
-            result.fitted.append(f)
-            scores[(head, features)] = f
+            f = scores[(head, features)] = fit(head, X, params, features,
+                                               RESAMPLES if deployable and split in cfg.intervals else 0)
             if deployable:
                 deployed[head] = f
-            for metric in CLASSIFICATION + REGRESSION:
-                s, target = (p, y[te]) if metric in CLASSIFICATION else (vel, v[te])
-                val, lo, hi = with_interval(metric, target, s, W)
-                result.records.append({**base, "head": head, "features": features, "metric": metric, "value": val,
-                                       "ci_low": lo, "ci_high": hi})
-            if count:
-                f.interval = fitted.viral_interval(X[te], p)
-                for metric, val, lo, hi in coverage_records(y[te], v[te], p, vel, f.interval, fitted, W):
-                    result.records.append({**base, "head": head, "features": features, "metric": metric,
-                                           "value": val, "ci_low": lo, "ci_high": hi})
+    if alts:  # the store's other text tables, on the same test videos (miles.eval.encoders)
+        compare_encoders(fs, alts, heads, lambda f, h: _variants(f, h, cfg.ablations), fit, y[te], W, scores,
+                         result.gains, cfg.seed)
     _gains(result, scores, deployed, moment, split, y[te], v[te], W)
 
 

@@ -80,7 +80,8 @@ def deployable(records: list[dict], moment: str, split: str, metric: str = "auro
     """Each head's widest variant on the split (what training deploys): head → its ``metric`` row."""
     out: dict[str, dict] = {}
     for r in records:
-        if (r["moment"], r["split"], r["metric"]) == (moment, split, metric) and r["head"] and r["value"] == r["value"]:
+        if (r["moment"], r["split"], r["metric"]) == (moment, split, metric) and r["head"] and r["value"] == r["value"] \
+                and "@" not in r["features"]:  # "…@multilingual": another text encoder, compared, not deployed
             if r["head"] not in out or r["features"].count("+") > out[r["head"]]["features"].count("+"):
                 out[r["head"]] = r
     return out
@@ -181,6 +182,32 @@ def content_gains(records: list[dict], gains: list[dict], moment: str, split: st
     return out
 
 
+def encoder_choice(gains: list[dict], moment: str, split: str) -> list[str]:
+    """Which text encoder to deploy, per head that was fitted with more than one (``miles.eval.encoders``):
+    each one's AUROC gain over metadata, and the paired lead of one over the other on the same videos."""
+    out = []
+    for g in gains:
+        if (g["moment"], g["split"], g["metric"]) != (moment, split, "auroc") or "@" not in g["versus"]:
+            continue
+        features, alt = g["features"].split("@", 1)
+        main = g["versus"].split("@", 1)[1]
+        over = {f: next((h for h in gains if (h["moment"], h["split"], h["metric"], h["head"], h["features"],
+                                              h["versus"]) == (moment, split, "auroc", g["head"], f, "metadata")), None)
+                for f in (g["features"], features)}
+        said = [f"{name} {_diff(o)}" for name, o in ((alt, over[g["features"]]), (main, over[features])) if o]
+        s = (f"Title encoders for {head_words(g['head'], features)}: AUROC gain over metadata alone, "
+             + (", ".join(said) if said else "not recorded"))
+        if g["ci_low"] > 0:
+            s += f"; {alt} leads {main} on the same videos by {_diff(g)}, clear of zero: deploy {alt}"
+        elif g["ci_high"] < 0:
+            s += f"; {main} leads {alt} on the same videos by {_diff(_turned(g))}, clear of zero: keep {main}"
+        else:
+            s += (f"; no clear winner: {alt}'s lead over {main} on the same videos, {_diff(g)}, includes zero, so "
+                  "the AUROC does not choose between them")
+        out.append(s + ".")
+    return out
+
+
 def split_sentences(records: list[dict], gains: list[dict], moment: str, split: str,
                     served: str | None = None) -> list[str]:
     """Everything said about one split; where paired differences were not recorded, a last sentence says that
@@ -188,6 +215,7 @@ def split_sentences(records: list[dict], gains: list[dict], moment: str, split: 
     missing: list = []
     out = standing(records, gains, moment, split, served, missing) + content_gains(records, gains, moment, split,
                                                                                     missing)
+    out += encoder_choice(gains, moment, split)
     if missing:
         out.append("Whether the differences above are real is unknown: this evaluation recorded no paired interval "
                    "for them (evaluating the store again records them).")

@@ -199,7 +199,8 @@ def draft_features(view: StoreView, draft: Draft | pd.DataFrame, spec: LabelSpec
     return fs
 
 
-def _vectors(store: Store, table: str | None, ids: pd.Series, version: int | None) -> np.ndarray | None:
+def vectors_of(store: Store, table: str | None, ids: pd.Series, version: int | None = None) -> np.ndarray | None:
+    """(len(ids), d) vectors of ``table`` in the order of ``ids`` (zeros where a video has none), or None."""
     if table is None or not store.has(table):
         return None
     from miles.store.index import read_vectors
@@ -213,21 +214,40 @@ def _vectors(store: Store, table: str | None, ids: pd.Series, version: int | Non
     return out
 
 
-def default_tables(store: Store) -> tuple[str | None, str | None]:
-    """The text and image tables heads read: the offline preset's when present. Tables whose text includes
-    the description (``_desc``) are never features: a description is read when the video is crawled,
-    after publishing, and may say how it went ("trending", "thanks for 1M views")."""
-    names = [n for n in store.table_names() if not n.endswith("_desc")]
-    text = next((n for n in names if n == "emb_text_minilm"), next((n for n in names if n.startswith("emb_text_")), None))
-    image = next((n for n in names if n == "emb_image_efficientnet_lite0"),
-                 next((n for n in names if n.startswith("emb_image_")), None))
+def feature_text_tables(store: Store) -> list[str]:
+    """The text tables heads may read: every ``emb_text_*`` but those whose text includes the description
+    (``_desc``), which is read when a video is crawled, after publishing, and may say how it went
+    ("trending", "thanks for 1M views")."""
+    return [n for n in store.table_names() if n.startswith("emb_text_") and not n.endswith("_desc")]
+
+
+def default_tables(store: Store, text_encoder: str | None = None) -> tuple[str | None, str | None]:
+    """The text and image tables heads read: ``text_encoder``'s table when given (an error when the store has
+    none), else the offline preset's when present, else the first there is."""
+    texts = feature_text_tables(store)
+    if text_encoder is not None:
+        from miles.store.embeddings import table_name
+
+        want = table_name("text", text_encoder)
+        if want.endswith("_desc"):
+            raise MilesError(f"{want} embeds descriptions, which are read when a video is crawled, after "
+                             "publishing: no head may use them (they serve similar-video search only)")
+        if want not in texts:
+            raise MilesError(f"this store has no title vectors from the {text_encoder} encoder",
+                             hint=f"`miles embed --store {store} --modality text --text-encoder {text_encoder}` "
+                                  "makes them")
+        text = want
+    else:
+        text = "emb_text_minilm" if "emb_text_minilm" in texts else next(iter(texts), None)
+    images = [n for n in store.table_names() if n.startswith("emb_image_")]
+    image = "emb_image_efficientnet_lite0" if "emb_image_efficientnet_lite0" in images else next(iter(images), None)
     return text, image
 
 
 def build_features(store: Store, moment: str = "pre_upload", spec: LabelSpec | None = None,
-                   text_table: str | None = None, image_table: str | None = None,
-                   view: StoreView | None = None) -> FeatureSet:
-    """Read the store (versions pinned and recorded) and assemble the features of ``moment``."""
+                   text_encoder: str | None = None, view: StoreView | None = None) -> FeatureSet:
+    """Read the store (versions pinned and recorded) and assemble the features of ``moment``, the titles'
+    vectors from ``text_encoder``'s table (default: ``default_tables``)."""
     from miles.store.embeddings import table_fingerprint
 
     spec = spec or LabelSpec()
@@ -241,20 +261,15 @@ def build_features(store: Store, moment: str = "pre_upload", spec: LabelSpec | N
                          "both sides of that age): ingest later observations, or use --label-age 0 for the "
                          "latest one")
     versions = dict(view.versions)
-    if text_table and text_table.endswith("_desc"):
-        raise MilesError(f"{text_table} embeds descriptions, which are read when a video is crawled, after "
-                         "publishing: no head may use them (they serve similar-video search only)")
-    dt, di = text_table, image_table
-    if dt is None and di is None:
-        dt, di = default_tables(store)
+    dt, di = default_tables(store, text_encoder)
     encoders = {}
     for t in (dt, di):
         if t is not None and store.has(t):
             versions[t] = store.version(t)
             encoders[t] = table_fingerprint(store, t)
     fs = FeatureSet(moment, spec, frame, scalar_names_for(moment), encoders=encoders, store_versions=versions)
-    fs.text = _vectors(store, dt, frame["video_id"], versions.get(dt))
-    fs.image = _vectors(store, di, frame["video_id"], versions.get(di))
+    fs.text = vectors_of(store, dt, frame["video_id"], versions.get(dt))
+    fs.image = vectors_of(store, di, frame["video_id"], versions.get(di))
     log.info("features for %s: %d videos, %d scalars, text %s, image %s", moment, len(frame), len(fs.scalar_names),
              None if fs.text is None else fs.text.shape[1], None if fs.image is None else fs.image.shape[1])
     return fs

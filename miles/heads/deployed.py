@@ -165,3 +165,8 @@ def deployed_spec(store: Store, moment: str = "pre_upload"):
     heads = deployed(store, moment)
     spec = heads[0]["label_spec"] if heads else None
     return LabelSpec(**spec) if spec else None
+
+
+def head_tables(meta: dict) -> dict[str, str]:
+    """The embedding tables a deployed head was trained on: {"text": ..., "image": ...} (from its head.json)."""
+    return {m: t for t in meta.get("encoders", {}) for m in ("text", "image") if t.startswith(f"emb_{m}_")}

@@ -43,20 +43,23 @@ def _thresholds(frame) -> dict:
 
 
 def train_heads(store: Store, heads=None, moments=("pre_upload",), spec: LabelSpec | None = None, seed: int = 0,
-                before=None) -> list[dict]:
+                before=None, text_encoder: str | None = None) -> list[dict]:
     """Fit and save each head for each moment (holding the store's writer lock); with ``before``, only on
-    the videos whose outcome was known before then (to replay what a model deployed then would say)."""
+    the videos whose outcome was known before then (to replay what a model deployed then would say);
+    ``text_encoder``: whose title vectors the heads read (default ``default_tables``')."""
     with writer_lock(store, "train"):
-        return _train_heads(store, tuple(heads or list_heads()), moments, spec or LabelSpec(), seed, before)
+        return _train_heads(store, tuple(heads or list_heads()), moments, spec or LabelSpec(), seed, before,
+                            text_encoder)
 
 
-def _train_heads(store: Store, heads, moments, spec: LabelSpec, seed: int, before=None) -> list[dict]:
+def _train_heads(store: Store, heads, moments, spec: LabelSpec, seed: int, before=None,
+                 text_encoder: str | None = None) -> list[dict]:
     from miles.heads.explain import shap_patterns
 
     out = []
     now = datetime.now(timezone.utc)
     for moment in moments:
-        fs = build_features(store, moment, spec)
+        fs = build_features(store, moment, spec, text_encoder)
         if before is not None:
             fs = fs.known_before(before)
         y = fs.frame["viral"].to_numpy(dtype=int)

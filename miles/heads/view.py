@@ -21,7 +21,7 @@ from miles.heads.labels import LabelSpec, compute_outcomes
 from miles.store import Store
 
 VIDEO_COLUMNS = ["video_id", "creator_id", "platform", "published_at", "title", "hashtags", "description",
-                 "duration_s", "content_hash"]
+                 "duration_s", "content_hash", "language"]
 
 
 @dataclass

@@ -21,7 +21,7 @@ import pandas as pd
 
 from miles.errors import MilesError, NotFound
 from miles.heads.dataset import draft_features
-from miles.heads.deployed import read_meta
+from miles.heads.deployed import head_tables, read_meta
 from miles.heads.features import MOMENTS, moment_hours
 from miles.heads.fit import INTERVAL_TEXT, VELOCITY_TEXT
 from miles.heads.history import video_asof
@@ -63,7 +63,8 @@ def _views_at(view, ids, times) -> np.ndarray:
     return video_asof(view.snapshot_index(["views"]), pd.Series(ids), pd.Series(times), ["views"])["views"].to_numpy()
 
 
-def progress(store: Store, view, row: pd.Series, at: datetime, spec: LabelSpec, k: int) -> dict:
+def progress(store: Store, view, row: pd.Series, at: datetime, spec: LabelSpec, k: int,
+             tables: dict[str, str] | None = None) -> dict:
     """How the video is doing at ``at``: its own views, its creator's usual at the same age, its neighbours'."""
     snaps = view.snapshots[(view.snapshots["video_id"] == row["video_id"]) &
                            (pd.to_datetime(view.snapshots["observed_at"], utc=True) <= pd.Timestamp(at))]
@@ -82,7 +83,7 @@ def progress(store: Store, view, row: pd.Series, at: datetime, spec: LabelSpec, 
             if len(seen):
                 out["creator_usual"] = {"median_views": float(np.median(seen)), "videos": int(len(seen))}
     if k:
-        for n in similar(store, video_id=row["video_id"], k=k, before=pub, spec=spec):
+        for n in similar(store, video_id=row["video_id"], k=k, before=pub, spec=spec, tables=tables):
             start = pd.Timestamp(n["published_at"])
             views = _views_at(view, [n["video_id"]] * len(AGES), [start + pd.Timedelta(hours=h) for h in AGES])
             out["neighbours"].append({"video_id": n["video_id"], "title": n["title"], "viral": n["viral"],
@@ -110,7 +111,7 @@ def score_video(store: Store, video_id: str, at: str | datetime | None = None, h
     missing = _moments(store, head, age)[1]
     fitted, meta = deployed_head(store, head, moment)
     spec = LabelSpec(**meta["label_spec"])
-    tables = {m: t for t in meta.get("encoders", {}) for m in ("text", "image") if t.startswith(f"emb_{m}_")}
+    tables = head_tables(meta)
     vecs = query_vectors(store, tables, video_id=video_id) if tables else {}
     dims = {m: int(meta["encoders"][t]["dim"]) for m, t in tables.items() if m in meta["blocks"]}
     fs = draft_features(view, rows, spec, meta["scalar_names"], vecs, dims, moment)
@@ -134,5 +135,5 @@ def score_video(store: Store, video_id: str, at: str | datetime | None = None, h
             "viral_probability_raw": round(raw, 4), "interval_means": INTERVAL_TEXT if interval else None,
             "velocity": round(vel, 4), "velocity_interval": None if band is None else [round(x, 4) for x in band],
             "velocity_interval_means": VELOCITY_TEXT if band is not None else None, "label": label, "card": card,
-            "factors": factors, "progress": progress(store, view, row, when, spec, k),
+            "factors": factors, "progress": progress(store, view, row, when, spec, k, tables),
             "notes": notes + list(fitted.notes), "inputs": scalars, "untrained_moments": missing}

@@ -24,6 +24,7 @@ import pandas as pd
 
 from miles.errors import MilesError
 from miles.heads.dataset import Draft, draft_features
+from miles.heads.deployed import head_tables
 from miles.heads.fit import INTERVAL_TEXT, VELOCITY_TEXT
 from miles.heads.inputs import head_inputs
 from miles.heads.labels import LabelSpec
@@ -62,8 +63,24 @@ def _title_note(title: str) -> str | None:
             "written but would be cut")
 
 
+def _language_notes(store: Store, meta: dict, title: str) -> list[str]:
+    """When the head reads title vectors from an encoder not trained on the draft's language, or on most of
+    the store's titles' languages: a sentence each."""
+    from miles.embed.languages import draft_language_note, store_language_note, title_languages
+    from miles.store.language import detect_language
+
+    table = head_tables(meta).get("text")
+    if table is None or "text" not in meta.get("blocks", ()):
+        return []
+    encoder = meta["encoders"][table]["name"]
+    view = store_view(store)
+    langs = view.memo("languages", lambda: title_languages(view.videos))
+    return [n for n in (draft_language_note(detect_language(title), encoder), store_language_note(langs, encoder))
+            if n]
+
+
 def _draft_vectors(store: Store, meta: dict, draft: Draft, thumbnail: bytes | None, timings: dict):
-    tables = {m: t for t in meta.get("encoders", {}) for m in ("text", "image") if t.startswith(f"emb_{m}_")}
+    tables = head_tables(meta)
     if not tables:
         return {}, {}
     vecs = query_vectors(store, tables, title=draft.title, thumbnail=thumbnail, hashtags=draft.hashtags,
@@ -126,9 +143,11 @@ def score_draft(store: Store, title: str, thumbnail: bytes | None = None, durati
         if head_kind(head).explains else []
     timings["shap"] = time.perf_counter() - t
     t = time.perf_counter()
-    evidence = similar(store, k=k, viral_only=True, before=at, vectors=vecs, spec=spec) if k and vecs else []
+    evidence = similar(store, k=k, viral_only=True, before=at, vectors=vecs, spec=spec,
+                       tables=head_tables(meta)) if k and vecs else []
     timings["search"] = time.perf_counter() - t
     notes = [n for n in [_creator_note(store, creator_id), _title_note(title)] if n]
+    notes += _language_notes(store, meta, title)
     if not publish_at:
         notes.append(f"no publish time given: timing is scored as if it went out now ({at:%H:%M} UTC on "
                      f"{at:%a %-d %b}); give the planned time for timing advice")

@@ -91,14 +91,18 @@ def _cutoff(store: Store, video_id: str | None, before) -> tuple[datetime, str |
 def similar(store: Store, video_id: str | None = None, title: str | None = None, thumbnail: bytes | None = None,
             k: int = 10, modality: str = "both", viral_only: bool = False, before: str | datetime | None = None,
             platform: str | None = None, spec: LabelSpec | None = None, dup_threshold: float = NEAR_DUPLICATE,
-            vectors: dict[str, np.ndarray] | None = None) -> list[dict]:
-    """``vectors``: query vectors already encoded (by ``predict``), instead of a video id or a title."""
+            vectors: dict[str, np.ndarray] | None = None, tables: dict[str, str] | None = None) -> list[dict]:
+    """``vectors``: query vectors already encoded (by ``predict``), instead of a video id or a title;
+    ``tables``: the tables to search ({"text": ..., "image": ...}; default ``default_tables``): a head's own,
+    when its vectors are given, so a query is compared only with vectors of the same encoder."""
     if modality not in ("text", "image", "both"):
         raise MilesError(f"modality must be text, image or both, got {modality!r}")
     if k < 1:
         raise MilesError(f"the number of similar videos must be at least 1, got {k}")
     spec = spec or LabelSpec()
-    text_t, image_t = default_tables(store)
+    text_t, image_t = (tables or {}).get("text"), (tables or {}).get("image")
+    if tables is None:
+        text_t, image_t = default_tables(store)
     tables = {m: t for m, t in (("text", text_t), ("image", image_t)) if t and modality in (m, "both")}
     if not tables:
         raise MilesError(f"this store has no vectors for {modality} yet: they are made by the embedding step",

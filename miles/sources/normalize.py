@@ -22,6 +22,7 @@ from miles.sources.parse import (
     parse_seconds,
     parse_time,
 )
+from miles.store.language import language_of
 from miles.store.text import content_hash
 
 COUNT_FIELDS = ("views", "likes", "comments", "shares", "creator_followers")
@@ -201,7 +202,7 @@ def normalize(raw: RawRow, opts: Options) -> Canonical:
         "title": title,
         "description": description,
         "hashtags": tags,
-        "language": texts["language"],
+        "language": language_of(title, texts["language"]),  # the source's, else detected from the title
         "duration_s": duration,
         "published_at": published,
         "thumbnail": thumbnail,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 
 import pyarrow as pa
 
@@ -66,3 +67,13 @@ def open_embedding_table(store: Store, name: str, fingerprint_json: str, with_em
     if have.get("versions") != fp.get("versions"):
         log.warning("table %s was written with %s; this run has %s", name, have.get("versions"), fp.get("versions"))
     return store.table(name)
+
+
+def table_safe(name: str) -> str:
+    """An encoder's name as part of a table name: lower case, runs of other characters as one ``_``."""
+    return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
+
+
+def table_name(modality: str, encoder_name: str) -> str:
+    """The table of an encoder's vectors: ``emb_text_minilm``, ``emb_image_efficientnet_lite0``."""
+    return f"emb_{modality}_{table_safe(encoder_name)}"

