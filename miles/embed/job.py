@@ -24,7 +24,7 @@ from miles.embed.graph import ensure_graph
 from miles.embed.mapper import Mapper, vectors_table
 from miles.embed.reader import choose_decoder, fetch, parse_shard, plan, thumbnail_batches
 from miles.embed.registry import create_encoder, preset_encoders
-from miles.embed.runtime import runtime_for
+from miles.embed.runtime import expected_runtime, runtime_for
 from miles.errors import MilesError
 from miles.store import Store
 from miles.store.embeddings import open_embedding_table
@@ -145,8 +145,12 @@ def embed(store: Store, config: EmbedConfig | None = None,
         for modality in config.modalities:
             enc = (encoders or {}).get(modality) or create_encoder(names[modality], device=device)
             given = modality in (encoders or {}) and config.runtime != "onnx"  # a given encoder runs as given
-            model, used = ((enc, enc.own_runtime or "torch") if config.engine == "ray" or given
-                           else runtime_for(enc, config.runtime, device))
+            if config.engine == "ray":  # the actors pick theirs (miles.embed.ray_engine.EncodeActor)
+                model, used = enc, expected_runtime(enc, config.runtime, device)
+            elif given:
+                model, used = enc, enc.own_runtime or "torch"
+            else:
+                model, used = runtime_for(enc, config.runtime, device)
             reports[modality] = (_embed_text if modality == "text" else _embed_images)(store, enc, config, shard, model)
             reports[modality].runtime = used
             store.compact(reports[modality].table)  # a fragment a commit, merged once there are many

@@ -10,8 +10,10 @@ into ``emb_*`` (``Store.merge`` on ``video_id``, the table opened with the same 
 local job) and then deletes. A kill loses at most the chunk in flight; a rerun plans again and resumes.
 Each actor holds the one mapper (``miles.embed.mapper``) that the local job uses: the same text recipe,
 token ordering and batch size, so only where the work runs differs. An actor picks its device from torch
-(CUDA when present), not from what Ray assigned; on the CPU it uses the node's cores shared among the
-actors (Ray would leave a 1-CPU actor one thread).
+(CUDA when present), not from what Ray assigned, and its runtime as the local job does
+(``miles.embed.runtime.runtime_for``: on a CPU the encoder's verified graph in ONNX Runtime under the
+default ``--runtime auto``); on the CPU it uses the node's cores shared among the actors (Ray would leave a
+1-CPU actor one thread).
 
 Pitfalls checked on ray 2.60 / lance-ray 0.5 / pylance 14: Ray's own ``Dataset.write_lance`` fails against
 this pylance and ``ray.data.read_lance(filter=...)`` ignored its filter, so both go through ``lance_ray``;
@@ -29,6 +31,7 @@ import pyarrow as pa
 from miles.cluster import start_ray
 from miles.embed.base import Encoder
 from miles.embed.mapper import Mapper
+from miles.embed.runtime import runtime_for
 from miles.errors import MilesError
 from miles.store import Store
 from miles.store.text import TextRecipe
@@ -44,10 +47,11 @@ def sql_in(column: str, values: list[str]) -> str:
 
 class EncodeActor:
     """One mapper per actor: the encoder built by name on the device torch sees, checked against the
-    driver's, with the job's text recipe and batch size."""
+    driver's, run by the job's runtime (``miles.embed.runtime``: its verified graph in ONNX Runtime on a CPU
+    under ``auto``), with the job's text recipe and batch size."""
 
     def __init__(self, name: str, fingerprint_identity: tuple, include_description: bool, actors: int = 1,
-                 batch_size: int = 64):
+                 batch_size: int = 64, runtime: str = "auto"):
         import os
 
         import torch
@@ -55,13 +59,15 @@ class EncodeActor:
         from miles.embed.registry import create_encoder
 
         device = "cuda" if torch.cuda.is_available() else "cpu"
+        threads = max(1, (os.cpu_count() or 1) // actors)
         if device == "cpu":  # Ray sets OMP_NUM_THREADS=1 for a 1-CPU actor: half the speed on two cores
-            torch.set_num_threads(max(1, (os.cpu_count() or 1) // actors))
+            torch.set_num_threads(threads)
         enc = create_encoder(name, device=device)
         if enc.fingerprint.identity() != fingerprint_identity:
             raise MilesError(f"this worker's {name} is not the driver's (weights or preprocessing differ): "
                                "install the same versions everywhere")
-        self.mapper = Mapper(enc, TextRecipe(include_description), batch_size)
+        model, self.runtime = runtime_for(enc, runtime, device, threads)
+        self.mapper = Mapper(model, TextRecipe(include_description), batch_size)
 
     def __call__(self, batch: pa.Table) -> pa.Table:
         return self.mapper(batch)
@@ -95,7 +101,7 @@ def embed_with_ray(store: Store, enc: Encoder, table: str, fingerprint: str, ids
         batch = cfg.batch_size * cfg.commit_every * (cfg.sort_window if enc.modality == "text" else 1)
         ds = ds.map_batches(EncodeActor, fn_constructor_args=(enc.name, enc.fingerprint.identity(),
                                                               cfg.include_description, cfg.actors,
-                                                              cfg.batch_size),
+                                                              cfg.batch_size, cfg.runtime),
                             compute=ActorPoolStrategy(size=cfg.actors), num_gpus=cfg.gpus_per_actor or None,
                             batch_size=batch, batch_format="pyarrow")  # titles sorted by tokens as locally
         staging = f".staging-{table}-{uuid.uuid4().hex[:8]}"

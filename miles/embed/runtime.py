@@ -24,6 +24,13 @@ log = logging.getLogger(__name__)
 RUNTIMES = ("auto", "torch", "onnx")
 
 
+def expected_runtime(enc: Encoder, runtime: str, device: str) -> str:
+    """What ``runtime_for`` picks, told without loading anything (the Ray driver's report of its actors)."""
+    if enc.own_runtime:
+        return enc.own_runtime
+    return "torch" if runtime == "torch" or (runtime == "auto" and device != "cpu") else "onnx"
+
+
 def cores() -> int:
     """The cores this process may run on (its affinity, else the machine's)."""
     try:
@@ -32,8 +39,9 @@ def cores() -> int:
         return os.cpu_count() or 1
 
 
-def runtime_for(enc: Encoder, runtime: str, device: str) -> tuple[Encoder, str]:
-    """The encoder the job runs for ``enc`` and the runtime's name."""
+def runtime_for(enc: Encoder, runtime: str, device: str, threads: int | None = None) -> tuple[Encoder, str]:
+    """The encoder the job runs for ``enc`` and the runtime's name; ``threads``: ONNX Runtime's intra-op
+    threads (default: every core this process may use)."""
     from miles.embed.graph import ensure_graph, load_graph
 
     if runtime not in RUNTIMES:
@@ -49,7 +57,7 @@ def runtime_for(enc: Encoder, runtime: str, device: str) -> tuple[Encoder, str]:
     if not hasattr(enc, "_cpu_runner"):  # a model with nothing to export: torch it is
         return _torch_or_say(enc, runtime, "it has no traced runner to export")
     ensure_graph(enc)
-    graph = load_graph(json.loads(enc.fingerprint.to_json()), threads=cores())
+    graph = load_graph(json.loads(enc.fingerprint.to_json()), threads=threads or cores())
     if graph is None:
         return _torch_or_say(enc, runtime, "its graph could not be saved or checked on this machine")
     return graph, "onnx"

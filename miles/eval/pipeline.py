@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from miles.eval.encoders import text_encoder
 from miles.eval.explain import explain_rows, group_of, group_shapley, grouped, summary, tree_shap
 from miles.eval.runner import EvalConfig, EvalResult, evaluate
 from miles.heads.registry import head_kind
@@ -66,6 +67,8 @@ def record_runs(store: Store, result: EvalResult) -> int:
                      "split": f.split, "features": f.features, "n_train": int(split.get("n_train", 0)),
                      "n_test": int(len(f.test_idx)), "metrics": json.dumps(m),
                      "config": json.dumps({"label_spec": asdict(fs.spec), "encoders": fs.encoders,
+                                           "text_encoder": f.features.split("@", 1)[1] if "@" in f.features
+                                           else text_encoder(fs),
                                            "store_versions": fs.store_versions, "split": split,
                                            "interval_unit": result.unit, "notes": notes}, default=str),
                      "artifact": None})
@@ -82,7 +85,7 @@ def record_runs(store: Store, result: EvalResult) -> int:
 
 def shap_summary(result: EvalResult, moment: str, split: str = "creator", n_examples: int = 5) -> dict | None:
     fits = {(f.head, f.features): f for f in result.fitted if f.moment == moment and f.split == split}
-    explained = [f for f in fits.values() if head_kind(f.head).explains]
+    explained = [f for f in fits.values() if head_kind(f.head).explains and "@" not in f.features]
     lgb = max(explained, key=lambda f: f.features.count("+"), default=None)  # the widest TreeSHAP head
     if lgb is None or lgb.model is None:
         return None

@@ -256,6 +256,10 @@ def build_features(store: Store, moment: str = "pre_upload", spec: LabelSpec | N
         raise MilesError(f"store {store} has no snapshots (view counts over time), so no outcome is known: "
                          "ingest observations with counts and an observation time (--observed-at)")
     frame = assemble(view.videos, view.snapshots, moment, spec, view=view)
+    if frame.empty and spec.age_hours is None:
+        raise MilesError(f"no video in {store} has an outcome: none has both a publish time and a count "
+                         "observed after it (a source without publish times gives no views per hour and no "
+                         "upload week to rank within)")
     if frame.empty:
         raise MilesError(f"no video in {store} has a final outcome at {spec.age_hours:g} h (snapshots on "
                          "both sides of that age): ingest later observations, or use --label-age 0 for the "

@@ -48,9 +48,14 @@ def test_a_query_is_the_stored_vector_of_the_same_text_under_each_recipe(tmp_pat
         assert np.abs(query - np.asarray(stored, np.float32)).max() < 1e-4, table
 
 
-def test_a_ray_actor_holds_the_jobs_batch_size_and_recipe(minilm):
+def test_a_ray_actor_holds_the_jobs_batch_size_recipe_and_runtime(minilm):
     actor = EncodeActor("minilm", minilm.fingerprint.identity(), True, 1, 7)
     assert actor.mapper.batch_size == 7 and actor.mapper.recipe.description
+    assert actor.runtime == "onnx" and type(actor.mapper.enc).__name__ == "GraphTextEncoder"  # auto on a CPU
+    torch_actor = EncodeActor("minilm", minilm.fingerprint.identity(), False, 1, 7, "torch")
+    assert torch_actor.runtime == "torch" and torch_actor.mapper.enc.fingerprint == minilm.fingerprint
+    texts = ["Wait for it... ramen hack", "라면 꿀팁 실험해봤습니다"]
+    assert np.abs(actor.mapper.text_vectors(texts) - torch_actor.mapper.text_vectors(texts)).max() <= 1e-5
 
 
 def test_images_decode_once_and_a_bad_one_is_its_own_rows_error():

@@ -25,6 +25,7 @@ def test_ray_gives_the_local_engines_vectors_chunk_by_chunk_and_resumes(tmp_path
     ray_cfg = dict(progress=False, engine="ray", chunk=16)
     first = embed(distributed, EmbedConfig(modalities=("text",), limit=10, **ray_cfg))
     assert first["text"].encoded == 10  # as if killed after the first chunk: the rest is still to do
+    assert first["text"].runtime == "onnx"  # the actors run the verified graph, as the local job does
     rest = embed(distributed, EmbedConfig(modalities=("text",), **{**ray_cfg, "chunk": 1000}))
     assert rest["text"].encoded == 20 and rest["text"].already == 10  # resumed, not redone
     images = embed(distributed, EmbedConfig(modalities=("image",), **{**ray_cfg, "chunk": 1000}))

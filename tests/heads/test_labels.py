@@ -4,6 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from miles.errors import MilesError
 from miles.heads import MOMENTS, LabelSpec, available, compute_outcomes, moment_hours
 from miles.heads.history import creator_history, prefix_medians
 
@@ -219,3 +220,18 @@ def test_creator_history_is_the_median_of_outcomes_known_strictly_before(seed, m
             assert p == np.median(known["velocity"])
         else:
             assert np.isnan(p)
+
+
+def test_a_source_without_publish_times_has_no_outcome_and_is_told_so(tmp_path):
+    """Titles and views but no publish time (yt-shorts-kr-20k's shape): a clear error, never a TypeError."""
+    from miles.heads.dataset import build_features
+    from miles.sources import ingest
+    from miles.store import Store
+
+    csv = tmp_path / "v.csv"
+    pd.DataFrame({"video_id": ["a", "b"], "title": ["x", "y"], "views": [10, 20]}).to_csv(csv, index=False)
+    store = Store.open(tmp_path / "s")
+    ingest([csv], store, observed_at="2026-01-01T00:00:00Z", progress=False)
+    for spec in (LabelSpec(age_hours=None), LabelSpec()):
+        with pytest.raises(MilesError, match="has (an|a final) outcome"):
+            build_features(store, "pre_upload", spec)

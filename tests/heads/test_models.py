@@ -160,3 +160,25 @@ print(json.dumps({{"lean": lean, "p": p, "refit": refit.predict_proba(X)[:, 1].t
     assert got["type"] == "BoosterHead" and got["lean"], "loading a head imported scikit-learn"
     np.testing.assert_allclose(got["p"], head.predict_proba(X)[:, 1], rtol=1e-6, atol=1e-7)
     np.testing.assert_allclose(got["refit"], head.predict_proba(X)[:, 1], rtol=1e-6, atol=1e-7)
+
+
+def test_the_baseline_reads_titles_written_without_spaces():
+    """Chinese and Japanese titles have no spaces, so the word n-grams see each title as one token; the
+    character n-grams are what carry them: a two-character word that marks the breakouts is learned from
+    titles that never repeat."""
+    from sklearn.metrics import roc_auc_score
+
+    rng = np.random.default_rng(0)
+    pool = list("我试了网上爆火的泡面做法这个太可爱吧今天晚饭吃什么小蛋糕为中毒学生老师城市夜景旅行日常")
+    titles, viral = [], []
+    for i in range(400):
+        body = "".join(rng.choice(pool, size=rng.integers(8, 16)))
+        hit = bool(rng.random() < 0.3)
+        titles.append((body[:4] + "猫咪" + body[4:] if hit else body) + str(i))
+        viral.append(int(hit))
+    titles, viral = np.array(titles, dtype=object), np.array(viral)
+    b = BaselineHead().fit(titles[:300], viral[:300])
+    assert roc_auc_score(viral[300:], b.predict_proba(titles[300:])[:, 1]) > 0.95
+    words = b.vectoriser_.transformer_list[0][1].vocabulary_
+    assert all(len(w) > 8 for w in words if not w.isdigit())  # whole titles, never a word
+    assert "猫咪" in b.vectoriser_.transformer_list[1][1].vocabulary_
