@@ -67,7 +67,7 @@ def _frame(store):
 
 
 def title_alone(name: str, store, n_boot: int, seed: int = 0) -> list[dict]:
-    from miles.eval.metrics import bootstrap_weights, with_interval
+    from miles.eval.metrics import bootstrap_weights, paired_gain, with_interval
     from miles.eval.splits import split_indices
     from miles.heads.dataset import vectors_of
     from miles.heads.models import BaselineHead
@@ -96,6 +96,11 @@ def title_alone(name: str, store, n_boot: int, seed: int = 0) -> list[dict]:
         val, lo, hi = with_interval("auroc", y[te], p, W)
         rows.append({"set": name, "split": kind, "model": model, "auroc": f"{val:.3f} [{lo:.3f}, {hi:.3f}]",
                      "train": len(tr), "test": len(te), "viral share": f"{y[te].mean():.2f}"})
+    for extra in ("", " + metadata"):  # the encoders' difference on the same test videos, same resamples
+        val, lo, hi = paired_gain("auroc", y[te], scores[f"multilingual{extra}"], scores[f"minilm{extra}"], W)
+        rows.append({"set": name, "split": kind, "model": f"multilingual − minilm{extra} (paired)",
+                     "auroc": f"{val:+.3f} [{lo:+.3f}, {hi:+.3f}]", "train": len(tr), "test": len(te),
+                     "viral share": f"{y[te].mean():.2f}"})
     return rows
 
 
@@ -142,21 +147,23 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--stores", nargs="+", required=True, metavar="NAME=PATH")
     ap.add_argument("--boot", type=int, default=1000)
-    ap.add_argument("--speed-titles", type=int, default=1000, help="titles of the first store timed per encoder")
+    ap.add_argument("--speed-titles", type=int, default=1000, help="titles of each store timed per encoder")
+    ap.add_argument("--parts", nargs="+", choices=["auroc", "speed"], default=["auroc", "speed"])
     args = ap.parse_args()
     stores = dict(s.split("=", 1) for s in args.stores)
     print(f"# {platform.processor() or platform.machine()}, {pd.Timestamp.now(tz='UTC'):%Y-%m-%d}")
     rows, lines = [], []
-    for name, path in stores.items():
+    for name, path in stores.items() if "auroc" in args.parts else ():
         store = Store.open(path, must_exist=True)
         rows += title_alone(name, store, args.boot)
         try:
             lines += miles_eval(name, store, args.boot)
         except Exception as err:  # a source without publish times: no time split
             lines.append(f"[{name}] miles eval did not run: {err}")
-    print(format_table(rows))
-    print("\n".join(lines))
-    for name, path in stores.items():
+    if rows:
+        print(format_table(rows))
+        print("\n".join(lines))
+    for name, path in stores.items() if "speed" in args.parts else ():
         titles = Store.open(path).read("videos", columns=["title"])["title"].to_pylist()[:args.speed_titles]
         print(f"\nspeed on {name}'s first {len(titles)} titles")
         print(format_table(speed([t or "" for t in titles])))

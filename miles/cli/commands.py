@@ -95,7 +95,8 @@ def _store_info(args: argparse.Namespace) -> int:
         ages = [k for k in covered if k != "videos"]
         print(f"videos whose snapshots bracket each age (of {covered['videos']:,}): "
               + " · ".join(f"{k} {covered[k]:,}" + (" (the label)" if i == 0 else "") for i, k in enumerate(ages)))
-        print("languages of titles: " + " · ".join(f"{language_name(k)} {v:.0%}" for k, v in shares.items()))
+        print("languages of titles: " + " · ".join(f"{language_name(k)} " + (f"{v:.0%}" if v >= 0.005 else "<1%")
+                                                    for k, v in shares.items()))
         for note in notes:
             print(f"note: {note}")
     return 0

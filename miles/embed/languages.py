@@ -3,7 +3,7 @@ draft's) are mostly in others.
 
     store_language_note(["ko", "ko", "en", None], "minilm")
     # "67% of the titles whose language is known are in languages the title model was not trained on
-    #  (mostly Korean): it was trained on English"
+    #  (mostly Korean 67%): it was trained on English"
     draft_language_note("ko", "minilm")      # the same, for one title, in a creator's words
 
 A language is a video's stored ``language`` (``miles.store.language``: the source's, else detected). An
@@ -68,10 +68,10 @@ def outside_share(languages: Iterable[str | None], encoder: str) -> tuple[float,
 
 def store_language_note(languages: Iterable[str | None], encoder: str) -> str | None:
     """A sentence when most titles are in languages ``encoder`` was not trained on, else None."""
-    share, outside, _ = outside_share(languages, encoder)
+    share, outside, n = outside_share(languages, encoder)
     if share <= MOSTLY:
         return None
-    top = ", ".join(language_name(code) for code, _ in outside[:3])
+    top = ", ".join(f"{language_name(code)} {count / n:.0%}" for code, count in outside[:3] if count >= 0.05 * n)
     return (f"{share:.0%} of the titles whose language is known are in languages the title model was not trained "
             f"on (mostly {top}): it was trained on {_trained_words(TRAINED[encoder])}")
 

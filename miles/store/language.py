@@ -58,8 +58,10 @@ def scripts(text: str) -> Counter:
 
 
 def detect_language(text: str | None) -> str | None:
-    """The language a title is written in, or None when it cannot be told."""
-    text = _GLUE.sub(" ", _URL.sub(" ", text or ""))
+    """The language a title is written in, or None when it cannot be told (or there is no title)."""
+    if not isinstance(text, str):  # None, or a missing value read back as NaN
+        return None
+    text = _GLUE.sub(" ", _URL.sub(" ", text))
     letters = scripts(text)
     total = sum(letters.values())
     if total < MIN_LETTERS:
