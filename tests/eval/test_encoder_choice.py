@@ -79,10 +79,12 @@ def _cold_predict(store):
     import sys
 
     args = ["predict", "--store", str(store.path), "--title", "라면 꿀팁 실험해봤습니다", "-k", "0", "--json"]
-    code = ("import json, resource, sys; from miles.cli import main\n"
+    # VmHWM: this process's own peak (getrusage's would keep the forking test process's, across exec)
+    code = ("import json, re, sys; from miles.cli import main\n"
             f"rc = main({args!r})\n"
+            "hwm = int(re.search(r'VmHWM:\\s+(\\d+)', open('/proc/self/status').read()).group(1))\n"
             "print('HEAVY', json.dumps([sorted(m for m in ('torch', 'sklearn', 'transformers', 'timm') if m in "
-            "sys.modules), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss]))")
+            "sys.modules), hwm]))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
     heavy, peak_kib = json.loads(out.stdout.strip().splitlines()[-1][len("HEAVY "):])
