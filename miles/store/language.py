@@ -18,6 +18,7 @@ import re
 import threading
 import unicodedata
 from collections import Counter
+from functools import lru_cache
 
 MIN_LETTERS = 4
 MIN_CONFIDENCE = 0.3  # on SMP-Video's posts with a language: 87% agree, 4% differ, 9% left undetected
@@ -61,6 +62,11 @@ def detect_language(text: str | None) -> str | None:
     """The language a title is written in, or None when it cannot be told (or there is no title)."""
     if not isinstance(text, str):  # None, or a missing value read back as NaN
         return None
+    return _detect(text)
+
+
+@lru_cache(maxsize=8192)  # a source repeats a video's title on each of its observations
+def _detect(text: str) -> str | None:
     text = _GLUE.sub(" ", _URL.sub(" ", text))
     letters = scripts(text)
     total = sum(letters.values())
