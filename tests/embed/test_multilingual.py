@@ -87,3 +87,9 @@ def test_the_job_fills_its_own_table_resumably_and_names_the_engine(tmp_path):
     enc = create_encoder("multilingual")
     want = enc.encode_texts([compose_text(by_id[v]["title"], by_id[v]["hashtags"]) for v in t["video_id"]])
     assert np.abs(np.asarray(t["vector"], np.float32) - want).max() <= 1e-6
+    # a store whose only title vectors are multilingual: similar-video search by a title in another language
+    from miles.heads.labels import LabelSpec
+    from miles.queries.similar import similar
+
+    rows = similar(store, title="고양이 동영상", k=3, modality="text", spec=LabelSpec(age_hours=None))
+    assert rows and all(any(c in r["title"] for c in ("고양이", "cat", "猫")) for r in rows), rows
