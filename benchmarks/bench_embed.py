@@ -61,39 +61,18 @@ encoders["image"].encode_images(torch.zeros(2, 3, crop, crop, dtype=torch.uint8)
 store = Store.open(store_dir)
 sync = torch.cuda.synchronize if device.startswith("cuda") else (lambda: None)
 
-# Model-only inputs, prepared before any timed run: pre-tokenised batches of the same titles (sorted by
-# length in tokens, as the job does) and pre-decoded uint8 pixels of the same thumbnails.
+# Model-only inputs, prepared before any timed run: the same titles (sorted by length in tokens, as the job
+# does; tokenised by each runtime's mapper in the timed part) and pre-decoded uint8 pixels of the thumbnails.
 rows = store.read("videos", columns=["title", "hashtags"]).to_pylist()[:2048]
 texts = [compose_text(r["title"], r["hashtags"]) for r in rows]
 texts = [texts[i] for i in sorted(range(len(texts)), key=encoders["text"].text_lengths(texts).__getitem__)]
 tenc, ienc = encoders["text"], encoders["image"]
 from miles.embed.runtime import forward_batch
 
-
-def tokenised(size):
-    return [tenc.tokenizer(texts[i:i + size], padding=True, truncation=True, max_length=tenc.max_length,
-                           return_tensors="pt").to(device) for i in range(0, len(texts), size)]
 thumbs = store.read("videos", columns=["thumbnail"], filter="thumbnail IS NOT NULL").to_pylist()[:512]
 pixels = torch.stack([decode(r["thumbnail"], ienc.preprocess) for r in thumbs])
 if device.startswith("cuda"):
     pixels = pixels.pin_memory()
-
-def model_text(tbatches):
-    sync(); t = time.perf_counter()
-    with torch.inference_mode(), torch.autocast("cuda", dtype=torch.bfloat16, enabled=device.startswith("cuda")):
-        for b in tbatches:
-            h = tenc.model(**b).last_hidden_state
-            m = b["attention_mask"].unsqueeze(-1).to(h.dtype)
-            torch.nn.functional.normalize(((h * m).sum(1) / m.sum(1)).float(), dim=-1).cpu()
-    sync()
-    return len(texts) / (time.perf_counter() - t)
-
-def model_image(batch):
-    sync(); t = time.perf_counter()
-    for i in range(0, len(pixels), batch):
-        ienc.encode_images(pixels[i:i + batch])
-    sync()
-    return len(pixels) / (time.perf_counter() - t)
 
 # The model-only rate right before and right after each end-to-end job: a machine's speed drifts, and the
 # ratio should compare the job with the model as fast as it was at the time.
@@ -103,42 +82,43 @@ def bracketed(model, job):
     after = model()
     return rep, {"model_rate": (before + after) / 2, "model_before": before, "model_after": after}
 
-from miles.embed.runtime import runtime_for
+from miles.embed.mapper import Mapper
+from miles.embed.runtime import runtime_for, text_tokens
 
 runtimes = sys.argv[7].split(",")
 out["runs"] = []
 for r in runtimes:
     # the forward batch of each runtime: --batch-size, or 0 for the job's own choice (runtime.forward_batch)
     tb, ib = forward_batch("text", r, device, batch or None), forward_batch("image", r, device, batch or None)
+    tok = text_tokens(device, batch or None)
     if r == "torch":
-        tbs = tokenised(tb)
-        mt, mi = (lambda tbs=tbs: model_text(tbs)), (lambda ib=ib: model_image(ib))
-        mt(); mi()  # first calls pay for allocation; not timed
+        gt, gi = tenc, ienc
     else:
         gt, gi = runtime_for(tenc, "onnx", device)[0], runtime_for(ienc, "onnx", device)[0]
-        gt.encode_texts(["warm up"]); gi.encode_images(pixels[:2])
 
-        def mt(gt=gt, tb=tb):  # its own tokenizer included (Rust, fast)
-            t = time.perf_counter()
-            for i in range(0, len(texts), tb):
-                gt.encode_texts(texts[i:i + tb])
-            return len(texts) / (time.perf_counter() - t)
+    def mt(gt=gt, tb=tb):  # titles through the job's mapper (its tokenizer included, its batches by tokens)
+        m = Mapper(gt, batch_size=tb, tokens=tok)
+        sync(); t = time.perf_counter()
+        m.text_vectors(texts, ordered=True)
+        sync()
+        return len(texts) / (time.perf_counter() - t)
 
-        def mi(gi=gi, ib=ib):
-            t = time.perf_counter()
-            for i in range(0, len(pixels), ib):
-                gi.encode_images(pixels[i:i + ib])
-            return len(pixels) / (time.perf_counter() - t)
-        mt(); mi()
+    def mi(gi=gi, ib=ib):
+        sync(); t = time.perf_counter()
+        for i in range(0, len(pixels), ib):
+            gi.encode_images(pixels[i:i + ib])
+        sync()
+        return len(pixels) / (time.perf_counter() - t)
+    mt(); mi()  # first calls pay for allocation and tracing; not timed
     tcopy = shutil.copytree(store_dir, f"{store_dir}-text-{r}")
-    rep, m = bracketed(mt, lambda: embed(Store.open(tcopy), EmbedConfig(preset=preset, device=device, batch_size=tb,
+    rep, m = bracketed(mt, lambda: embed(Store.open(tcopy), EmbedConfig(preset=preset, device=device, batch_size=batch or None,
                        progress=False, modalities=("text",), runtime=r), encoders)["text"])
     out["runs"].append({"runtime": rep.runtime, "modality": "text", "decoder": "–", "n": rep.encoded, "batch": tb,
                         "seconds": rep.seconds, "e2e_rate": rep.rate, "encoder": rep.encoder, **m})
     for d, copy in zip(decoders, copies):
         icopy = shutil.copytree(copy, f"{copy}-{r}")
         rep, m = bracketed(mi, lambda: embed(Store.open(icopy), EmbedConfig(
-            preset=preset, device=device, batch_size=ib, progress=False, modalities=("image",), decoder=d,
+            preset=preset, device=device, batch_size=batch or None, progress=False, modalities=("image",), decoder=d,
             runtime=r), encoders)["image"])
         out["runs"].append({"runtime": rep.runtime, "modality": "image", "encoder": rep.encoder, "batch": ib,
                             "decoder": rep.decoder if d != "auto" else f"auto:{rep.decoder}", "n": rep.encoded,

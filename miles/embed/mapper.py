@@ -28,8 +28,9 @@ IMAGE_COLUMNS = ["thumbnail"]
 class Mapper:
     """An encoder with its text recipe and batch size: what one row of ``videos`` becomes."""
 
-    def __init__(self, enc: Encoder, recipe: TextRecipe | None = None, batch_size: int = 64):
+    def __init__(self, enc: Encoder, recipe: TextRecipe | None = None, batch_size: int = 64, tokens: int | None = None):
         self.enc, self.recipe, self.batch_size = enc, recipe or TextRecipe(), max(1, int(batch_size))
+        self.tokens = tokens  # texts per forward pass: as many as fit this many padded tokens (≤ batch_size)
 
     @property
     def columns(self) -> list[str]:
@@ -50,13 +51,31 @@ class Mapper:
             return list(range(len(texts)))
         return sorted(range(len(texts)), key=self.enc.text_lengths(texts).__getitem__)
 
+    def batches(self, texts: list[str], ordered: bool = False) -> list[list[int]]:
+        """Indices of ``texts`` to encode together, in token order: ``batch_size`` at a time or, with a token
+        budget, as many as fit ``tokens`` once padded to the longest (never more than ``batch_size``), so
+        short titles go many to a pass and long ones few."""
+        if self.tokens is None:
+            order = list(range(len(texts))) if ordered else self.order(texts)
+            return [order[b:b + self.batch_size] for b in range(0, len(order), self.batch_size)]
+        lengths = self.enc.text_lengths(texts) if texts else []
+        order = list(range(len(texts))) if ordered else sorted(range(len(texts)), key=lengths.__getitem__)
+        out: list[list[int]] = []
+        cur: list[int] = []
+        longest = 0
+        for i in order:
+            if cur and (len(cur) >= self.batch_size or (len(cur) + 1) * max(longest, lengths[i]) > self.tokens):
+                out.append(cur)
+                cur, longest = [], 0
+            cur.append(i)
+            longest = max(longest, lengths[i])
+        return out + ([cur] if cur else [])
+
     def text_vectors(self, texts: list[str], ordered: bool = False,
                      progress: Callable[[int], None] | None = None) -> np.ndarray:
         """(n, dim) unit vectors in the order given; ``ordered``: the texts are already in token order."""
         vecs = np.zeros((len(texts), self.enc.dim), dtype=np.float32)
-        order = list(range(len(texts))) if ordered else self.order(texts)
-        for b in range(0, len(order), self.batch_size):
-            idx = order[b:b + self.batch_size]
+        for idx in self.batches(texts, ordered):
             vecs[idx] = self.enc.encode_texts([texts[i] for i in idx])
             if progress:
                 progress(len(idx))

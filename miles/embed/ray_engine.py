@@ -31,7 +31,7 @@ import pyarrow as pa
 from miles.cluster import start_ray
 from miles.embed.base import Encoder
 from miles.embed.mapper import Mapper
-from miles.embed.runtime import forward_batch, runtime_for
+from miles.embed.runtime import forward_batch, runtime_for, text_tokens
 from miles.errors import MilesError
 from miles.store import Store
 from miles.store.text import TextRecipe
@@ -68,7 +68,8 @@ class EncodeActor:
                                "install the same versions everywhere")
         model, self.runtime = runtime_for(enc, runtime, device, threads)
         self.mapper = Mapper(model, TextRecipe(include_description),
-                             forward_batch(enc.modality, self.runtime, device, batch_size))
+                             forward_batch(enc.modality, self.runtime, device, batch_size),
+                             text_tokens(device, batch_size) if enc.modality == "text" else None)
 
     def __call__(self, batch: pa.Table) -> pa.Table:
         return self.mapper(batch)

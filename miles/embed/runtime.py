@@ -25,8 +25,11 @@ RUNTIMES = ("auto", "torch", "onnx")
 
 
 # Videos per forward pass on a CPU, by modality and runtime, measured on two cores (BENCHMARKS "Runtimes"):
-# small batches stay in cache, so 8 thumbnails ran 1.25x faster than 64 in ONNX Runtime and 16 titles 1.25x.
-CPU_BATCH = {("image", "onnx"): 8, ("image", "torch"): 4, ("text", "onnx"): 16, ("text", "torch"): 16}
+# small batches stay in cache, so 8 thumbnails ran 1.25x faster than 64 in ONNX Runtime. Titles go by a
+# budget of padded tokens instead (at most CPU_BATCH of them): 16 Korean titles (32 tokens) a pass beat 64,
+# while 45 short English ones (11 tokens) beat 16.
+CPU_BATCH = {("image", "onnx"): 8, ("image", "torch"): 4, ("text", "onnx"): 128, ("text", "torch"): 128}
+CPU_TEXT_TOKENS = 512
 GPU_BATCH = 64
 IO_BATCH = 64  # videos read, decoded and committed together, whatever the forward batch
 
@@ -39,6 +42,12 @@ def forward_batch(modality: str, runtime: str, device: str, asked: int | None = 
     if device != "cpu":
         return GPU_BATCH
     return CPU_BATCH.get((modality, runtime), 32)
+
+
+def text_tokens(device: str, asked: int | None = None) -> int | None:
+    """The token budget of a forward pass of titles: ``CPU_TEXT_TOKENS`` on a CPU unless a batch size was
+    asked for (then that many titles a pass), none on a GPU."""
+    return CPU_TEXT_TOKENS if device == "cpu" and not asked else None
 
 
 def expected_runtime(enc: Encoder, runtime: str, device: str) -> str:

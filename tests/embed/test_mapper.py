@@ -67,3 +67,15 @@ def test_images_decode_once_and_a_bad_one_is_its_own_rows_error():
     pixels, errors = Mapper(enc).decode([jpeg_bytes(fmt="PNG")])
     assert errors == [None]
     assert np.abs(np.asarray(out["vector"][1].as_py()) - enc.encode_images(pixels[0][None])[0]).max() < 1e-5
+
+
+def test_a_token_budget_puts_many_short_titles_and_few_long_ones_in_a_pass(minilm):
+    texts = ["ramen"] * 40 + ["a much longer title about a ramen hack that goes on and on " * 3] * 6
+    mapper = Mapper(minilm, batch_size=32, tokens=200)
+    lengths = minilm.text_lengths(texts)
+    batches = mapper.batches(texts)
+    assert sorted(i for b in batches for i in b) == list(range(len(texts)))  # each text once
+    assert all(len(b) <= 32 and len(b) * max(lengths[i] for i in b) <= 200 for b in batches if len(b) > 1)
+    assert max(len(b) for b in batches) == 32 and min(len(b) for b in batches) <= 3
+    fixed = Mapper(minilm, batch_size=5).text_vectors(texts)
+    assert np.abs(mapper.text_vectors(texts) - fixed).max() < 1e-5  # the same vectors whatever the batches
