@@ -170,3 +170,18 @@ def deployed_spec(store: Store, moment: str = "pre_upload"):
 def head_tables(meta: dict) -> dict[str, str]:
     """The embedding tables a deployed head was trained on: {"text": ..., "image": ...} (from its head.json)."""
     return {m: t for t in meta.get("encoders", {}) for m in ("text", "image") if t.startswith(f"emb_{m}_")}
+
+
+def served_tables(store: Store, head: str = DEFAULT_HEAD) -> tuple[str | None, str | None]:
+    """The text and image tables that similar-video search compares by default: those the served head was
+    trained on (its pre_upload ``head.json``) where the store has them, else ``default_tables``'s, so a
+    store that deployed the multilingual encoder also searches its vectors."""
+    from miles.heads.dataset import default_tables
+
+    text, image = default_tables(store)
+    meta = read_meta(store, head)
+    if meta:
+        mine = head_tables(meta)
+        text = mine["text"] if mine.get("text") and store.has(mine["text"]) else text
+        image = mine["image"] if mine.get("image") and store.has(mine["image"]) else image
+    return text, image

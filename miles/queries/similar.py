@@ -20,7 +20,7 @@ import pandas as pd
 
 from miles.errors import MilesError, NotFound
 from miles.eval.duplicates import NEAR_DUPLICATE
-from miles.heads.dataset import default_tables
+from miles.heads.deployed import served_tables
 from miles.heads.history import video_asof
 from miles.heads.labels import LabelSpec
 from miles.queries.cache import store_view, table_positions, table_vectors, vector_index
@@ -93,8 +93,9 @@ def similar(store: Store, video_id: str | None = None, title: str | None = None,
             platform: str | None = None, spec: LabelSpec | None = None, dup_threshold: float = NEAR_DUPLICATE,
             vectors: dict[str, np.ndarray] | None = None, tables: dict[str, str] | None = None) -> list[dict]:
     """``vectors``: query vectors already encoded (by ``predict``), instead of a video id or a title;
-    ``tables``: the tables to search ({"text": ..., "image": ...}; default ``default_tables``): a head's own,
-    when its vectors are given, so a query is compared only with vectors of the same encoder."""
+    ``tables``: the tables to search ({"text": ..., "image": ...}; default: the served head's,
+    ``served_tables``): a head's own when its vectors are given, so a query is compared only with vectors
+    of the same encoder."""
     if modality not in ("text", "image", "both"):
         raise MilesError(f"modality must be text, image or both, got {modality!r}")
     if k < 1:
@@ -102,7 +103,7 @@ def similar(store: Store, video_id: str | None = None, title: str | None = None,
     spec = spec or LabelSpec()
     text_t, image_t = (tables or {}).get("text"), (tables or {}).get("image")
     if tables is None:
-        text_t, image_t = default_tables(store)
+        text_t, image_t = served_tables(store)
     tables = {m: t for m, t in (("text", text_t), ("image", image_t)) if t and modality in (m, "both")}
     if not tables:
         raise MilesError(f"this store has no vectors for {modality} yet: they are made by the embedding step",

@@ -65,6 +65,12 @@ def test_train_deploys_the_chosen_encoder_and_predict_searches_its_vectors(two_e
         assert row["similarity"] == pytest.approx(float(vecs[at[row["video_id"]]] @ q), abs=1e-4)
     ko = predict(two_encoders, title="라면 꿀팁 실험해봤습니다", k=0)
     assert not any("your title looks" in n for n in ko["notes"])  # the multilingual encoder reads Korean
+    # similar-video search by title searches the deployed encoder's vectors too
+    from miles.queries.similar import similar
+
+    q_ko = create_encoder("multilingual").encode_texts([compose_text("라면 꿀팁", [])])[0]
+    for row in similar(two_encoders, title="라면 꿀팁", k=3, modality="text"):
+        assert row["similarity"] == pytest.approx(float(vecs[at[row["video_id"]]] @ q_ko), abs=1e-4)
     assert _cold_predict(two_encoders) == ([], ko["viral_probability"])
     train_heads(two_encoders, heads=("lightgbm",))  # back to the default, minilm
     ko = predict(two_encoders, title="라면 꿀팁 실험해봤습니다", k=0)
