@@ -24,7 +24,6 @@ from miles.heads.dataset import draft_features
 from miles.heads.deployed import head_tables, read_meta
 from miles.heads.features import MOMENTS, moment_hours
 from miles.heads.fit import INTERVAL_TEXT, VELOCITY_TEXT
-from miles.heads.history import video_asof
 from miles.heads.inputs import head_inputs
 from miles.heads.labels import LabelSpec
 from miles.heads.registry import DEFAULT_HEAD, head_kind
@@ -32,20 +31,21 @@ from miles.queries.cache import deployed_head, store_view
 from miles.queries.card import score_card
 from miles.queries.encode import query_vectors
 from miles.queries.reasons import reasons
-from miles.queries.similar import similar
+from miles.queries.similar import similar, views_at
 from miles.sources.parse import parse_time
 from miles.store import Store
 
 AGES = (1, 6, 24)  # the hours at which the neighbours' views are shown
 
 
-def choose_moment(store: Store, head: str, age_hours: float) -> tuple[str, list[str]]:
-    """The latest moment ``age_hours`` has reached with a trained head, and notes on later ones without."""
+def choose_moment(store: Store, head: str, age_hours: float) -> tuple[str, list[str], list[str]]:
+    """The latest moment ``age_hours`` has reached with a trained head, notes on later ones without, and
+    those later moments."""
     moment, missing = _moments(store, head, age_hours)
     notes = [f"the video is {age_hours:.0f} h old, but no model is trained for the {moment_hours(m):g}-hour moment, "
              f"so the {'pre-upload' if moment == 'pre_upload' else f'{moment_hours(moment):g}-hour'} model scored it"
              for m in missing[-1:]]
-    return moment, notes
+    return moment, notes, missing
 
 
 def _moments(store: Store, head: str, age_hours: float) -> tuple[str, list[str]]:
@@ -57,10 +57,6 @@ def _moments(store: Store, head: str, age_hours: float) -> tuple[str, list[str]]
                          hint=f"run `miles train --store {store} --moments {' '.join(reached)}`")
     moment = served[-1]
     return moment, [m for m in reached if moment_hours(m) > moment_hours(moment)]
-
-
-def _views_at(view, ids, times) -> np.ndarray:
-    return video_asof(view.snapshot_index(["views"]), pd.Series(ids), pd.Series(times), ["views"])["views"].to_numpy()
 
 
 def progress(store: Store, view, row: pd.Series, at: datetime, spec: LabelSpec, k: int,
@@ -78,14 +74,14 @@ def progress(store: Store, view, row: pd.Series, at: datetime, spec: LabelSpec, 
                               (pd.to_datetime(view.videos["published_at"], utc=True) < pub)]
         if len(earlier):
             when = pd.to_datetime(earlier["published_at"], utc=True) + pd.Timedelta(hours=age)
-            seen = _views_at(view, earlier["video_id"], when[when <= pd.Timestamp(at)])
+            seen = views_at(view, earlier["video_id"], when[when <= pd.Timestamp(at)])
             seen = seen[~np.isnan(seen)] if len(seen) else seen
             if len(seen):
                 out["creator_usual"] = {"median_views": float(np.median(seen)), "videos": int(len(seen))}
     if k:
         for n in similar(store, video_id=row["video_id"], k=k, before=pub, spec=spec, tables=tables):
             start = pd.Timestamp(n["published_at"])
-            views = _views_at(view, [n["video_id"]] * len(AGES), [start + pd.Timedelta(hours=h) for h in AGES])
+            views = views_at(view, [n["video_id"]] * len(AGES), [start + pd.Timedelta(hours=h) for h in AGES])
             out["neighbours"].append({"video_id": n["video_id"], "title": n["title"], "viral": n["viral"],
                                       "views_at": {f"{h}h": None if np.isnan(v) else int(v) for h, v in zip(AGES, views)}})
     return out
@@ -107,8 +103,7 @@ def score_video(store: Store, video_id: str, at: str | datetime | None = None, h
     age = (when - pub).total_seconds() / 3600
     if age < 0:
         raise MilesError(f"video {video_id!r} goes out at {pub:%Y-%m-%d %H:%M} UTC, after the time asked about")
-    moment, notes = choose_moment(store, head, age)
-    missing = _moments(store, head, age)[1]
+    moment, notes, missing = choose_moment(store, head, age)
     fitted, meta = deployed_head(store, head, moment)
     spec = LabelSpec(**meta["label_spec"])
     tables = head_tables(meta)

@@ -43,7 +43,7 @@ def evidence_table(store: Store, cutoff: datetime, spec: LabelSpec, views: bool 
     cut = pd.Timestamp(cutoff)
     out = _evidence(view, spec, cut)
     if views and len(out):
-        out = out.assign(views=_views_at(view, out.index, cut))
+        out = out.assign(views=views_at(view, out.index, cut))
     return out
 
 
@@ -72,8 +72,12 @@ def _evidence_uncached(view, out: pd.DataFrame, spec: LabelSpec, cut: pd.Timesta
     return out.set_index("video_id")[cols]
 
 
-def _views_at(view, video_ids, cut) -> np.ndarray:
-    return video_asof(view.snapshot_index(["views"]), list(video_ids), [cut] * len(video_ids), ["views"])["views"].to_numpy()
+def views_at(view, video_ids, times) -> np.ndarray:
+    """(n,) views of each video as last observed at its time (one time for all, or one each); NaN if none."""
+    ids = list(video_ids)
+    times = list(times) if isinstance(times, (list, tuple, pd.Series, pd.Index, np.ndarray)) else [times] * len(ids)
+    return video_asof(view.snapshot_index(["views"]), pd.Series(ids, dtype=object), pd.Series(times),
+                      ["views"])["views"].to_numpy()
 
 
 def _cutoff(store: Store, video_id: str | None, before) -> tuple[datetime, str | None]:
@@ -168,7 +172,7 @@ def similar(store: Store, video_id: str | None = None, title: str | None = None,
                      "viral": bool(e["viral"]), "similarity": round(float(fused[i]), 4)})
         if len(kept) >= k:
             break
-    seen = _views_at(store_view(store), [r["video_id"] for r in kept], pd.Timestamp(cutoff))
+    seen = views_at(store_view(store), [r["video_id"] for r in kept], pd.Timestamp(cutoff))
     for row, views in zip(kept, seen):
         row["views"] = None if np.isnan(views) else int(views)
     return kept

@@ -124,7 +124,7 @@ def watch_pass(store: Store, now: datetime, head: str = DEFAULT_HEAD, alert_abov
     crossed = set(stored.loc[stored["p_viral"] >= alert_above, "video_id"]) if alert_above is not None else set()
     rows = []
     for vid, hours in zip(young["video_id"], young["age"]):
-        moment, _ = choose_moment(store, head, hours)
+        moment = choose_moment(store, head, hours)[0]
         version = str((read_meta(store, head, moment) or {}).get("trained_at"))
         if (vid, moment, version) in done:
             out.unchanged += 1

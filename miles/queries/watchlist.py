@@ -20,6 +20,7 @@ from miles.heads.deployed import read_meta
 from miles.heads.labels import LabelSpec
 from miles.queries.cache import store_view
 from miles.queries.live import AGES, progress
+from miles.queries.similar import views_at
 from miles.store import Store
 
 
@@ -61,8 +62,7 @@ def watchlist(store: Store, head: str, now=None, limit: int = 20, neighbours: in
         b["views"], b["views_age"], b["creator_usual"] = prog["views"], prog["age_hours"], prog["creator_usual"]
         start = pub[b["video_id"]]
         ages = [h for h in AGES if start + pd.Timedelta(hours=h) <= as_of]
-        own = view.snapshot_index(["views"])["views"].at(pd.Series([b["video_id"]] * len(ages)),
-                                                         pd.Series([start + pd.Timedelta(hours=h) for h in ages]))
+        own = views_at(view, [b["video_id"]] * len(ages), [start + pd.Timedelta(hours=h) for h in ages])
         b["views_at"] = {f"{h}h": (None if np.isnan(v) else int(v)) for h, v in zip(ages, own)}
         snaps = view.snapshots[view.snapshots["video_id"] == b["video_id"]]
         ages = (pd.to_datetime(snaps["observed_at"], utc=True) - start).dt.total_seconds() / 3600

@@ -19,10 +19,11 @@ def _late_video(store):
 
 
 def test_the_moment_follows_the_age_and_the_trained_heads(demo_store):
-    assert choose_moment(demo_store, "lightgbm", 0.5) == ("pre_upload", [])
-    moment, notes = choose_moment(demo_store, "lightgbm", 3)  # 1 h is reached, but no head serves it
+    assert choose_moment(demo_store, "lightgbm", 0.5) == ("pre_upload", [], [])
+    moment, notes, missing = choose_moment(demo_store, "lightgbm", 3)  # 1 h is reached, but no head serves it
     assert moment == "pre_upload" and "no model is trained for the 1-hour moment" in notes[0]
-    assert choose_moment(demo_store, "lightgbm", 7) == ("early_6h", [])
+    assert missing == ["early_1h"]
+    assert choose_moment(demo_store, "lightgbm", 7) == ("early_6h", [], [])
     vid, pub = _late_video(demo_store)
     for hours, moment in ((0.5, "pre_upload"), (7, "early_6h"), (30, "early_6h")):
         out = score_video(demo_store, vid, at=(pub + pd.Timedelta(hours=hours)).isoformat(), k=2)
