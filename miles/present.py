@@ -147,10 +147,10 @@ def eval_lines(result) -> list[str]:
             lines.append(f"gain of {g['features']} over metadata, {g['head']} {g['moment']} {g['split']} "
                          f"{g['metric']}: {g['gain']:+.3f} [{g['ci_low']:+.3f}, {g['ci_high']:+.3f}] (positive = better)")
     for moment, split in dict.fromkeys((g["moment"], g["split"]) for g in result.gains):
-        for sentence in encoder_choice(result.gains, moment, split):
-            lines.append(f"{moment} {split}: {sentence}")
-            if "deploy " in sentence:
-                lines.append(f"  to deploy it: miles train --text-encoder {sentence.rsplit('deploy ', 1)[1].rstrip('.')}")
+        lines += [f"{moment} {split}: {sentence}" for sentence in encoder_choice(result.gains, moment, split)]
+    ahead = [g["features"].split("@", 1)[1] for g in result.gains  # a compared encoder clearly ahead
+             if "@" in g["versus"] and g["metric"] == "auroc" and g["ci_low"] > 0]
+    lines += [f"to deploy {name}: miles train --text-encoder {name}" for name in dict.fromkeys(ahead)]
     lines += [f"note: {n}" for n in result.notes]
     return lines
 

@@ -157,10 +157,13 @@ def embed(store: Store, config: EmbedConfig | None = None,
             else:
                 model, used = runtime_for(enc, config.runtime, device)
             fwd = forward_batch(modality, used, device, config.batch_size)
-            reports[modality] = (_embed_text if modality == "text" else _embed_images)(store, enc, config, shard, model,
-                                                                                     fwd)
+            if modality == "text":
+                tokens = text_tokens(model.device, config.batch_size)
+                reports[modality] = _embed_text(store, enc, config, shard, model, fwd, tokens)
+                reports[modality].tokens = tokens
+            else:
+                reports[modality] = _embed_images(store, enc, config, shard, model, fwd)
             reports[modality].runtime, reports[modality].batch = used, fwd
-            reports[modality].tokens = text_tokens(device, config.batch_size) if modality == "text" else None
             store.compact(reports[modality].table)  # a fragment a commit, merged once there are many
             log.info(reports[modality].line())
             if device == "cpu" and modality not in (encoders or {}):
@@ -181,7 +184,8 @@ def text_table(enc: Encoder, recipe: TextRecipe) -> tuple[str, str]:
     return table_name("text", enc.name) + ("_desc" if recipe.description else ""), fp.to_json()
 
 
-def _embed_text(store: Store, enc: Encoder, cfg: EmbedConfig, shard, model: Encoder, fwd: int) -> StageReport:
+def _embed_text(store: Store, enc: Encoder, cfg: EmbedConfig, shard, model: Encoder, fwd: int,
+                tokens: int | None = None) -> StageReport:
     """``enc`` names the table and its fingerprint; ``model`` (``enc`` or its graph) encodes."""
     name, fingerprint = text_table(enc, TextRecipe(cfg.include_description))
     open_embedding_table(store, name, fingerprint, with_empty_flag=True)
@@ -191,7 +195,7 @@ def _embed_text(store: Store, enc: Encoder, cfg: EmbedConfig, shard, model: Enco
     rep.total, rep.already, rep.todo = p.total_videos, p.already, len(p.video_ids)
     if cfg.engine == "ray":
         return _on_ray(store, enc, name, fingerprint, p.video_ids, cfg, rep, t0)
-    mapper = Mapper(model, TextRecipe(cfg.include_description), fwd, text_tokens(model.device, cfg.batch_size))
+    mapper = Mapper(model, TextRecipe(cfg.include_description), fwd, tokens)
     group = max(fwd, cfg.read_batch) * cfg.commit_every
     window = group * cfg.sort_window
     writer = _Writer(store, name, rep)

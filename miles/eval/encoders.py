@@ -72,15 +72,14 @@ def compare_encoders(fs: FeatureSet, alts: dict[str, np.ndarray], heads, variant
 def encoder_language_note(store: Store, fs: FeatureSet, alts: dict) -> str | None:
     """The report's sentence when most of the evaluated titles are in languages the default text encoder was
     not trained on (and which other encoders are compared below)."""
-    from miles.embed.languages import store_language_note
-    from miles.store.language import language_of
+    from miles.embed.languages import store_language_note, title_languages
 
     main = text_encoder(fs)
     if main is None:
         return None
     rows = store.read("videos", columns=["video_id", "title", "language"]).to_pandas().set_index("video_id")
     rows = rows.reindex(fs.frame["video_id"].to_numpy())
-    note = store_language_note([language_of(t, lang) for t, lang in zip(rows["title"], rows["language"])], main)
+    note = store_language_note(title_languages(rows), main)
     if note is None:
         return None
     return f"{note} (the title vectors here are {main}'s" + (f"; compared with {', '.join(alts)} below)" if alts

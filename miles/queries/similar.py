@@ -105,9 +105,7 @@ def similar(store: Store, video_id: str | None = None, title: str | None = None,
     if k < 1:
         raise MilesError(f"the number of similar videos must be at least 1, got {k}")
     spec = spec or LabelSpec()
-    text_t, image_t = (tables or {}).get("text"), (tables or {}).get("image")
-    if tables is None:
-        text_t, image_t = served_tables(store)
+    text_t, image_t = served_tables(store) if tables is None else (tables.get("text"), tables.get("image"))
     tables = {m: t for m, t in (("text", text_t), ("image", image_t)) if t and modality in (m, "both")}
     if not tables:
         raise MilesError(f"this store has no vectors for {modality} yet: they are made by the embedding step",
