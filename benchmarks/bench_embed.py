@@ -1,6 +1,6 @@
 """Embedding throughput: end-to-end ``miles embed`` beside the model-only forward rate, same run.
 
-    python benchmarks/bench_embed.py --sizes 1000 4000 16000                 # CPU, offline preset
+    python benchmarks/bench_embed.py --sizes 1000 4000 16000 --int8          # CPU, offline preset (+ minilm_int8)
     python benchmarks/bench_embed.py --device cuda --preset paper --random-ok  # a GPU machine
     python benchmarks/bench_embed.py --device cuda --decoders pil nvjpeg auto  # thumbnail decoders side by side
 
@@ -103,10 +103,10 @@ for r in runtimes:
         sync()
         return len(texts) / (time.perf_counter() - t)
 
-    def mi(gi=gi, ib=ib):
+    def mi(gi=gi, ib=ib):  # decoded pixels through the job's mapper (its passes, concurrent for a graph)
+        m = Mapper(gi, batch_size=ib)
         sync(); t = time.perf_counter()
-        for i in range(0, len(pixels), ib):
-            gi.encode_images(pixels[i:i + ib])
+        m.image_vectors(pixels)
         sync()
         return len(pixels) / (time.perf_counter() - t)
     mt(); mi()  # first calls pay for allocation and tracing; not timed
@@ -123,6 +123,21 @@ for r in runtimes:
         out["runs"].append({"runtime": rep.runtime, "modality": "image", "encoder": rep.encoder, "batch": ib,
                             "decoder": rep.decoder if d != "auto" else f"auto:{rep.decoder}", "n": rep.encoded,
                             "seconds": rep.seconds, "e2e_rate": rep.rate, **m})
+if "int8" in sys.argv[8:]:  # the opt-in int8 text encoder, beside the float runtimes on the same titles
+    q8 = runtime_for(create_encoder("minilm_int8"), "auto", device)[0]
+
+    def m8():
+        m = Mapper(q8, batch_size=forward_batch("text", "onnx", device), tokens=text_tokens(device))
+        t = time.perf_counter()
+        m.text_vectors(texts, ordered=True)
+        return len(texts) / (time.perf_counter() - t)
+    m8()
+    qcopy = shutil.copytree(store_dir, f"{store_dir}-text-int8")
+    rep, m = bracketed(m8, lambda: embed(Store.open(qcopy), EmbedConfig(text_encoder="minilm_int8", device=device,
+                       progress=False, modalities=("text",)))["text"])
+    out["runs"].append({"runtime": "onnx", "modality": "text", "decoder": "–", "n": rep.encoded,
+                        "batch": forward_batch("text", "onnx", device), "seconds": rep.seconds,
+                        "e2e_rate": rep.rate, "encoder": rep.encoder, **m})
 out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 if device.startswith("cuda"):
     out["gpu"] = torch.cuda.get_device_name(0)
@@ -144,6 +159,7 @@ def main() -> None:
                     help="thumbnail decoders to run the image job with, side by side (default auto)")
     ap.add_argument("--runtimes", nargs="+", default=["torch", "onnx"], choices=["torch", "onnx"],
                     help="what runs the encoders, side by side (default both)")
+    ap.add_argument("--int8", action="store_true", help="also the opt-in minilm_int8 text encoder (CPU)")
     args = ap.parse_args()
     from miles.sources import ingest
     from miles.sources.demo import generate
@@ -161,7 +177,7 @@ def main() -> None:
             ingest([files.csv], store, progress=False)
             res = subprocess.run([sys.executable, "-c", CHILD, str(store.path), args.preset, args.device,
                                   str(args.batch_size), "1" if args.random_ok else "0", ",".join(args.decoders),
-                                  ",".join(args.runtimes)],
+                                  ",".join(args.runtimes), *(["int8"] if args.int8 else [])],
                                  capture_output=True, text=True)
             if res.returncode != 0:
                 print(res.stderr[-3000:], file=sys.stderr)

@@ -21,7 +21,8 @@ XLMR = frozenset(
     "af am ar as az be bg bn br bs ca cs cy da de el en eo es et eu fa fi fr fy ga gd gl gu ha he hi hr hu hy id is "
     "it ja jv ka kk km kn ko ku ky la lo lt lv mg mk ml mn mr ms my ne nl no om or pa pl ps pt ro ru sa sd si sk sl "
     "so sq sr su sv sw ta te th tl tr ug uk ur uz vi xh yi zh".split())
-TRAINED: dict[str, frozenset[str]] = {"minilm": ENGLISH, "bert-base-uncased": ENGLISH, "multilingual": XLMR}
+TRAINED: dict[str, frozenset[str]] = {"minilm": ENGLISH, "minilm_int8": ENGLISH, "bert-base-uncased": ENGLISH,
+                                      "multilingual": XLMR}
 NAMES = {"ar": "Arabic", "bn": "Bengali", "de": "German", "en": "English", "es": "Spanish", "fa": "Persian",
          "fr": "French", "hi": "Hindi", "id": "Indonesian", "it": "Italian", "ja": "Japanese", "ko": "Korean",
          "ms": "Malay", "nl": "Dutch", "pl": "Polish", "pt": "Portuguese", "ru": "Russian", "sv": "Swedish",

@@ -75,11 +75,23 @@ class Mapper:
                      progress: Callable[[int], None] | None = None) -> np.ndarray:
         """(n, dim) unit vectors in the order given; ``ordered``: the texts are already in token order."""
         vecs = np.zeros((len(texts), self.enc.dim), dtype=np.float32)
-        for idx in self.batches(texts, ordered):
-            vecs[idx] = self.enc.encode_texts([texts[i] for i in idx])
+        batches = self.batches(texts, ordered)
+        for idx, out in zip(batches, self._passes(self.enc.encode_texts, [[texts[i] for i in b] for b in batches])):
+            vecs[idx] = out
             if progress:
                 progress(len(idx))
         return vecs
+
+    def _passes(self, encode: Callable, inputs: list) -> Iterable[np.ndarray]:
+        """``encode`` of each input in order: one after another, or on the encoder's ``lanes`` threads at
+        once (a saved graph's concurrent single-threaded passes, ``miles.embed.graph``)."""
+        lanes = getattr(self.enc, "lanes", 1)
+        if lanes < 2 or len(inputs) < 2:
+            return map(encode, inputs)
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(min(lanes, len(inputs)), thread_name_prefix="lane") as pool:
+            return list(pool.map(encode, inputs))
 
     def decode(self, datas: list[bytes | None]) -> tuple[list, list[str | None]]:
         """Thumbnail bytes → (pixel tensors, or None where decoding failed; the error of each, or None)."""
@@ -109,10 +121,9 @@ class Mapper:
                 pixels = torch.stack(pixels)
         if len(pixels) == 0:
             return np.zeros((0, self.enc.dim), dtype=np.float32)
-        out = np.zeros((len(pixels), self.enc.dim), dtype=np.float32)
-        for b in range(0, len(pixels), self.batch_size):
-            out[b:b + self.batch_size] = self.enc.encode_images(pixels[b:b + self.batch_size])
-        return out
+        starts = range(0, len(pixels), self.batch_size)
+        chunks = self._passes(self.enc.encode_images, [pixels[b:b + self.batch_size] for b in starts])
+        return np.concatenate(list(chunks)).astype(np.float32, copy=False)
 
     def __call__(self, rows: pa.Table) -> pa.Table:
         """``video_id``, ``content_hash``, ``vector`` (null where a thumbnail failed), ``error`` (and

@@ -19,6 +19,8 @@ from miles.errors import MilesError
 # name -> (modality, "module:factory", description)
 ENCODERS: dict[str, tuple[Modality, str, str]] = {
     "minilm": ("text", "miles.embed.text:minilm", "all-MiniLM-L6-v2, packaged (384-d); offline preset"),
+    "minilm_int8": ("text", "miles.embed.int8:minilm_int8",
+                    "all-MiniLM-L6-v2 with 8-bit weights in ONNX Runtime (384-d): faster on a CPU, near MiniLM's vectors"),
     "multilingual": ("text", "miles.embed.multilingual:multilingual",
                      "multilingual-e5-small, 4-bit, ~100 languages (384-d); extra: miles[multilingual]"),
     "bert-base-uncased": ("text", "miles.embed.text:bert_base_uncased",

@@ -66,16 +66,16 @@ def cores() -> int:
 
 
 def runtime_for(enc: Encoder, runtime: str, device: str, threads: int | None = None) -> tuple[Encoder, str]:
-    """The encoder the job runs for ``enc`` and the runtime's name; ``threads``: ONNX Runtime's intra-op
-    threads (default: every core this process may use)."""
+    """The encoder the job runs for ``enc`` and the runtime's name; ``threads``: the cores ONNX Runtime may
+    use (default: every core this process may use), as that many concurrent passes of one thread each."""
     from miles.embed.graph import ensure_graph, load_graph
 
     if runtime not in RUNTIMES:
         raise MilesError(f"the runtime must be auto, torch or onnx, got {runtime!r}")
-    if enc.own_runtime:  # the multilingual encoder's C engine: neither torch nor a graph
+    if enc.own_runtime:  # the multilingual encoder's C engine, or a graph that is its own encoder (int8)
         if runtime != "auto":
             log.info("%s runs in its own engine (%s), not %s", enc.name, enc.own_runtime, runtime)
-        return enc, enc.own_runtime
+        return (enc.in_lanes(threads or cores()) if hasattr(enc, "in_lanes") else enc), enc.own_runtime
     if runtime == "torch" or (runtime == "auto" and device != "cpu"):
         return enc, "torch"
     if device != "cpu":
@@ -83,10 +83,10 @@ def runtime_for(enc: Encoder, runtime: str, device: str, threads: int | None = N
     if not hasattr(enc, "_cpu_runner"):  # a model with nothing to export: torch it is
         return _torch_or_say(enc, runtime, "it has no traced runner to export")
     ensure_graph(enc)
-    graph = load_graph(json.loads(enc.fingerprint.to_json()), threads=threads or cores())
+    graph = load_graph(json.loads(enc.fingerprint.to_json()), threads=1)
     if graph is None:
         return _torch_or_say(enc, runtime, "its graph could not be saved or checked on this machine")
-    return graph, "onnx"
+    return graph.in_lanes(threads or cores()), "onnx"
 
 
 def _torch_or_say(enc: Encoder, runtime: str, why: str) -> tuple[Encoder, str]:

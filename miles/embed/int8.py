@@ -1,0 +1,147 @@
+"""The ``minilm_int8`` text encoder: MiniLM with 8-bit matrix weights, run by ONNX Runtime (opt-in).
+
+    enc = create_encoder("minilm_int8")      # built once per machine from MiniLM's verified weights
+    enc.encode_texts(["cat video"])          # (1, 384); cosine to MiniLM's own vector about 0.99
+
+ONNX Runtime's dynamic quantisation: the weights of every linear layer (``MatMul`` with a constant weight)
+stored as int8 with a scale per output channel, activations quantised batch by batch when it runs; attention's
+own products, layer norms and the embeddings stay float. On two cores it reads titles about 1.6x faster than
+MiniLM's float graph (BENCHMARKS "Runtimes"), at a cost in the vectors: they are near MiniLM's, not equal, so
+this is its own encoder, never a runtime of MiniLM's — its own name, table (``emb_text_minilm_int8``) and
+fingerprint (MiniLM's weights and tokenizer plus the quantisation recipe), and a store may hold both, which
+``miles eval`` compares on the same test videos.
+
+The graph is built from MiniLM's eager model: its frozen trace (the float graph's source) folds the weights
+into constants, which quantisation cannot see. It is saved and checked on every load like every graph
+(``miles.embed.graph``: its files' sha256, its vectors for the probe); building needs torch, loading does not.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from miles.embed.base import Encoder
+from miles.embed.graph import (
+    GraphTextEncoder,
+    _example,
+    _key,
+    _session,
+    cache_dir,
+    commit,
+    enabled,
+    load_graph,
+)
+from miles.embed.text import MINILM_SHA256
+from miles.errors import MilesError
+
+log = logging.getLogger(__name__)
+NAME = "minilm_int8"
+RECIPE = "onnxruntime dynamic int8: MatMul weights per output channel (QInt8), activations per batch (QUInt8)"
+# MiniLM's fingerprint as ``miles.embed.text.minilm`` builds it (checked against the model when built, and by
+# a test), so that loading the saved graph needs neither torch nor transformers.
+MINILM = {"name": "minilm", "modality": "text", "dim": 384, "weights_sha256": MINILM_SHA256, "pooling": "mean",
+          "normalisation": "l2", "preprocessing": {"lowercase": True, "max_length": 256, "tokenizer": "BertTokenizer"}}
+MIN_COSINE = 0.95  # the least cosine to MiniLM's vector on the probe titles that a build may show
+
+
+def fingerprint() -> dict:
+    """The table fingerprint of ``minilm_int8``: MiniLM's identity under its own name, with the recipe."""
+    from miles.versions import library_versions
+
+    fp = json.loads(json.dumps(MINILM))
+    fp["name"] = NAME
+    fp["preprocessing"]["quantisation"] = RECIPE
+    fp["versions"] = library_versions("onnxruntime", "tokenizers")
+    return fp
+
+
+class Int8TextEncoder(GraphTextEncoder):
+    """The quantised graph with MiniLM's tokenizer. It runs in ONNX Runtime on the CPU whatever the job's
+    runtime or device (said once, not refused: a GPU machine may still want these vectors)."""
+
+    own_runtime = "onnx"
+
+    def encode_texts(self, texts: list[str]) -> np.ndarray:
+        """One text a pass: its activations are quantised by their own range, so a title's vector does not
+        depend on the titles beside it in a batch (a draft encoded alone equals the stored title)."""
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for i, text in enumerate(texts):
+            out[i] = GraphTextEncoder.encode_texts(self, [text])[0]
+        return out
+
+    def to(self, device: str) -> Int8TextEncoder:
+        if device != "cpu":
+            log.warning("%s runs in ONNX Runtime on the CPU, not on %s", NAME, device)
+        return self
+
+
+def minilm_int8(threads: int | None = None) -> Encoder:
+    """The saved int8 graph (built first when this machine has none); ``threads``: ONNX Runtime's intra-op
+    threads (default: every core this process may use)."""
+    from miles.embed.runtime import cores
+
+    if not enabled():
+        raise MilesError(f"{NAME} exists only as a saved graph, and saved graphs are turned off here",
+                         hint="unset MILES_GRAPHS=0 to use it")
+    fp = fingerprint()
+    enc = load_graph(fp, threads=threads or cores(), text_class=Int8TextEncoder)
+    if enc is None:
+        build(fp)
+        enc = load_graph(fp, threads=threads or cores(), text_class=Int8TextEncoder)
+    if enc is None:  # pragma: no cover - a cache folder that loses files as they are written
+        raise MilesError(f"{NAME}'s graph could not be saved or read back on this machine")
+    return enc
+
+
+def build(fp: dict) -> Path:
+    """Export MiniLM's eager model, quantise it, check it against the model and save it as ``fp``'s graph."""
+    import torch
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    from miles.embed.text import _LastHidden, minilm
+
+    base = minilm()
+    mine = json.loads(base.fingerprint.to_json())
+    if any(mine[k] != v for k, v in MINILM.items()):  # a MiniLM package that is not the one recorded
+        raise MilesError(f"this machine's MiniLM is not the one {NAME} was made from: "
+                         f"{ {k: mine[k] for k in MINILM if mine[k] != MINILM[k]} }")
+    folder = cache_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    key = _key(fp)
+    float_tmp, tmp = folder / f".{key}.{os.getpid()}.float.onnx", folder / f".{key}.{os.getpid()}.onnx"
+    args, names, axes = _example(base)
+    try:
+        with warnings.catch_warnings(), torch.inference_mode():
+            warnings.simplefilter("ignore")
+            torch.onnx.export(_LastHidden(base.model).eval(), args, str(float_tmp), input_names=names,
+                              output_names=["out"], dynamo=False, opset_version=17,
+                              dynamic_axes={**{n: axes for n in names}, "out": axes})
+        root = logging.getLogger()
+        was, root.disabled = root.disabled, True  # the quantiser's advice to pre-process, on the root logger
+        try:
+            quantize_dynamic(str(float_tmp), str(tmp), op_types_to_quantize=["MatMul"], per_channel=True,
+                             weight_type=QuantType.QInt8)
+        finally:
+            root.disabled = was
+        enc = Int8TextEncoder(_session(tmp), Path(base.folder) / "tokenizer.json", base.fingerprint,
+                               base.max_length)
+        texts = ["a", "Wait for it… 라면 hack #fyp 🔥", "how to cook rice in 60 seconds", "猫の動画 #shorts"]
+        cos = (enc.encode_texts(texts) * base.encode_texts(texts)).sum(1)
+        if cos.min() < MIN_COSINE:  # internal: a quantiser that broke the model
+            raise ValueError(f"the int8 graph's vectors are too far from MiniLM's (cosine {cos.min():.3f})")
+    except Exception:
+        tmp.unlink(missing_ok=True)
+        raise
+    finally:
+        float_tmp.unlink(missing_ok=True)
+    import onnxruntime
+
+    return commit(tmp, enc, fp, {"from": "minilm", "onnxruntime": onnxruntime.__version__},
+                  Path(base.folder) / "tokenizer.json")
+
