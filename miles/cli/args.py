@@ -107,8 +107,8 @@ def _data_commands(subs) -> None:
     p.add_argument("--modality", choices=["text", "image", "both"], default="both", help="what to encode (default both)")
     p.add_argument("--device", default="auto", help="auto, cpu or cuda (default auto)")
     p.add_argument("--batch-size", type=POSITIVE_INT, default=None, help="videos per forward pass (default: chosen "
-                   "for the runtime: on a CPU 8 thumbnails or 16 titles in ONNX Runtime, 4 thumbnails in torch; 64 "
-                   "on a GPU)")
+                   "for the runtime: on a CPU 2 thumbnails a pass in ONNX Runtime, 4 in torch, titles by a budget of 512 "
+                   "tokens; 64 on a GPU)")
     p.add_argument("--commit-every", type=POSITIVE_INT, default=4, help="groups of 64 videos per commit (default 4)")
     p.add_argument("--limit", type=POSITIVE_INT, default=None, help="encode at most N videos per modality")
     p.add_argument("--shard", default=None, metavar="I/N", help="encode only shard I of N (split work over N workers)")

@@ -26,10 +26,11 @@ RUNTIMES = ("auto", "torch", "onnx")
 
 
 # Videos per forward pass on a CPU, by modality and runtime, measured on two cores (BENCHMARKS "Runtimes"):
-# small batches stay in cache, so 8 thumbnails ran 1.25x faster than 64 in ONNX Runtime. Titles go by a
+# small batches stay in cache: in ONNX Runtime's single-threaded passes (one per core) 2 thumbnails a pass
+# ran 1.2x faster than 8, and 8 had run 1.25x faster than 64 in one pass of two threads. Titles go by a
 # budget of padded tokens instead (at most CPU_BATCH of them): 16 Korean titles (32 tokens) a pass beat 64,
 # while 45 short English ones (11 tokens) beat 16.
-CPU_BATCH = {("image", "onnx"): 8, ("image", "torch"): 4, ("text", "onnx"): 128, ("text", "torch"): 128}
+CPU_BATCH = {("image", "onnx"): 2, ("image", "torch"): 4, ("text", "onnx"): 128, ("text", "torch"): 128}
 CPU_TEXT_TOKENS = 512
 GPU_BATCH = 64
 IO_BATCH = 64  # videos read, decoded and committed together, whatever the forward batch
