@@ -187,6 +187,8 @@ def load_graph(fp: dict[str, Any], threads: int | None = None, text_class: type 
         else:
             enc = GraphImageEncoder(session, fingerprint)
         enc.onnx_path, enc.threads = files["onnx"], threads
+        if meta.get("one_per_pass"):  # a graph whose vectors depend on the batch (int8's): one text a pass
+            enc.one_per_pass = True
         want = np.asarray(meta.get("probe"), dtype=np.float32)
         got = probe(enc)
         if got.shape != want.shape or not np.abs(got - want).max() <= TOLERANCE:
@@ -216,8 +218,8 @@ class _GraphEncoder(Encoder):
 
     def in_lanes(self, lanes: int) -> _GraphEncoder:
         """This graph for ``lanes`` concurrent single-threaded passes (ONNX Runtime's ``run`` is thread-safe):
-        on two cores, two passes of one thread each ran images 1.1x and titles 1.2-1.8x faster than one pass
-        on two threads, which waits on its own threads between operators (BENCHMARKS "Runtimes")."""
+        on two cores, two passes of one thread each ran images 1.1x and titles 1.2x faster than one pass on
+        two threads, which waits on its own threads between operators (BENCHMARKS "Runtimes")."""
         clone = copy.copy(self)
         if self.threads != 1:
             clone.session, clone.threads = _session(self.onnx_path, 1), 1
@@ -241,12 +243,16 @@ class GraphTextEncoder(_GraphEncoder):
         self.tokenizer.enable_truncation(max_length)
         self.tokenizer.no_padding()
 
+    one_per_pass = False  # set by the graph's record: each text alone, so no vector depends on its batch
+
     def text_lengths(self, texts: list[str]) -> list[int]:
         return [len(e.ids) for e in self.tokenizer.encode_batch(list(texts))]
 
     def encode_texts(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
+        if self.one_per_pass and len(texts) > 1:
+            return np.concatenate([self.encode_texts([t]) for t in texts])
         enc = self.tokenizer.encode_batch(list(texts))
         width = max(len(e.ids) for e in enc)
         ids = np.zeros((len(enc), width), dtype=np.int64)

@@ -49,11 +49,16 @@ def test_vectors_near_minilms_but_not_minilms(encoders):
     assert graph.stat().st_size < 65e6  # the float graph: 90 MB; its word embeddings (47 MB) stay float
 
 
-def test_a_title_alone_gets_its_batch_vector(encoders):
+def test_a_title_alone_gets_its_batch_vector_in_the_job_and_in_a_query(encoders):
+    """Its activations are quantised by each pass's range: in a batch a title would move with its batch mates,
+    so every path (the encoder, the graph a query loads by the table's fingerprint) runs one title a pass."""
+    from miles.embed.graph import load_graph
+
     int8, _ = encoders
-    batch = int8.encode_texts(TITLES)
+    query = load_graph(fingerprint())  # what queries/encode.py loads for the table
     alone = np.stack([int8.encode_texts([t])[0] for t in TITLES])
-    assert np.abs(batch - alone).max() <= 1e-5
+    for enc in (int8, query):
+        assert np.abs(enc.encode_texts(TITLES) - alone).max() <= 1e-6
 
 
 def test_loads_in_a_fresh_process_without_torch(encoders):
