@@ -6,8 +6,9 @@
 ONNX Runtime's dynamic quantisation: the weights of every linear layer (``MatMul`` with a constant weight)
 stored as int8 with a scale per output channel, activations quantised pass by pass when it runs (one title a
 pass, so that no vector depends on its batch); attention's own products, layer norms and the embeddings stay
-float. On two cores it reads titles 1.3-1.9x faster than MiniLM's float graph (BENCHMARKS "Runtimes"), at a
-cost in the vectors (cosine 0.99 to MiniLM's, a small AUROC loss on one store): near MiniLM's, not equal, so
+float. On two cores its model reads real titles 1.4-1.9x as fast as MiniLM's float graph, and the whole job
+1.2-1.45x (BENCHMARKS "Runtimes"), at a cost in the vectors (cosine 0.99 to MiniLM's, a small AUROC loss on
+one store of three): near MiniLM's, not equal, so
 this is its own encoder, never a runtime of MiniLM's — its own name, table (``emb_text_minilm_int8``) and
 fingerprint (MiniLM's weights and tokenizer plus the quantisation recipe), and a store may hold both, which
 ``miles eval`` compares on the same test videos.
@@ -21,28 +22,18 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import warnings
 from pathlib import Path
 
 from miles.embed.base import Encoder
-from miles.embed.graph import (
-    GraphTextEncoder,
-    _example,
-    _key,
-    _session,
-    cache_dir,
-    commit,
-    enabled,
-    load_graph,
-)
+from miles.embed.graph import GraphTextEncoder, _session, commit, enabled, export, load_graph, scratch
 from miles.embed.text import MINILM_SHA256
 from miles.errors import MilesError
 
 log = logging.getLogger(__name__)
 NAME = "minilm_int8"
-RECIPE = ("onnxruntime dynamic int8: MatMul weights per output channel (QInt8), activations per pass (QUInt8), "
-          "one text a pass")
+OPS, PER_CHANNEL, WEIGHTS = ("MatMul",), True, "QInt8"  # what build() passes to quantize_dynamic
+RECIPE = (f"onnxruntime dynamic int8: {'/'.join(OPS)} weights {WEIGHTS}"
+          f"{' per output channel' if PER_CHANNEL else ''}, activations per pass (QUInt8), one text a pass")
 # MiniLM's fingerprint as ``miles.embed.text.minilm`` builds it (checked against the model when built, and by
 # a test), so that loading the saved graph needs neither torch nor transformers.
 MINILM = {"name": "minilm", "modality": "text", "dim": 384, "weights_sha256": MINILM_SHA256, "pooling": "mean",
@@ -96,7 +87,6 @@ def minilm_int8(threads: int | None = None) -> Encoder:
 
 def build(fp: dict) -> Path:
     """Export MiniLM's eager model, quantise it, check it against the model and save it as ``fp``'s graph."""
-    import torch
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     from miles.embed.text import _LastHidden, minilm
@@ -106,22 +96,14 @@ def build(fp: dict) -> Path:
     if any(mine[k] != v for k, v in MINILM.items()):  # a MiniLM package that is not the one recorded
         raise MilesError(f"this machine's MiniLM is not the one {NAME} was made from: "
                          f"{ {k: mine[k] for k in MINILM if mine[k] != MINILM[k]} }")
-    folder = cache_dir()
-    folder.mkdir(parents=True, exist_ok=True)
-    key = _key(fp)
-    float_tmp, tmp = folder / f".{key}.{os.getpid()}.float.onnx", folder / f".{key}.{os.getpid()}.onnx"
-    args, names, axes = _example(base)
+    float_tmp, tmp = scratch(fp, ".float"), scratch(fp)
     try:
-        with warnings.catch_warnings(), torch.inference_mode():
-            warnings.simplefilter("ignore")
-            torch.onnx.export(_LastHidden(base.model).eval(), args, str(float_tmp), input_names=names,
-                              output_names=["out"], dynamo=False, opset_version=17,
-                              dynamic_axes={**{n: axes for n in names}, "out": axes})
+        export(_LastHidden(base.model).eval(), base, float_tmp)
         root = logging.getLogger()
         was, root.disabled = root.disabled, True  # the quantiser's advice to pre-process, on the root logger
         try:
-            quantize_dynamic(str(float_tmp), str(tmp), op_types_to_quantize=["MatMul"], per_channel=True,
-                             weight_type=QuantType.QInt8)
+            quantize_dynamic(str(float_tmp), str(tmp), op_types_to_quantize=list(OPS), per_channel=PER_CHANNEL,
+                             weight_type=getattr(QuantType, WEIGHTS))
         finally:
             root.disabled = was
         enc = Int8TextEncoder(_session(tmp), Path(base.folder) / "tokenizer.json", base.fingerprint,
@@ -137,6 +119,6 @@ def build(fp: dict) -> Path:
         float_tmp.unlink(missing_ok=True)
     import onnxruntime
 
-    return commit(tmp, enc, fp, {"from": "minilm", "onnxruntime": onnxruntime.__version__, "one_per_pass": True},
-                  Path(base.folder) / "tokenizer.json")
+    extra = {"from": "minilm", "onnxruntime": onnxruntime.__version__, "one_per_pass": Int8TextEncoder.one_per_pass}
+    return commit(tmp, enc, fp, extra, Path(base.folder) / "tokenizer.json")
 

@@ -118,7 +118,7 @@ def embed(store: Store, config: EmbedConfig | None = None,
                 model, used = enc, enc.own_runtime or "torch"
             else:
                 model, used = runtime_for(enc, config.runtime, device)
-            fwd = forward_batch(modality, used, device, config.batch_size)
+            fwd = forward_batch(modality, used, model.device, config.batch_size)  # a graph runs on the CPU
             if modality == "text":
                 tokens = text_tokens(model.device, config.batch_size)
                 reports[modality] = _embed_text(store, enc, config, shard, model, fwd, tokens)
@@ -127,6 +127,8 @@ def embed(store: Store, config: EmbedConfig | None = None,
                 reports[modality] = _embed_images(store, enc, config, shard, model, fwd)
             reports[modality].runtime, reports[modality].batch = used, fwd
             reports[modality].lanes = getattr(model, "lanes", 1)
+            if getattr(model, "one_per_pass", False):  # int8: one title a pass, whatever the batch
+                reports[modality].batch, reports[modality].tokens = 1, None
             store.compact(reports[modality].table)  # a fragment a commit, merged once there are many
             log.info(reports[modality].line())
             if device == "cpu" and modality not in (encoders or {}):

@@ -121,8 +121,10 @@ class Mapper:
                 pixels = torch.stack(pixels)
         if len(pixels) == 0:
             return np.zeros((0, self.enc.dim), dtype=np.float32)
-        starts = range(0, len(pixels), self.batch_size)
-        chunks = self._passes(self.enc.encode_images, [pixels[b:b + self.batch_size] for b in starts])
+        step = self.batch_size  # at least one pass per lane: a lane's session has one thread
+        if getattr(self.enc, "lanes", 1) > 1:
+            step = max(1, min(step, -(-len(pixels) // self.enc.lanes)))
+        chunks = self._passes(self.enc.encode_images, [pixels[b:b + step] for b in range(0, len(pixels), step)])
         return np.concatenate(list(chunks)).astype(np.float32, copy=False)
 
     def __call__(self, rows: pa.Table) -> pa.Table:

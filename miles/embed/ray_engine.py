@@ -68,8 +68,8 @@ class EncodeActor:
                                "install the same versions everywhere")
         model, self.runtime = runtime_for(enc, runtime, device, threads)
         self.mapper = Mapper(model, TextRecipe(include_description),
-                             forward_batch(enc.modality, self.runtime, device, batch_size),
-                             text_tokens(device, batch_size) if enc.modality == "text" else None)
+                             forward_batch(enc.modality, self.runtime, model.device, batch_size),
+                             text_tokens(model.device, batch_size) if enc.modality == "text" else None)
 
     def __call__(self, batch: pa.Table) -> pa.Table:
         return self.mapper(batch)

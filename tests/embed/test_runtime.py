@@ -127,3 +127,29 @@ def test_the_graph_runs_one_single_threaded_pass_per_core_with_the_same_vectors(
     assert len(seen) == 2 and all(name.startswith("lane") for name in seen), seen
     assert np.abs(a - b).max() <= 1e-6
     assert np.abs(a - enc.encode_texts(texts)).max() <= 1e-5
+
+
+def test_a_batch_of_thumbnails_is_split_over_the_passes_whatever_the_batch_size():
+    """Each pass is single-threaded, so one read batch at a forward batch of 64 (``--batch-size 64``, or the
+    GPU's size) must still be split over the cores' passes, not run on one core."""
+    import threading
+
+    import torch
+
+    from miles.embed.mapper import Mapper
+    from miles.embed.registry import create_encoder
+    from miles.embed.runtime import runtime_for
+
+    enc = create_encoder("efficientnet_lite0")
+    graph, _ = runtime_for(enc, "auto", "cpu", threads=2)
+    seen, encode = [], graph.encode_images
+
+    def spy(pixels):
+        seen.append((threading.current_thread().name, len(pixels)))
+        return encode(pixels)
+
+    graph.encode_images = spy
+    pixels = np.random.default_rng(0).integers(0, 256, size=(6, 3, 224, 224), dtype=np.uint8)
+    out = Mapper(graph, batch_size=64).image_vectors(pixels)
+    assert sorted(n for _, n in seen) == [3, 3] and len({t for t, _ in seen}) == 2, seen
+    assert np.abs(out - enc.encode_images(torch.from_numpy(pixels))).max() <= 1e-5
