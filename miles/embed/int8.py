@@ -110,8 +110,8 @@ def build(fp: dict) -> Path:
                                base.max_length)
         texts = ["a", "Wait for it… 라면 hack #fyp 🔥", "how to cook rice in 60 seconds", "猫の動画 #shorts"]
         cos = (enc.encode_texts(texts) * base.encode_texts(texts)).sum(1)
-        if cos.min() < MIN_COSINE:  # internal: a quantiser that broke the model
-            raise ValueError(f"the int8 graph's vectors are too far from MiniLM's (cosine {cos.min():.3f})")
+        if cos.min() < MIN_COSINE:  # a quantiser that broke the model
+            raise ValueError(f"int8 vectors too far from MiniLM's (cosine {cos.min():.3f})")  # internal: a bug
     except Exception:
         tmp.unlink(missing_ok=True)
         raise
