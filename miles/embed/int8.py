@@ -25,7 +25,16 @@ import logging
 from pathlib import Path
 
 from miles.embed.base import Encoder
-from miles.embed.graph import GraphTextEncoder, _session, commit, enabled, export, load_graph, scratch
+from miles.embed.graph import (
+    PROBE_TEXTS,
+    GraphTextEncoder,
+    _session,
+    commit,
+    enabled,
+    export,
+    load_graph,
+    scratch,
+)
 from miles.embed.text import MINILM_SHA256
 from miles.errors import MilesError
 
@@ -108,7 +117,7 @@ def build(fp: dict) -> Path:
             root.disabled = was
         enc = Int8TextEncoder(_session(tmp), Path(base.folder) / "tokenizer.json", base.fingerprint,
                                base.max_length)
-        texts = ["a", "Wait for it… 라면 hack #fyp 🔥", "how to cook rice in 60 seconds", "猫の動画 #shorts"]
+        texts = [*PROBE_TEXTS, "how to cook rice in 60 seconds", "猫の動画 #shorts"]
         cos = (enc.encode_texts(texts) * base.encode_texts(texts)).sum(1)
         if cos.min() < MIN_COSINE:  # a quantiser that broke the model
             raise ValueError(f"int8 vectors too far from MiniLM's (cosine {cos.min():.3f})")  # internal: a bug

@@ -119,18 +119,15 @@ def embed(store: Store, config: EmbedConfig | None = None,
             else:
                 model, used = runtime_for(enc, config.runtime, device)
             fwd = forward_batch(modality, used, model.device, config.batch_size)  # a graph runs on the CPU
-            if modality == "text":
-                tokens = text_tokens(model.device, config.batch_size)
-                reports[modality] = _embed_text(store, enc, config, shard, model, fwd, tokens)
-                reports[modality].tokens = tokens
-            else:
-                reports[modality] = _embed_images(store, enc, config, shard, model, fwd)
-            reports[modality].runtime, reports[modality].batch = used, fwd
-            reports[modality].lanes = getattr(model, "lanes", 1)
+            tokens = text_tokens(model.device, config.batch_size) if modality == "text" else None
+            rep = (_embed_text(store, enc, config, shard, model, fwd, tokens) if modality == "text"
+                   else _embed_images(store, enc, config, shard, model, fwd))
+            rep.runtime, rep.batch, rep.tokens, rep.lanes = used, fwd, tokens, getattr(model, "lanes", 1)
             if getattr(model, "one_per_pass", False):  # int8: one title a pass, whatever the batch
-                reports[modality].batch, reports[modality].tokens = 1, None
-            store.compact(reports[modality].table)  # a fragment a commit, merged once there are many
-            log.info(reports[modality].line())
+                rep.batch, rep.tokens = 1, None
+            reports[modality] = rep
+            store.compact(rep.table)  # a fragment a commit, merged once there are many
+            log.info(rep.line())
             if device == "cpu" and modality not in (encoders or {}):
                 ensure_graph(enc)  # what queries load instead of this model (miles.embed.graph)
     return reports

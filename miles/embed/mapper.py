@@ -84,7 +84,7 @@ class Mapper:
 
     def _passes(self, encode: Callable, inputs: list) -> Iterable[np.ndarray]:
         """``encode`` of each input in order: one after another, or on the encoder's ``lanes`` threads at
-        once (a saved graph's concurrent single-threaded passes, ``miles.embed.graph``)."""
+        once (a saved graph's concurrent single-threaded passes, ``miles.embed.sessions``)."""
         lanes = getattr(self.enc, "lanes", 1)
         if lanes < 2 or len(inputs) < 2:
             return map(encode, inputs)
