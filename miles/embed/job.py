@@ -24,7 +24,7 @@ from miles.embed.graph import ensure_graph
 from miles.embed.mapper import Mapper, vectors_table
 from miles.embed.reader import choose_decoder, fetch, parse_shard, plan, thumbnail_batches
 from miles.embed.registry import create_encoder, preset_encoders
-from miles.embed.report import StageReport
+from miles.embed.report import StageReport, how
 from miles.embed.runtime import IO_BATCH, expected_runtime, forward_batch, runtime_for, text_tokens
 from miles.errors import MilesError
 from miles.store import Store
@@ -122,9 +122,7 @@ def embed(store: Store, config: EmbedConfig | None = None,
             tokens = text_tokens(model.device, config.batch_size) if modality == "text" else None
             rep = (_embed_text(store, enc, config, shard, model, fwd, tokens) if modality == "text"
                    else _embed_images(store, enc, config, shard, model, fwd))
-            rep.runtime, rep.batch, rep.tokens, rep.lanes = used, fwd, tokens, getattr(model, "lanes", 1)
-            if getattr(model, "one_per_pass", False):  # int8: one title a pass, whatever the batch
-                rep.batch, rep.tokens = 1, None
+            rep.ran_as(rep.ran or {how(used, model, fwd, tokens)})  # Ray: what its actors said they ran
             reports[modality] = rep
             store.compact(rep.table)  # a fragment a commit, merged once there are many
             log.info(rep.line())

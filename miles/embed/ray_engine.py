@@ -13,7 +13,8 @@ token ordering and batch size, so only where the work runs differs. An actor pic
 (CUDA when present), not from what Ray assigned, and its runtime as the local job does
 (``miles.embed.runtime.runtime_for``: on a CPU the encoder's verified graph in ONNX Runtime under the
 default ``--runtime auto``); on the CPU it uses the node's cores shared among the actors (Ray would leave a
-1-CPU actor one thread).
+1-CPU actor one thread). Each actor sends how it ran (runtime, batch, passes at once) with its rows, and the
+stage's report says that, not what the driver expected.
 
 Pitfalls checked on ray 2.60 / lance-ray 0.5 / pylance 14: Ray's own ``Dataset.write_lance`` fails against
 this pylance and ``ray.data.read_lance(filter=...)`` ignored its filter, so both go through ``lance_ray``;
@@ -31,6 +32,7 @@ import pyarrow as pa
 from miles.cluster import start_ray
 from miles.embed.base import Encoder
 from miles.embed.mapper import Mapper
+from miles.embed.report import how
 from miles.embed.runtime import forward_batch, runtime_for, text_tokens
 from miles.errors import MilesError
 from miles.store import Store
@@ -67,12 +69,14 @@ class EncodeActor:
             raise MilesError(f"this worker's {name} is not the driver's (weights or preprocessing differ): "
                                "install the same versions everywhere")
         model, self.runtime = runtime_for(enc, runtime, device, threads)
-        self.mapper = Mapper(model, TextRecipe(include_description),
-                             forward_batch(enc.modality, self.runtime, model.device, batch_size),
-                             text_tokens(model.device, batch_size) if enc.modality == "text" else None)
+        fwd = forward_batch(enc.modality, self.runtime, model.device, batch_size)
+        tokens = text_tokens(model.device, batch_size) if enc.modality == "text" else None
+        self.mapper = Mapper(model, TextRecipe(include_description), fwd, tokens)
+        self.how = how(self.runtime, model, fwd, tokens)  # sent with every row: the driver reports it
 
     def __call__(self, batch: pa.Table) -> pa.Table:
-        return self.mapper(batch)
+        out = self.mapper(batch)
+        return out.append_column("how", pa.array([self.how] * out.num_rows, pa.string()))
 
 
 def embed_with_ray(store: Store, enc: Encoder, table: str, fingerprint: str, ids: list[str], cfg, rep) -> None:
@@ -120,7 +124,8 @@ def embed_with_ray(store: Store, enc: Encoder, table: str, fingerprint: str, ids
                                 storage_options=store.location.storage_options).to_table()
             failed = out.filter(out["error"].is_valid())
             rep.failed += list(zip(failed["video_id"].to_pylist(), failed["error"].to_pylist()))
-            done = out.filter(out["error"].is_null()).drop_columns(["error"])
+            rep.ran.update(pa.compute.unique(out["how"]).to_pylist())  # how the actors ran, not how we hoped
+            done = out.filter(out["error"].is_null()).drop_columns(["error", "how"])
             if done.num_rows:
                 store.merge(table, done.cast(store.dataset(table).schema), ["video_id"])
             rep.encoded += done.num_rows

@@ -6,7 +6,17 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
+
+
+def how(runtime: str, model, batch: int, tokens: int | None) -> str:
+    """How one encoder ran, as JSON (a Ray actor sends it with its rows): the runtime, videos per forward
+    pass (one for a graph that runs one text a pass), the token budget and the passes at once."""
+    if getattr(model, "one_per_pass", False):  # int8: one title a pass, whatever the batch
+        batch, tokens = 1, None
+    return json.dumps({"runtime": runtime, "batch": batch, "tokens": tokens, "lanes": getattr(model, "lanes", 1)},
+                      sort_keys=True)
 
 
 @dataclass
@@ -24,8 +34,20 @@ class StageReport:
     batch: int = 0  # videos per forward pass (at most, with a token budget)
     tokens: int | None = None  # padded tokens per forward pass of titles
     lanes: int = 1  # forward passes at once (a saved graph's single-threaded passes, one per core)
+    ran: set[str] = field(default_factory=set)  # each ``how`` the encoding reported (Ray: one per actor kind)
     seconds: dict[str, float] = field(default_factory=lambda: {"read": 0.0, "decode": 0.0, "encode": 0.0,
                                                                "write": 0.0, "total": 0.0})
+
+    def ran_as(self, hows: set[str]) -> None:
+        """Fill in how the stage ran from what its encoders reported; where Ray actors differed (one whose
+        graph failed its check runs torch), the runtimes they ran, and no batch."""
+        runs = [json.loads(h) for h in sorted(hows)]
+        if len(runs) == 1:
+            r = runs[0]
+            self.runtime, self.batch, self.tokens, self.lanes = r["runtime"], r["batch"], r["tokens"], r["lanes"]
+        elif runs:
+            self.runtime = " and ".join(sorted({r["runtime"] for r in runs})) + " (the workers differed)"
+            self.batch, self.tokens, self.lanes = 0, None, 1
 
     @property
     def rate(self) -> float:

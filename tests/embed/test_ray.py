@@ -1,6 +1,9 @@
 """``miles embed --engine ray``: a real Ray on this machine (one actor: two would starve the reader on two
 cores), lance-ray reading and staging; the vectors of the local engine, chunk by chunk, resumable."""
 
+import json
+import os
+
 import numpy as np
 import pyarrow as pa
 import pytest
@@ -26,10 +29,13 @@ def test_ray_gives_the_local_engines_vectors_chunk_by_chunk_and_resumes(tmp_path
     first = embed(distributed, EmbedConfig(modalities=("text",), limit=10, **ray_cfg))
     assert first["text"].encoded == 10  # as if killed after the first chunk: the rest is still to do
     assert first["text"].runtime == "onnx"  # the actors run the verified graph, as the local job does
+    lanes = os.cpu_count() or 1  # one actor, one single-threaded pass per core: as the actor said, not assumed
+    assert (first["text"].lanes, first["text"].tokens) == (lanes, 512)
     rest = embed(distributed, EmbedConfig(modalities=("text",), **{**ray_cfg, "chunk": 1000}))
     assert rest["text"].encoded == 20 and rest["text"].already == 10  # resumed, not redone
     images = embed(distributed, EmbedConfig(modalities=("image",), **{**ray_cfg, "chunk": 1000}))
     assert images["image"].encoded == local.read("videos", filter="thumbnail IS NOT NULL").num_rows
+    assert (images["image"].runtime, images["image"].batch, images["image"].lanes) == ("onnx", 2, lanes)
     for table in TABLES:
         a, b = _vectors(local, table), _vectors(distributed, table)
         assert sorted(a) == sorted(b) and a
@@ -60,6 +66,28 @@ def test_an_actor_with_another_encoder_than_the_drivers_refuses_to_encode():
     identity[3] = "0" * 64  # other weights
     with pytest.raises(MilesError, match="not the driver's"):
         EncodeActor("minilm", tuple(identity), False)
+
+
+def test_an_actor_says_how_it_ran_and_the_report_says_what_the_actors_said(monkeypatch):
+    from miles.embed.registry import create_encoder
+    from miles.embed.report import StageReport
+
+    identity = create_encoder("minilm").fingerprint.identity()
+    rows = pa.table({"video_id": ["a"], "content_hash": ["1"], "title": ["cat"], "hashtags": [["pets"]],
+                     "description": [None]})
+    monkeypatch.setenv("MILES_GRAPHS", "0")  # this actor cannot load the graph: torch, not what was expected
+    fell_back = EncodeActor("minilm", identity, False, runtime="auto")
+    told = json.loads(fell_back(rows)["how"][0].as_py())
+    assert (told["runtime"], told["lanes"]) == ("torch", 1)
+    monkeypatch.delenv("MILES_GRAPHS")
+    graph = EncodeActor("minilm", identity, False, runtime="auto").how
+    assert json.loads(graph)["runtime"] == "onnx"
+    rep = StageReport("emb_text_minilm", "minilm")
+    rep.ran_as({graph})
+    assert rep.runtime == "onnx" and rep.lanes == json.loads(graph)["lanes"]
+    rep.ran_as({graph, fell_back.how})  # two actors that ran differently: said, with no batch claimed
+    assert rep.runtime == "onnx and torch (the workers differed)" and rep.batch == 0 and rep.lanes == 1
+    assert "runtime onnx and torch (the workers differed)" in rep.line() and "batches" not in rep.line()
 
 
 def test_ids_are_quoted_in_the_lance_filter():
