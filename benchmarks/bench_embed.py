@@ -3,8 +3,10 @@
     python benchmarks/bench_embed.py --sizes 1000 4000 16000 --int8          # CPU, offline preset (+ minilm_int8)
     python benchmarks/bench_embed.py --device cuda --preset paper --random-ok  # a GPU machine
     python benchmarks/bench_embed.py --device cuda --decoders pil nvjpeg auto  # thumbnail decoders side by side
+    python benchmarks/bench_embed.py --store bili-store                       # a store's own videos (real covers)
 
-For each size, synthetic demo videos are generated and ingested (untimed); then a fresh subprocess loads
+For each size, synthetic demo videos are generated and ingested (untimed), or with ``--store`` the videos of
+an ingested store are copied (its ``videos`` and ``snapshots`` only, so nothing is embedded yet); then a fresh subprocess loads
 the encoders, runs the embedding job end to end (read, decode, encode, write), and times the model alone
 on pre-decoded pixels / pre-tokenised titles of the same data right before and right after each job.
 ``model/s`` is the mean of the two, ``drift`` their ratio (after / before: how much the machine's speed
@@ -19,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -160,6 +163,7 @@ def main() -> None:
     ap.add_argument("--runtimes", nargs="+", default=["torch", "onnx"], choices=["torch", "onnx"],
                     help="what runs the encoders, side by side (default both)")
     ap.add_argument("--int8", action="store_true", help="also the opt-in minilm_int8 text encoder (CPU)")
+    ap.add_argument("--store", help="an ingested store whose videos to embed instead of synthetic ones (read only)")
     args = ap.parse_args()
     from miles.sources import ingest
     from miles.sources.demo import generate
@@ -170,11 +174,18 @@ def main() -> None:
     header = (f"{'videos':>7} {'runtime':>7} {'batch':>5} {'modality':>8} {'decoder':>11} {'encoder':<34} {'weights':>7} {'e2e/s':>7} {'model/s':>8} {'ratio':>6} "
               f"{'drift':>6} {'total s':>8} {'read':>6} {'decode':>7} {'encode':>7} {'write':>6} {'RSS MB':>7}")
     print(header)
-    for n in args.sizes:
+    for n in [None] if args.store else args.sizes:
         with tempfile.TemporaryDirectory() as tmp:
-            files = generate(Path(tmp) / "src", n_videos=n, seed=0)
-            store = Store.open(Path(tmp) / "store")
-            ingest([files.csv], store, progress=False)
+            if args.store:  # the store's videos alone: every runtime embeds all of them from scratch
+                for part in ("videos.lance", "snapshots.lance"):
+                    if (Path(args.store) / part).exists():
+                        shutil.copytree(Path(args.store) / part, Path(tmp) / "store" / part)
+                store = Store.open(Path(tmp) / "store")
+                n = store.count("videos")
+            else:
+                files = generate(Path(tmp) / "src", n_videos=n, seed=0)
+                store = Store.open(Path(tmp) / "store")
+                ingest([files.csv], store, progress=False)
             res = subprocess.run([sys.executable, "-c", CHILD, str(store.path), args.preset, args.device,
                                   str(args.batch_size), "1" if args.random_ok else "0", ",".join(args.decoders),
                                   ",".join(args.runtimes), *(["int8"] if args.int8 else [])],
